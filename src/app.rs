@@ -1,0 +1,521 @@
+//! One run, start to finish: parse, resolve, gate, check, mail, report, write the result.
+//! Every path past argument parsing writes the result file.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::checks::heartbeat::{self, HeartbeatSpec};
+use crate::checks::{CheckResult, Kind, repo_activity};
+use crate::cli::{self, Cli, Parsed};
+use crate::config::{self, Config, ConfigError, GATE, Secrets};
+use crate::env::Env;
+use crate::github::{GitHub, Repo};
+use crate::http::{Http, HttpSettings};
+use crate::mail::{self, Mail, MailContext, postmark::Postmark};
+use crate::redact::Redactor;
+use crate::report::{self, Console};
+use crate::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
+use crate::runner::{self, Job};
+use crate::time::rfc3339;
+
+/// Time the mail gets of its own after the checks, whatever the checks' deadline did.
+const MAIL_BUDGET: Duration = Duration::from_secs(20);
+
+/// Runs the program with real stdout and stderr; returns the exit code.
+pub fn run(args: &[String], env: &Env, color: bool) -> u8 {
+    let mut out = std::io::stdout().lock();
+    let mut err = std::io::stderr().lock();
+    let mut console = Console::new(&mut out, &mut err, color && env.get("NO_COLOR").is_none());
+    run_with(args, env, &mut console, Utc::now)
+}
+
+/// Runs the program against any streams and clock (the demo, tests).
+pub fn run_with(
+    args: &[String],
+    env: &Env,
+    console: &mut Console,
+    clock: fn() -> DateTime<Utc>,
+) -> u8 {
+    let cli = match cli::parse(args) {
+        Parsed::Run(cli) => cli,
+        Parsed::Print(text) => {
+            console.out(&text);
+            return 0;
+        }
+        Parsed::Usage(text) => {
+            console.err(&text);
+            return 3;
+        }
+    };
+    let secrets = Secrets::from_env(&cli, env);
+    let mut redactor = Redactor::default();
+    for v in secrets.values() {
+        redactor.add(v);
+    }
+    console.set_redactor(redactor);
+
+    let started = clock();
+    let mut run = Outcome {
+        started,
+        clock_start: Instant::now(),
+        now: cli.now.unwrap_or(started),
+        dry_run: cli.dry_run,
+        output: config::output_file(&cli, None),
+        checks: Vec::new(),
+        errors: Vec::new(),
+        notifications: Vec::new(),
+        disabled: false,
+    };
+
+    let cfg = load(&cli, &mut run.output);
+    if cli.check_config {
+        return check_config(&cli, env, &secrets, cfg, console);
+    }
+    let gate_on = env.is_truthy(GATE);
+    let cfg = match cfg {
+        Ok(cfg) => cfg,
+        Err(errors) => {
+            console.err(&format!(
+                "heartbeat-monitor: {} configuration error(s):\n",
+                errors.len()
+            ));
+            for e in &errors {
+                console.err(&format!("  {e}\n"));
+            }
+            run.errors = errors.iter().map(ToString::to_string).collect();
+            let mailer = gate_on.then(|| Mailer::from_env(&secrets, None, env));
+            return run.finish(console, env, mailer.as_ref());
+        }
+    };
+    if !gate_on {
+        run.disabled = true;
+        console.err(&format!(
+            "heartbeat-monitor is DISABLED: {GATE} is not 1, true, yes or on, so nothing was checked \
+and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
+        ));
+        if env.in_actions() {
+            console.out(&format!(
+                "::warning title=heartbeat-monitor disabled::{GATE} is off: cron heartbeats are NOT being checked\n"
+            ));
+        }
+        return run.finish(console, env, None);
+    }
+    let missing = secrets.missing(&cfg);
+    if !missing.is_empty() {
+        console.err(&format!(
+            "heartbeat-monitor: {} secret(s) missing:\n",
+            missing.len()
+        ));
+        for e in &missing {
+            console.err(&format!("  {e}\n"));
+        }
+        run.errors = missing.iter().map(ToString::to_string).collect();
+        let mailer = Mailer::from_env(&secrets, Some(&cfg), env);
+        return run.finish(console, env, Some(&mailer));
+    }
+    if cfg.legacy_defaults {
+        console.err(&format!(
+            "note: no heartbeat configured; checking the old script's {} and {}\n",
+            config::LEGACY_WORKFLOWS[0],
+            config::LEGACY_WORKFLOWS[1]
+        ));
+    }
+
+    let http = Http::new(HttpSettings {
+        request_timeout: cfg.run.request_timeout,
+        pool_per_host: cfg.run.concurrency,
+        ..HttpSettings::default()
+    });
+    let deadline = run.clock_start + cfg.run.deadline;
+    run.checks = check_all(&cfg, &secrets, &http, run.now, deadline);
+    let mailer = Mailer::from_env(&secrets, Some(&cfg), env);
+    run.finish(console, env, Some(&mailer))
+}
+
+/// Reads and resolves the configuration; `output` learns the file's `output_file` even when
+/// something else in it is wrong, so the result lands where the user expects it.
+fn load(cli: &Cli, output: &mut PathBuf) -> Result<Config, Vec<ConfigError>> {
+    let path = match &cli.config {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from(config::DEFAULT_CONFIG)).filter(|p| p.exists()),
+    };
+    let text = match &path {
+        None => None,
+        Some(p) => match std::fs::read_to_string(p) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                return Err(vec![ConfigError {
+                    place: p.display().to_string(),
+                    line: 0,
+                    message: format!("cannot read the configuration file: {e}"),
+                }]);
+            }
+        },
+    };
+    let shown = path
+        .as_ref()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    if let Some(t) = &text
+        && let Ok(parsed) = config::file::parse(t, &shown)
+    {
+        *output = config::output_file(cli, Some(&parsed));
+    }
+    config::resolve(cli, text.as_deref().map(|t| (shown.as_str(), t)))
+}
+
+/// `--check-config`: validate everything a run needs, print what would run, touch nothing.
+fn check_config(
+    cli: &Cli,
+    env: &Env,
+    secrets: &Secrets,
+    cfg: Result<Config, Vec<ConfigError>>,
+    console: &mut Console,
+) -> u8 {
+    let errors = match &cfg {
+        Ok(c) => secrets.missing(c),
+        Err(e) => e.clone(),
+    };
+    if !errors.is_empty() {
+        console.err(&format!(
+            "configuration NOT ok: {} problem(s):\n",
+            errors.len()
+        ));
+        for e in &errors {
+            console.err(&format!("  {e}\n"));
+        }
+        return 3;
+    }
+    let Ok(cfg) = cfg else { return 3 };
+    let source = cfg
+        .path
+        .as_ref()
+        .map_or("command line only".into(), |p| p.display().to_string());
+    let mut text = format!("configuration ok ({source})\n");
+    text.push_str(&format!(
+        "gate {GATE}: {}\n",
+        if env.is_truthy(GATE) {
+            "on"
+        } else {
+            "OFF (a run would check nothing)"
+        }
+    ));
+    let repos = repos_of(&cfg.heartbeats);
+    text.push_str(&format!(
+        "would run {} check(s):\n",
+        cfg.heartbeats.len() + repos.len()
+    ));
+    for hb in &cfg.heartbeats {
+        let mut filters = String::new();
+        if let Some(b) = &hb.filter.branch {
+            filters.push_str(&format!(", branch {b}"));
+        }
+        if let Some(e) = &hb.filter.event {
+            filters.push_str(&format!(", event {e}"));
+        }
+        text.push_str(&format!(
+            "  {}  (SLA {}{filters})\n",
+            hb.id(),
+            crate::time::fmt_hours(hb.sla_hours)
+        ));
+    }
+    for r in &repos {
+        text.push_str(&format!("  {}\n", repo_activity::id(r)));
+    }
+    text.push_str(&format!(
+        "mail: postmark to {} ({}), subjects prefixed {:?}\n",
+        if secrets.to.is_empty() {
+            "nobody".into()
+        } else {
+            secrets.to.join(", ")
+        },
+        if cli.dry_run {
+            "dry run: printed only"
+        } else {
+            "sent"
+        },
+        cfg.subject_prefix
+    ));
+    text.push_str(&format!("result file: {}\n", cfg.output_file.display()));
+    console.out(&text);
+    0
+}
+
+/// The repositories of `heartbeats`, each once, in first-seen order.
+fn repos_of(heartbeats: &[HeartbeatSpec]) -> Vec<Repo> {
+    let mut repos: Vec<Repo> = Vec::new();
+    for hb in heartbeats {
+        if !repos.contains(&hb.repo) {
+            repos.push(hb.repo.clone());
+        }
+    }
+    repos
+}
+
+/// Builds one job per heartbeat and one per repository, runs them, returns the results.
+fn check_all(
+    cfg: &Config,
+    secrets: &Secrets,
+    http: &Http,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Vec<CheckResult> {
+    let gh = Arc::new(GitHub::new(
+        http.clone(),
+        &secrets.github_api,
+        secrets.github_token.as_deref().unwrap_or_default(),
+        deadline,
+    ));
+    let mut jobs = Vec::new();
+    for spec in &cfg.heartbeats {
+        let (gh, spec2) = (Arc::clone(&gh), spec.clone());
+        jobs.push(Job {
+            id: spec.id(),
+            kind: Kind::CronHeartbeat,
+            target: spec.workflow.clone(),
+            subject_name: spec.name.clone(),
+            work: Box::new(move || {
+                let obs = heartbeat::observe(&gh, &spec2, now);
+                vec![heartbeat::evaluate(&spec2, &obs, now)]
+            }),
+        });
+    }
+    for repo in repos_of(&cfg.heartbeats) {
+        let gh = Arc::clone(&gh);
+        jobs.push(Job {
+            id: repo_activity::id(&repo),
+            kind: Kind::RepoActivity,
+            target: repo.to_string(),
+            subject_name: repo.to_string(),
+            work: Box::new(move || {
+                let seen = gh.repository(&repo).map_err(|e| e.to_string());
+                vec![repo_activity::evaluate(
+                    &repo,
+                    seen.as_ref().map_err(String::as_str),
+                    now,
+                )]
+            }),
+        });
+    }
+    runner::run_all(jobs, cfg.run.concurrency, deadline)
+}
+
+/// How alerts leave, as far as the environment and configuration allow.
+struct Mailer {
+    prefix: String,
+    runbook_url: Option<String>,
+    run_url: Option<String>,
+    api: String,
+    token: Option<String>,
+    from: Option<String>,
+    to: Vec<String>,
+    request_timeout: Duration,
+}
+
+impl Mailer {
+    fn from_env(secrets: &Secrets, cfg: Option<&Config>, env: &Env) -> Self {
+        Self {
+            prefix: cfg.map_or(config::DEFAULT_PREFIX.to_string(), |c| {
+                c.subject_prefix.clone()
+            }),
+            runbook_url: cfg.and_then(|c| c.runbook_url.clone()),
+            run_url: env.run_url(),
+            api: secrets.postmark_api.clone(),
+            token: secrets.postmark_token.clone(),
+            from: secrets.from.clone(),
+            to: secrets.to.clone(),
+            request_timeout: cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout),
+        }
+    }
+
+    fn send(&self, mails: &[Mail]) -> Vec<Notification> {
+        let (Some(token), Some(from)) = (&self.token, &self.from) else {
+            return mails
+                .iter()
+                .map(|m| {
+                    self.unsent(
+                        m,
+                        "mail is not configured (POSTMARK_SERVER_TOKEN, OPS_ALERT_FROM)",
+                    )
+                })
+                .collect();
+        };
+        if self.to.is_empty() {
+            return mails
+                .iter()
+                .map(|m| self.unsent(m, "OPS_ALERT_EMAIL is not set"))
+                .collect();
+        }
+        let http = Http::new(HttpSettings {
+            request_timeout: self.request_timeout,
+            ..HttpSettings::default()
+        });
+        let postmark = Postmark {
+            api: &self.api,
+            token,
+            from,
+            to: &self.to,
+        };
+        postmark.send(&http, mails, Instant::now() + MAIL_BUDGET)
+    }
+
+    fn unsent(&self, mail: &Mail, why: &str) -> Notification {
+        Notification {
+            channel: "postmark".into(),
+            to: self.to.clone(),
+            subject: mail.subject.clone(),
+            sent: false,
+            dry_run: false,
+            id: None,
+            error: Some(why.into()),
+        }
+    }
+}
+
+/// What the run has found so far, and how it ends.
+struct Outcome {
+    started: DateTime<Utc>,
+    clock_start: Instant,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    output: PathBuf,
+    checks: Vec<CheckResult>,
+    errors: Vec<String>,
+    notifications: Vec<Notification>,
+    disabled: bool,
+}
+
+impl Outcome {
+    /// Mails, reports, writes the result file and returns the exit code.
+    fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
+        let mut code = self
+            .checks
+            .iter()
+            .map(|c| c.status.code())
+            .max()
+            .unwrap_or(0);
+        if !self.errors.is_empty() {
+            code = 3;
+        }
+        if let Some(mailer) = mailer {
+            let ctx = MailContext {
+                prefix: &mailer.prefix,
+                runbook_url: mailer.runbook_url.as_deref(),
+                run_url: mailer.run_url.as_deref(),
+                now: self.now,
+            };
+            let mails: Vec<Mail> = mail::compose(&self.checks, &self.errors, &ctx)
+                .into_iter()
+                .map(|m| Mail {
+                    subject: console.redactor().redact(&m.subject),
+                    body: console.redactor().redact(&m.body),
+                })
+                .collect();
+            if self.dry_run {
+                self.notifications = mails
+                    .iter()
+                    .map(|m| Notification {
+                        channel: "postmark".into(),
+                        to: mailer.to.clone(),
+                        subject: m.subject.clone(),
+                        sent: false,
+                        dry_run: true,
+                        id: None,
+                        error: None,
+                    })
+                    .collect();
+            } else {
+                self.notifications = mailer.send(&mails);
+                let failed: Vec<&Notification> = self
+                    .notifications
+                    .iter()
+                    .filter(|n| n.error.is_some())
+                    .collect();
+                if !failed.is_empty() {
+                    code = 3;
+                    for n in &failed {
+                        self.errors.push(format!(
+                            "mail \"{}\" not delivered: {}",
+                            n.subject,
+                            n.error.as_deref().unwrap_or_default()
+                        ));
+                    }
+                }
+            }
+            if !self.checks.is_empty() || self.dry_run {
+                console.out(&report::table(&self.checks, console.color()));
+            }
+            if self.dry_run {
+                console.out(&report::dry_run_mails(&mails, &mailer.to));
+            }
+            for n in &self.notifications {
+                match (&n.error, n.sent) {
+                    (Some(e), _) => console.err(&format!("mail NOT sent: {}: {e}\n", n.subject)),
+                    (None, true) => console.out(&format!("mailed: {}\n", n.subject)),
+                    _ => {}
+                }
+            }
+        }
+        if self.disabled {
+            code = 0;
+        }
+        if env.in_actions() || env.get("GITHUB_STEP_SUMMARY").is_some() {
+            console.out(&report::annotations(&self.checks));
+        }
+        let finished = Utc::now().max(self.started);
+        let result = RunResult {
+            schema_version: SCHEMA_VERSION,
+            tool: "heartbeat-monitor",
+            tool_version: env!("CARGO_PKG_VERSION"),
+            started_at: rfc3339(self.started),
+            finished_at: rfc3339(finished),
+            duration_ms: self.clock_start.elapsed().as_millis() as u64,
+            now: rfc3339(self.now),
+            dry_run: self.dry_run,
+            status: if self.disabled {
+                RunStatus::Disabled
+            } else {
+                RunStatus::from_code(code)
+            },
+            exit_code: code,
+            counts: Counts::of(&self.checks),
+            checks: self.checks,
+            notifications: self.notifications,
+            errors: self.errors,
+        };
+        if let Err(e) = result::write(&self.output, &result, console.redactor()) {
+            console.err(&format!(
+                "could not write the result file {}: {e}\n",
+                self.output.display()
+            ));
+            code = 3;
+        }
+        if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
+            append(
+                Path::new(path),
+                &console.redactor().redact(&report::step_summary(&result)),
+            );
+        }
+        console.out(&format!(
+            "status {} (exit {code}); result written to {}\n",
+            serde_json::to_value(result.status)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            self.output.display()
+        ));
+        code
+    }
+}
+
+fn append(path: &Path, text: &str) {
+    use std::io::Write;
+    let _ = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .and_then(|mut f| f.write_all(text.as_bytes()));
+}

@@ -1,0 +1,537 @@
+//! `cron_heartbeat`: a workflow must have a successful run inside its SLA. One request when
+//! healthy; only a stale heartbeat pays for the two more that say why.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::{CheckResult, Kind, Status};
+use crate::api::ApiError;
+use crate::github::{GitHub, Repo, Run, RunFilter, Workflow};
+use crate::time::{age_hours, fmt_hours, rfc3339};
+
+/// One heartbeat to check.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeartbeatSpec {
+    /// The repository holding the workflow.
+    pub repo: Repo,
+    /// File name (`nightly.yml`) or numeric id.
+    pub workflow: String,
+    /// Name in mail subjects (the file name without `.yml` unless configured).
+    pub name: String,
+    /// The SLA.
+    pub sla_hours: f64,
+    /// Which runs count.
+    pub filter: RunFilter,
+}
+
+impl HeartbeatSpec {
+    /// `cron_heartbeat:owner/repo:file`.
+    pub fn id(&self) -> String {
+        format!("cron_heartbeat:{}:{}", self.repo, self.workflow)
+    }
+}
+
+/// The default display name of a workflow: its file name without the extension.
+pub fn default_name(workflow: &str) -> String {
+    workflow
+        .strip_suffix(".yml")
+        .or_else(|| workflow.strip_suffix(".yaml"))
+        .unwrap_or(workflow)
+        .to_string()
+}
+
+/// Everything the check learned from GitHub.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Observation {
+    /// The newest successful run (or none), and, when that is stale, why.
+    Seen {
+        /// The newest successful run matching the filter.
+        last_success: Option<Run>,
+        /// Present only when the heartbeat is stale.
+        diagnosis: Option<Box<Diagnosis>>,
+    },
+    /// GitHub says the workflow does not exist (or the token cannot see it).
+    NotFound(String),
+    /// GitHub could not be asked or gave no usable answer.
+    Failed(String),
+}
+
+/// Why a heartbeat is stale, as far as GitHub would say.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// The newest run of any status, or why it could not be read.
+    pub latest_run: Result<Option<Run>, String>,
+    /// The workflow, or why it could not be read.
+    pub workflow: Result<Workflow, String>,
+}
+
+/// Whether the newest success is inside the SLA. A success in the future of `now` (clock
+/// skew between GitHub and this machine) counts as fresh.
+pub fn is_fresh(last_success: Option<&Run>, sla_hours: f64, now: DateTime<Utc>) -> bool {
+    let Some(run) = last_success else {
+        return false;
+    };
+    let sla = Duration::milliseconds((sla_hours * 3_600_000.0).round() as i64);
+    now - success_time(run) <= sla
+}
+
+/// When a successful run finished.
+pub fn success_time(run: &Run) -> DateTime<Utc> {
+    run.updated_at
+}
+
+/// Asks GitHub, paying for the diagnosis only when the heartbeat is stale.
+pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observation {
+    let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
+        Ok(run) => run,
+        Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e.to_string()),
+        Err(e) => return Observation::Failed(e.to_string()),
+    };
+    if is_fresh(last_success.as_ref(), spec.sla_hours, now) {
+        return Observation::Seen {
+            last_success,
+            diagnosis: None,
+        };
+    }
+    let diagnosis = Diagnosis {
+        latest_run: gh
+            .latest_run(&spec.repo, &spec.workflow, &spec.filter, false)
+            .map_err(|e| e.to_string()),
+        workflow: gh
+            .workflow(&spec.repo, &spec.workflow)
+            .map_err(|e| e.to_string()),
+    };
+    Observation::Seen {
+        last_success,
+        diagnosis: Some(Box::new(diagnosis)),
+    }
+}
+
+/// Decides the status and words the message. Pure: the same observation and `now` always
+/// give the same result.
+pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> CheckResult {
+    let id = spec.id();
+    let sla = fmt_hours(spec.sla_hours);
+    let mut result = match obs {
+        Observation::Failed(why) => CheckResult::new(
+            &id,
+            Kind::CronHeartbeat,
+            &spec.workflow,
+            Status::Unknown,
+            format!("could not check {}: {why}", spec.workflow),
+        ),
+        Observation::NotFound(why) => {
+            let mut r = CheckResult::new(
+                &id,
+                Kind::CronHeartbeat,
+                &spec.workflow,
+                Status::Critical,
+                format!(
+                    "workflow {} not found in {}: it was renamed or deleted, or the token cannot see the repository ({why})",
+                    spec.workflow, spec.repo
+                ),
+            );
+            r.details = json!({"workflow_state": "not_found", "sla_hours": spec.sla_hours});
+            r.threshold = Some(format!("a successful run every {sla}"));
+            r.link = Some(format!("https://github.com/{}/actions", spec.repo));
+            r
+        }
+        Observation::Seen {
+            last_success,
+            diagnosis,
+        } => evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now),
+    };
+    result.subject_name = spec.name.clone();
+    result
+}
+
+fn evaluate_seen(
+    spec: &HeartbeatSpec,
+    last_success: Option<&Run>,
+    diagnosis: Option<&Diagnosis>,
+    now: DateTime<Utc>,
+) -> CheckResult {
+    let sla = fmt_hours(spec.sla_hours);
+    let mut details = serde_json::Map::new();
+    details.insert("sla_hours".into(), json!(spec.sla_hours));
+    details.insert(
+        "last_success_at".into(),
+        json!(last_success.map(|r| rfc3339(success_time(r)))),
+    );
+    details.insert(
+        "last_success_url".into(),
+        json!(last_success.map(|r| r.html_url.clone())),
+    );
+    let age = last_success.map(|r| age_hours(success_time(r), now));
+    details.insert("age_hours".into(), json!(age));
+
+    let fresh = is_fresh(last_success, spec.sla_hours, now);
+    let (status, message) = match (fresh, last_success, age) {
+        (true, Some(run), Some(age)) if age < 0.0 => (
+            Status::Ok,
+            format!(
+                "last successful run at {} is {} ahead of this machine's clock (clock skew); counted as fresh (SLA {sla})",
+                rfc3339(success_time(run)),
+                fmt_hours(-age)
+            ),
+        ),
+        (true, Some(run), Some(age)) => (
+            Status::Ok,
+            format!(
+                "last successful run {} ago at {} (SLA {sla})",
+                fmt_hours(age),
+                rfc3339(success_time(run))
+            ),
+        ),
+        _ => {
+            let head = match age {
+                Some(age) => format!("no successful run for {} (SLA {sla})", fmt_hours(age)),
+                None => format!("no successful run on record (SLA {sla})"),
+            };
+            let why = diagnosis.map(|d| explain(spec, d, &mut details));
+            let message = match why {
+                Some(why) => format!("{head}; {why}"),
+                None => head,
+            };
+            (Status::Critical, message)
+        }
+    };
+    let mut result = CheckResult::new(
+        &spec.id(),
+        Kind::CronHeartbeat,
+        &spec.workflow,
+        status,
+        message,
+    );
+    if status != Status::Ok {
+        result.since = last_success.map(|r| rfc3339(success_time(r)));
+        result.threshold = Some(format!("a successful run every {sla}"));
+        result.link = details
+            .get("latest_run")
+            .and_then(|l| l.get("url"))
+            .and_then(|u| u.as_str())
+            .map(String::from)
+            .or_else(|| last_success.map(|r| r.html_url.clone()))
+            .or_else(|| {
+                Some(format!(
+                    "https://github.com/{}/actions/workflows/{}",
+                    spec.repo, spec.workflow
+                ))
+            });
+    }
+    result.details = serde_json::Value::Object(details);
+    result
+}
+
+/// Words the reason a stale heartbeat is stale, and records what was seen.
+fn explain(
+    spec: &HeartbeatSpec,
+    d: &Diagnosis,
+    details: &mut serde_json::Map<String, serde_json::Value>,
+) -> String {
+    let enable = format!(
+        "re-enable it with `gh workflow enable {} --repo {}`",
+        spec.workflow, spec.repo
+    );
+    let state = match &d.workflow {
+        Ok(w) => {
+            details.insert("workflow_state".into(), json!(w.state));
+            Some(w.state.as_str())
+        }
+        Err(e) => {
+            details.insert("workflow_state_error".into(), json!(e));
+            None
+        }
+    };
+    match &d.latest_run {
+        Ok(Some(run)) => {
+            details.insert(
+                "latest_run".into(),
+                json!({
+                    "status": run.status,
+                    "conclusion": run.conclusion,
+                    "event": run.event,
+                    "created_at": rfc3339(run.created_at),
+                    "url": run.html_url,
+                }),
+            );
+        }
+        Ok(None) => {
+            details.insert("latest_run".into(), serde_json::Value::Null);
+        }
+        Err(e) => {
+            details.insert("latest_run_error".into(), json!(e));
+        }
+    }
+    match state {
+        Some("disabled_manually") => return format!("the workflow was disabled by hand: {enable}"),
+        Some("disabled_inactivity") => {
+            return format!(
+                "GitHub disabled the schedule after 60 days without repository activity: {enable}"
+            );
+        }
+        Some("disabled_fork") => return format!("the workflow is disabled in this fork: {enable}"),
+        Some("deleted") => return "the workflow file was deleted".to_string(),
+        _ => {}
+    }
+    let run_part = match &d.latest_run {
+        Ok(Some(run)) => describe_run(run),
+        Ok(None) => "the workflow has never run".to_string(),
+        Err(e) => format!("the latest run could not be read ({e})"),
+    };
+    match &d.workflow {
+        Err(e) => format!("{run_part}; the workflow state could not be read ({e})"),
+        Ok(_) => run_part,
+    }
+}
+
+fn describe_run(run: &Run) -> String {
+    let when = rfc3339(run.created_at);
+    let url = &run.html_url;
+    match (run.status.as_deref(), run.conclusion.as_deref()) {
+        (Some("completed"), Some("skipped")) => format!(
+            "latest run at {when} was skipped: every job's `if:` was false (is the job's flag gate off?) {url}"
+        ),
+        (Some("completed"), Some("failure")) => format!("latest run failed at {when} {url}"),
+        (Some("completed"), Some("cancelled")) => {
+            format!("latest run was cancelled at {when} {url}")
+        }
+        (Some("completed"), Some("timed_out")) => format!("latest run timed out at {when} {url}"),
+        (Some("completed"), Some("startup_failure")) => {
+            format!("latest run could not start (startup_failure) at {when} {url}")
+        }
+        (Some("completed"), Some("success")) => format!(
+            "latest run succeeded at {when} but does not match the heartbeat's filters {url}"
+        ),
+        (Some("completed"), Some(other)) => format!("latest run ended {other} at {when} {url}"),
+        (Some(status), _) => format!("latest run is {status} since {when} {url}"),
+        (None, _) => format!("latest run at {when} {url}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    fn spec(sla: f64) -> HeartbeatSpec {
+        HeartbeatSpec {
+            repo: Repo::parse("raxx-app/TradeMasterAPI").unwrap(),
+            workflow: "trace-integrity-cron.yml".into(),
+            name: "trace-integrity-cron".into(),
+            sla_hours: sla,
+            filter: RunFilter::default(),
+        }
+    }
+
+    fn run(id: u64, at: &str, status: &str, conclusion: Option<&str>) -> Run {
+        Run {
+            id,
+            status: Some(status.into()),
+            conclusion: conclusion.map(String::from),
+            html_url: format!("https://github.com/raxx-app/TradeMasterAPI/actions/runs/{id}"),
+            event: "schedule".into(),
+            created_at: t(at),
+            updated_at: t(at),
+            run_started_at: Some(t(at)),
+        }
+    }
+
+    fn workflow(state: &str) -> Workflow {
+        Workflow {
+            state: state.into(),
+            html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/workflows/x".into(),
+        }
+    }
+
+    const NOW: &str = "2026-05-23T06:30:00Z";
+
+    fn success_hours_ago(h: f64) -> Run {
+        let at = t(NOW) - Duration::milliseconds((h * 3_600_000.0) as i64);
+        run(1, &rfc3339(at), "completed", Some("success"))
+    }
+
+    #[test]
+    fn sla_edges_are_exact() {
+        let now = t(NOW);
+        assert!(is_fresh(Some(&success_hours_ago(47.9)), 48.0, now));
+        assert!(is_fresh(Some(&success_hours_ago(48.0)), 48.0, now));
+        assert!(!is_fresh(Some(&success_hours_ago(48.1)), 48.0, now));
+        assert!(!is_fresh(None, 48.0, now));
+        assert!(is_fresh(Some(&success_hours_ago(0.5)), 1.0, now));
+        assert!(!is_fresh(Some(&success_hours_ago(1.01)), 1.0, now));
+    }
+
+    #[test]
+    fn fresh_success_is_ok() {
+        let obs = Observation::Seen {
+            last_success: Some(success_hours_ago(5.25)),
+            diagnosis: None,
+        };
+        let r = evaluate(&spec(48.0), &obs, t(NOW));
+        assert_eq!(r.status, Status::Ok);
+        assert_eq!(
+            r.message,
+            "last successful run 5.3 h ago at 2026-05-23T01:15:00Z (SLA 48 h)"
+        );
+        assert_eq!(r.details["age_hours"], json!(5.3));
+    }
+
+    #[test]
+    fn success_in_the_future_is_skew_not_error() {
+        let obs = Observation::Seen {
+            last_success: Some(run(9, "2026-05-23T06:45:00Z", "completed", Some("success"))),
+            diagnosis: None,
+        };
+        let r = evaluate(&spec(48.0), &obs, t(NOW));
+        assert_eq!(r.status, Status::Ok);
+        assert!(r.message.contains("clock skew"), "{}", r.message);
+    }
+
+    fn stale_with(
+        latest: Result<Option<Run>, String>,
+        wf: Result<Workflow, String>,
+    ) -> CheckResult {
+        let obs = Observation::Seen {
+            last_success: Some(run(1, "2026-05-18T05:00:00Z", "completed", Some("success"))),
+            diagnosis: Some(Box::new(Diagnosis {
+                latest_run: latest,
+                workflow: wf,
+            })),
+        };
+        evaluate(&spec(48.0), &obs, t(NOW))
+    }
+
+    #[test]
+    fn stale_because_latest_run_failed() {
+        let r = stale_with(
+            Ok(Some(run(
+                7,
+                "2026-05-22T02:00:09Z",
+                "completed",
+                Some("failure"),
+            ))),
+            Ok(workflow("active")),
+        );
+        assert_eq!(r.status, Status::Critical);
+        assert_eq!(
+            r.message,
+            "no successful run for 121.5 h (SLA 48 h); latest run failed at 2026-05-22T02:00:09Z https://github.com/raxx-app/TradeMasterAPI/actions/runs/7"
+        );
+        assert_eq!(r.details["latest_run"]["conclusion"], "failure");
+        assert_eq!(r.details["workflow_state"], "active");
+        assert_eq!(r.since.as_deref(), Some("2026-05-18T05:00:00Z"));
+        assert_eq!(
+            r.link.as_deref(),
+            Some("https://github.com/raxx-app/TradeMasterAPI/actions/runs/7")
+        );
+    }
+
+    #[test]
+    fn stale_because_cancelled_or_skipped() {
+        let r = stale_with(
+            Ok(Some(run(
+                7,
+                "2026-05-22T02:00:09Z",
+                "completed",
+                Some("cancelled"),
+            ))),
+            Ok(workflow("active")),
+        );
+        assert!(
+            r.message
+                .contains("latest run was cancelled at 2026-05-22T02:00:09Z"),
+            "{}",
+            r.message
+        );
+        let r = stale_with(
+            Ok(Some(run(
+                7,
+                "2026-05-22T02:00:09Z",
+                "completed",
+                Some("skipped"),
+            ))),
+            Ok(workflow("active")),
+        );
+        assert!(r.message.contains("was skipped"), "{}", r.message);
+    }
+
+    #[test]
+    fn stale_because_disabled() {
+        let r = stale_with(Ok(None), Ok(workflow("disabled_inactivity")));
+        assert!(
+            r.message
+                .contains("GitHub disabled the schedule after 60 days without repository activity"),
+            "{}",
+            r.message
+        );
+        assert!(r.message.contains(
+            "gh workflow enable trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI"
+        ));
+        let r = stale_with(Ok(None), Ok(workflow("disabled_manually")));
+        assert!(r.message.contains("disabled by hand"), "{}", r.message);
+    }
+
+    #[test]
+    fn never_ran() {
+        let obs = Observation::Seen {
+            last_success: None,
+            diagnosis: Some(Box::new(Diagnosis {
+                latest_run: Ok(None),
+                workflow: Ok(workflow("active")),
+            })),
+        };
+        let r = evaluate(&spec(48.0), &obs, t(NOW));
+        assert_eq!(r.status, Status::Critical);
+        assert_eq!(
+            r.message,
+            "no successful run on record (SLA 48 h); the workflow has never run"
+        );
+        assert_eq!(r.details["last_success_at"], serde_json::Value::Null);
+    }
+
+    #[test]
+    fn diagnosis_failures_still_critical() {
+        let r = stale_with(Err("GitHub: boom".into()), Err("GitHub: bang".into()));
+        assert_eq!(r.status, Status::Critical);
+        assert!(
+            r.message
+                .contains("latest run could not be read (GitHub: boom)")
+        );
+        assert!(
+            r.message
+                .contains("workflow state could not be read (GitHub: bang)")
+        );
+    }
+
+    #[test]
+    fn not_found_is_critical_and_failure_unknown() {
+        let r = evaluate(
+            &spec(48.0),
+            &Observation::NotFound("GitHub answered 404".into()),
+            t(NOW),
+        );
+        assert_eq!(r.status, Status::Critical);
+        assert!(r.message.contains("not found in raxx-app/TradeMasterAPI"));
+        let r = evaluate(
+            &spec(48.0),
+            &Observation::Failed("GitHub rate limit".into()),
+            t(NOW),
+        );
+        assert_eq!(r.status, Status::Unknown);
+        assert_eq!(r.subject_name, "trace-integrity-cron");
+    }
+
+    #[test]
+    fn names_default_to_the_file_stem() {
+        assert_eq!(
+            default_name("billing-retention-cron.yml"),
+            "billing-retention-cron"
+        );
+        assert_eq!(default_name("a.yaml"), "a");
+        assert_eq!(default_name("12345"), "12345");
+    }
+}

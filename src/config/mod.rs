@@ -1,0 +1,601 @@
+//! The configuration of one run: the file, then the flags on top, then the secrets from the
+//! environment. Resolving is pure; every problem is collected and reported together.
+
+pub mod file;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use thiserror::Error;
+
+use crate::checks::heartbeat::{HeartbeatSpec, default_name};
+use crate::cli::Cli;
+use crate::env::Env;
+use crate::github::{Repo, RunFilter};
+use file::{FileConfig, line_of};
+
+/// The config file looked for in the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG: &str = "heartbeat-monitor.toml";
+/// Where the result goes by default.
+pub const DEFAULT_OUTPUT: &str = "heartbeat_result.json";
+/// The subject prefix by default.
+pub const DEFAULT_PREFIX: &str = "[Raxx ops]";
+/// The SLA by default.
+pub const DEFAULT_SLA_HOURS: f64 = 48.0;
+/// What the old script checked when given only `--repo`; kept so its call works unchanged.
+pub const LEGACY_WORKFLOWS: [&str; 2] = ["billing-retention-cron.yml", "trace-integrity-cron.yml"];
+/// The variable that gates the whole monitor.
+pub const GATE: &str = "FLAG_CRON_HEARTBEAT_MONITOR";
+
+/// One problem with the configuration, and where it is.
+#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[error("{place}: {message}")]
+pub struct ConfigError {
+    /// `file line N`, `--flag` or `environment`.
+    pub place: String,
+    /// 1-based line in the file, 0 elsewhere (for ordering).
+    pub line: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn at(place: &str, message: impl Into<String>) -> Self {
+        Self {
+            place: place.to_string(),
+            line: 0,
+            message: message.into(),
+        }
+    }
+}
+
+/// How mail leaves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// Postmark's HTTP API, one batch request.
+    Postmark,
+}
+
+/// Limits of the run itself.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    /// Checks running at once.
+    pub concurrency: usize,
+    /// Bound on one HTTP request.
+    pub request_timeout: Duration,
+    /// Bound on all checks together.
+    pub deadline: Duration,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            request_timeout: Duration::from_secs(15),
+            deadline: Duration::from_secs(60),
+        }
+    }
+}
+
+/// Everything one run needs, resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The file read, if any.
+    pub path: Option<PathBuf>,
+    /// Prefix of every mail subject.
+    pub subject_prefix: String,
+    /// Linked from every mail.
+    pub runbook_url: Option<String>,
+    /// Where the result file goes.
+    pub output_file: PathBuf,
+    /// Print mails instead of sending them.
+    pub dry_run: bool,
+    /// Evaluate as if at this instant.
+    pub now: Option<DateTime<Utc>>,
+    /// The heartbeats, in configuration order.
+    pub heartbeats: Vec<HeartbeatSpec>,
+    /// True when no heartbeat was configured and the old script's two were assumed.
+    pub legacy_defaults: bool,
+    /// How mail leaves.
+    pub transport: Transport,
+    /// Run limits.
+    pub run: RunSettings,
+}
+
+/// The secrets and endpoints a run uses, from the environment (and `--gh-token`).
+#[derive(Debug, Clone, Default)]
+pub struct Secrets {
+    /// GitHub token.
+    pub github_token: Option<String>,
+    /// GitHub API base.
+    pub github_api: String,
+    /// Postmark server token.
+    pub postmark_token: Option<String>,
+    /// Postmark API base.
+    pub postmark_api: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// Sender.
+    pub from: Option<String>,
+}
+
+impl Secrets {
+    /// Reads them; `--gh-token` wins over `GITHUB_TOKEN` because the old call passed it so.
+    pub fn from_env(cli: &Cli, env: &Env) -> Self {
+        Self {
+            github_token: cli
+                .gh_token
+                .clone()
+                .filter(|t| !t.trim().is_empty())
+                .or_else(|| env.get("GITHUB_TOKEN").map(String::from)),
+            github_api: env
+                .get("GITHUB_API_URL")
+                .unwrap_or("https://api.github.com")
+                .to_string(),
+            postmark_token: env.get("POSTMARK_SERVER_TOKEN").map(String::from),
+            postmark_api: env
+                .get("POSTMARK_API_URL")
+                .unwrap_or("https://api.postmarkapp.com")
+                .to_string(),
+            to: env
+                .get("OPS_ALERT_EMAIL")
+                .map(|v| {
+                    v.split(',')
+                        .map(str::trim)
+                        .filter(|s| !s.is_empty())
+                        .map(String::from)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            from: env.get("OPS_ALERT_FROM").map(String::from),
+        }
+    }
+
+    /// Every secret value, for the redactor.
+    pub fn values(&self) -> Vec<&str> {
+        [self.github_token.as_deref(), self.postmark_token.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect()
+    }
+
+    /// What is missing for `cfg` to run; mail secrets are not needed for a dry run.
+    pub fn missing(&self, cfg: &Config) -> Vec<ConfigError> {
+        let mut errors = Vec::new();
+        let env = "environment";
+        if !cfg.heartbeats.is_empty() && self.github_token.is_none() {
+            errors.push(ConfigError::at(
+                env,
+                "GITHUB_TOKEN is not set (nor --gh-token): the heartbeats need a token with actions: read",
+            ));
+        }
+        if !cfg.dry_run {
+            if self.postmark_token.is_none() {
+                errors.push(ConfigError::at(
+                    env,
+                    "POSTMARK_SERVER_TOKEN is not set: alerts could not be mailed",
+                ));
+            }
+            if self.to.is_empty() {
+                errors.push(ConfigError::at(
+                    env,
+                    "OPS_ALERT_EMAIL is not set: nobody to mail",
+                ));
+            }
+            if self.from.is_none() {
+                errors.push(ConfigError::at(
+                    env,
+                    "OPS_ALERT_FROM is not set: no sender for the alerts",
+                ));
+            }
+        }
+        for addr in &self.to {
+            if !looks_like_address(addr) {
+                errors.push(ConfigError::at(
+                    env,
+                    format!("OPS_ALERT_EMAIL holds `{addr}`, which is not a mail address"),
+                ));
+            }
+        }
+        if let Some(from) = &self.from
+            && !looks_like_address(from)
+        {
+            errors.push(ConfigError::at(
+                env,
+                format!("OPS_ALERT_FROM holds `{from}`, which is not a mail address"),
+            ));
+        }
+        for (var, url) in [
+            ("GITHUB_API_URL", &self.github_api),
+            ("POSTMARK_API_URL", &self.postmark_api),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                errors.push(ConfigError::at(
+                    env,
+                    format!("{var} must be an http(s) URL, not `{url}`"),
+                ));
+            }
+        }
+        errors
+    }
+}
+
+fn looks_like_address(s: &str) -> bool {
+    let addr = s
+        .rsplit_once('<')
+        .map_or(s, |(_, a)| a.trim_end_matches('>'))
+        .trim();
+    matches!(addr.split_once('@'), Some((u, d)) if !u.is_empty() && d.contains('.') && !addr.contains(' '))
+}
+
+/// Applies the flags to the file. `file` is the path and text of the configuration file.
+pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<ConfigError>> {
+    let (parsed, text, path) = match file {
+        Some((path, text)) => (file::parse(text, path)?, text, Some(path)),
+        None => (FileConfig::default(), "", None),
+    };
+    let mut errors = Vec::new();
+    let place = |line: usize| format!("{} line {line}", path.unwrap_or("config"));
+    let err_at = |line: usize, message: String| ConfigError {
+        place: place(line),
+        line,
+        message,
+    };
+
+    let repo = match (&cli.repo, &parsed.github.repo) {
+        (Some(flag), _) => match Repo::parse(flag) {
+            Some(r) => Some(r),
+            None => {
+                errors.push(ConfigError::at(
+                    "--repo",
+                    format!("`{flag}` is not OWNER/NAME"),
+                ));
+                None
+            }
+        },
+        (None, Some(v)) => match Repo::parse(v.get_ref()) {
+            Some(r) => Some(r),
+            None => {
+                errors.push(err_at(
+                    line_of(text, v),
+                    format!("[github] repo `{}` is not OWNER/NAME", v.get_ref()),
+                ));
+                None
+            }
+        },
+        (None, None) => None,
+    };
+
+    let mut heartbeats = Vec::new();
+    for hb in &parsed.heartbeats {
+        let workflow = hb.workflow.get_ref().trim().to_string();
+        if workflow.is_empty() || workflow.contains('/') {
+            errors.push(err_at(
+                line_of(text, &hb.workflow),
+                format!(
+                    "workflow `{workflow}` must be a file name like nightly.yml or a numeric id"
+                ),
+            ));
+            continue;
+        }
+        let sla = match (&cli.sla_hours, &hb.sla_hours) {
+            (Some(h), _) => *h,
+            (None, Some(v)) => {
+                let h = *v.get_ref();
+                if !(h.is_finite() && h > 0.0) {
+                    errors.push(err_at(
+                        line_of(text, v),
+                        format!("sla_hours must be a positive number of hours, not {h}"),
+                    ));
+                    continue;
+                }
+                h
+            }
+            (None, None) => DEFAULT_SLA_HOURS,
+        };
+        let hb_repo = match &hb.repo {
+            Some(v) => match Repo::parse(v.get_ref()) {
+                Some(r) => r,
+                None => {
+                    errors.push(err_at(
+                        line_of(text, v),
+                        format!("repo `{}` is not OWNER/NAME", v.get_ref()),
+                    ));
+                    continue;
+                }
+            },
+            None => match &repo {
+                Some(r) => r.clone(),
+                None => {
+                    errors.push(err_at(
+                        hb.line,
+                        format!("heartbeat {workflow} has no repository: set [github] repo, repo in the entry, or --repo"),
+                    ));
+                    continue;
+                }
+            },
+        };
+        heartbeats.push(HeartbeatSpec {
+            name: hb.name.clone().unwrap_or_else(|| default_name(&workflow)),
+            repo: hb_repo,
+            workflow,
+            sla_hours: sla,
+            filter: RunFilter {
+                branch: hb.branch.clone(),
+                event: hb.event.clone(),
+            },
+        });
+    }
+
+    let flag_workflows: Vec<String> = cli.workflow.clone();
+    let legacy_defaults = parsed.heartbeats.is_empty() && flag_workflows.is_empty();
+    let extra: Vec<String> = if legacy_defaults && repo.is_some() {
+        LEGACY_WORKFLOWS.iter().map(|s| s.to_string()).collect()
+    } else {
+        flag_workflows
+    };
+    for workflow in extra {
+        let Some(r) = &repo else {
+            errors.push(ConfigError::at(
+                "--workflow",
+                format!("{workflow} needs a repository: give --repo or [github] repo"),
+            ));
+            continue;
+        };
+        if workflow.trim().is_empty() || workflow.contains('/') {
+            errors.push(ConfigError::at(
+                "--workflow",
+                format!("`{workflow}` must be a file name like nightly.yml or a numeric id"),
+            ));
+            continue;
+        }
+        heartbeats.push(HeartbeatSpec {
+            name: default_name(&workflow),
+            repo: r.clone(),
+            workflow,
+            sla_hours: cli.sla_hours.unwrap_or(DEFAULT_SLA_HOURS),
+            filter: RunFilter::default(),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for hb in &heartbeats {
+        if !seen.insert((hb.repo.clone(), hb.workflow.clone(), hb.filter.clone())) {
+            errors.push(ConfigError::at(
+                path.unwrap_or("--workflow"),
+                format!(
+                    "heartbeat {} in {} is configured twice",
+                    hb.workflow, hb.repo
+                ),
+            ));
+        }
+    }
+    if heartbeats.is_empty() && errors.is_empty() {
+        errors.push(ConfigError::at(
+            path.unwrap_or("command line"),
+            "nothing to check: add [[heartbeat]] entries to the file, or give --repo (and --workflow)",
+        ));
+    }
+
+    let transport = match &parsed.mail.transport {
+        None => Transport::Postmark,
+        Some(v) if v.get_ref() == "postmark" => Transport::Postmark,
+        Some(v) if v.get_ref() == "smtp" => {
+            errors.push(err_at(
+                line_of(text, v),
+                "transport \"smtp\" is not supported by this version yet; use \"postmark\"".into(),
+            ));
+            Transport::Postmark
+        }
+        Some(v) => {
+            errors.push(err_at(
+                line_of(text, v),
+                format!(
+                    "transport must be \"postmark\" or \"smtp\", not \"{}\"",
+                    v.get_ref()
+                ),
+            ));
+            Transport::Postmark
+        }
+    };
+
+    let mut run = RunSettings::default();
+    if let Some(v) = &parsed.run.concurrency {
+        match usize::try_from(*v.get_ref()) {
+            Ok(n) if (1..=64).contains(&n) => run.concurrency = n,
+            _ => errors.push(err_at(
+                line_of(text, v),
+                format!("concurrency must be 1 to 64, not {}", v.get_ref()),
+            )),
+        }
+    }
+    for (value, slot, name) in [
+        (
+            &parsed.run.request_timeout_seconds,
+            &mut run.request_timeout,
+            "request_timeout_seconds",
+        ),
+        (
+            &parsed.run.deadline_seconds,
+            &mut run.deadline,
+            "deadline_seconds",
+        ),
+    ] {
+        if let Some(v) = value {
+            let secs = *v.get_ref();
+            if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
+                *slot = Duration::from_secs_f64(secs);
+            } else {
+                errors.push(err_at(
+                    line_of(text, v),
+                    format!("{name} must be more than 0 and at most 3600, not {secs}"),
+                ));
+            }
+        }
+    }
+
+    let runbook_url = parsed.runbook_url.as_ref().map(|v| v.get_ref().clone());
+    if let (Some(url), Some(v)) = (&runbook_url, &parsed.runbook_url)
+        && !(url.starts_with("https://") || url.starts_with("http://"))
+    {
+        errors.push(err_at(
+            line_of(text, v),
+            format!("runbook_url must be an http(s) URL, not `{url}`"),
+        ));
+    }
+
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Config {
+        path: path.map(PathBuf::from),
+        subject_prefix: parsed
+            .subject_prefix
+            .as_ref()
+            .map(|v| v.get_ref().clone())
+            .unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
+        runbook_url,
+        output_file: output_file(cli, Some(&parsed)),
+        dry_run: cli.dry_run,
+        now: cli.now,
+        heartbeats,
+        legacy_defaults,
+        transport,
+        run,
+    })
+}
+
+/// Where the result goes: the flag, else the file's `output_file`, else the default.
+pub fn output_file(cli: &Cli, file: Option<&FileConfig>) -> PathBuf {
+    cli.output_file
+        .clone()
+        .or_else(|| {
+            file.and_then(|f| f.output_file.as_ref())
+                .map(|v| PathBuf::from(v.get_ref()))
+        })
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cli() -> Cli {
+        Cli::default()
+    }
+
+    const FILE: &str = r#"
+runbook_url = "https://example.invalid/runbook"
+[github]
+repo = "raxx-app/TradeMasterAPI"
+[[heartbeat]]
+workflow = "billing-retention-cron.yml"
+[[heartbeat]]
+workflow = "trace-integrity-cron.yml"
+sla_hours = 24
+name = "trace"
+event = "schedule"
+"#;
+
+    #[test]
+    fn file_alone() {
+        let cfg = resolve(&cli(), Some(("m.toml", FILE))).unwrap();
+        assert_eq!(cfg.heartbeats.len(), 2);
+        assert_eq!(cfg.heartbeats[0].sla_hours, 48.0);
+        assert_eq!(cfg.heartbeats[0].name, "billing-retention-cron");
+        assert_eq!(cfg.heartbeats[1].sla_hours, 24.0);
+        assert_eq!(cfg.heartbeats[1].name, "trace");
+        assert_eq!(cfg.heartbeats[1].filter.event.as_deref(), Some("schedule"));
+        assert_eq!(cfg.subject_prefix, "[Raxx ops]");
+        assert_eq!(cfg.output_file, PathBuf::from("heartbeat_result.json"));
+        assert!(!cfg.legacy_defaults);
+    }
+
+    #[test]
+    fn flags_override_and_add() {
+        let mut c = cli();
+        c.sla_hours = Some(1.0);
+        c.workflow = vec!["extra.yml".into()];
+        c.repo = Some("o/r".into());
+        c.output_file = Some("/tmp/x.json".into());
+        let cfg = resolve(&c, Some(("m.toml", FILE))).unwrap();
+        assert_eq!(cfg.heartbeats.len(), 3);
+        assert!(cfg.heartbeats.iter().all(|h| h.sla_hours == 1.0));
+        assert!(cfg.heartbeats.iter().all(|h| h.repo.to_string() == "o/r"));
+        assert_eq!(cfg.heartbeats[2].workflow, "extra.yml");
+        assert_eq!(cfg.output_file, PathBuf::from("/tmp/x.json"));
+    }
+
+    #[test]
+    fn old_call_checks_the_old_two() {
+        let mut c = cli();
+        c.repo = Some("raxx-app/TradeMasterAPI".into());
+        c.sla_hours = Some(1.0);
+        let cfg = resolve(&c, None).unwrap();
+        assert!(cfg.legacy_defaults);
+        let names: Vec<_> = cfg.heartbeats.iter().map(|h| h.workflow.as_str()).collect();
+        assert_eq!(names, LEGACY_WORKFLOWS);
+    }
+
+    #[test]
+    fn value_errors_are_all_reported() {
+        let text = r#"
+[github]
+repo = "not a repo"
+[[heartbeat]]
+workflow = "a.yml"
+sla_hours = -3
+[mail]
+transport = "pigeon"
+[run]
+concurrency = 0
+"#;
+        let errs = resolve(&cli(), Some(("m.toml", text))).unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("m.toml line 3: [github] repo")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("m.toml line 6: sla_hours must be")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("m.toml line 8: transport must be")),
+            "{text:#?}"
+        );
+        assert!(
+            text.iter()
+                .any(|e| e.starts_with("m.toml line 10: concurrency")),
+            "{text:#?}"
+        );
+    }
+
+    #[test]
+    fn nothing_to_check_is_an_error() {
+        let errs = resolve(&cli(), None).unwrap_err();
+        assert!(errs[0].message.contains("nothing to check"));
+    }
+
+    #[test]
+    fn missing_secrets_are_listed_but_not_for_mail_in_a_dry_run() {
+        let cfg = resolve(&cli(), Some(("m.toml", FILE))).unwrap();
+        let none = Secrets::from_env(&cli(), &Env::default());
+        assert_eq!(none.missing(&cfg).len(), 4);
+        let mut dry = cfg.clone();
+        dry.dry_run = true;
+        assert_eq!(none.missing(&dry).len(), 1);
+        let env = Env::from_pairs([
+            ("GITHUB_TOKEN", "ghs_x"),
+            ("POSTMARK_SERVER_TOKEN", "pm"),
+            ("OPS_ALERT_EMAIL", "ops@raxx.app, sre@raxx.app"),
+            ("OPS_ALERT_FROM", "Monitor <monitor@raxx.app>"),
+        ]);
+        let all = Secrets::from_env(&cli(), &env);
+        assert!(all.missing(&cfg).is_empty(), "{:?}", all.missing(&cfg));
+        assert_eq!(all.to, vec!["ops@raxx.app", "sre@raxx.app"]);
+    }
+}

@@ -1,0 +1,209 @@
+//! The few GitHub REST calls the monitor makes, through the shared HTTP layer.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::http::{Http, Request, encode};
+
+const API: ApiInfo = ApiInfo {
+    name: "GitHub",
+    credential: "GITHUB_TOKEN",
+};
+
+/// `owner/name` of a repository.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Repo {
+    /// The account.
+    pub owner: String,
+    /// The repository.
+    pub name: String,
+}
+
+impl Repo {
+    /// Parses `owner/name`.
+    pub fn parse(s: &str) -> Option<Self> {
+        let (owner, name) = s.trim().split_once('/')?;
+        let ok = |p: &str| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        };
+        (ok(owner) && ok(name)).then(|| Self {
+            owner: owner.to_string(),
+            name: name.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for Repo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.owner, self.name)
+    }
+}
+
+/// The fields of a workflow run the monitor reads.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
+pub struct Run {
+    /// Run id.
+    pub id: u64,
+    /// `queued`, `in_progress`, `completed`, …
+    pub status: Option<String>,
+    /// `success`, `failure`, `cancelled`, `skipped`, …; null until completed.
+    pub conclusion: Option<String>,
+    /// The run page.
+    pub html_url: String,
+    /// What triggered it.
+    pub event: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it last changed: for a completed run, when it finished.
+    pub updated_at: DateTime<Utc>,
+    /// Start of the latest attempt.
+    #[serde(default)]
+    pub run_started_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RunList {
+    workflow_runs: Vec<Run>,
+}
+
+/// The fields of a workflow the monitor reads.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Workflow {
+    /// `active`, `disabled_manually`, `disabled_inactivity`, `disabled_fork`, `deleted`.
+    pub state: String,
+    /// The workflow page.
+    pub html_url: String,
+}
+
+/// The fields of a repository the monitor reads.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Repository {
+    /// Whether it is private.
+    pub private: bool,
+    /// `public`, `private` or `internal`.
+    #[serde(default)]
+    pub visibility: Option<String>,
+    /// Last push to any branch.
+    pub pushed_at: Option<DateTime<Utc>>,
+    /// Archived repositories run no workflows.
+    #[serde(default)]
+    pub archived: bool,
+    /// The repository page.
+    pub html_url: String,
+}
+
+/// Which runs count for a heartbeat.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
+pub struct RunFilter {
+    /// Only runs on this branch.
+    pub branch: Option<String>,
+    /// Only runs triggered by this event, e.g. `schedule`.
+    pub event: Option<String>,
+}
+
+/// A GitHub API client bound to a base URL and a token.
+#[derive(Debug, Clone)]
+pub struct GitHub {
+    http: Http,
+    base: String,
+    token: String,
+    deadline: Instant,
+}
+
+impl GitHub {
+    /// A client for `base` (e.g. `https://api.github.com`), finishing before `deadline`.
+    pub fn new(http: Http, base: &str, token: &str, deadline: Instant) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+            deadline,
+        }
+    }
+
+    /// The newest run of `workflow`, only successful ones when `success_only`.
+    pub fn latest_run(
+        &self,
+        repo: &Repo,
+        workflow: &str,
+        filter: &RunFilter,
+        success_only: bool,
+    ) -> Result<Option<Run>, ApiError> {
+        let mut query = String::new();
+        if success_only {
+            query.push_str("status=success&");
+        }
+        if let Some(b) = &filter.branch {
+            query.push_str(&format!("branch={}&", encode(b)));
+        }
+        if let Some(e) = &filter.event {
+            query.push_str(&format!("event={}&", encode(e)));
+        }
+        query.push_str("per_page=1&exclude_pull_requests=true");
+        let path = format!(
+            "/repos/{}/{}/actions/workflows/{}/runs?{query}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(workflow)
+        );
+        let what = format!("workflow {workflow} in {repo}");
+        let list: RunList = self.get(&path, &what)?;
+        Ok(list.workflow_runs.into_iter().next())
+    }
+
+    /// The workflow itself (its `state`).
+    pub fn workflow(&self, repo: &Repo, workflow: &str) -> Result<Workflow, ApiError> {
+        let path = format!(
+            "/repos/{}/{}/actions/workflows/{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(workflow)
+        );
+        self.get(&path, &format!("workflow {workflow} in {repo}"))
+    }
+
+    /// The repository (visibility, last push).
+    pub fn repository(&self, repo: &Repo) -> Result<Repository, ApiError> {
+        let path = format!("/repos/{}/{}", encode(&repo.owner), encode(&repo.name));
+        self.get(&path, &format!("repository {repo}"))
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, ApiError> {
+        let req = Request::get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Accept", "application/vnd.github+json")
+            .header("X-GitHub-Api-Version", "2022-11-28");
+        let resp = self
+            .http
+            .send(&req, self.deadline)
+            .map_err(|source| ApiError::Transport {
+                api: API.name,
+                source,
+            })?;
+        if !(200..300).contains(&resp.status) {
+            return Err(status_error(API, &resp, what));
+        }
+        parse_json(API, &resp)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repo_parse() {
+        assert_eq!(
+            Repo::parse("raxx-app/TradeMasterAPI").unwrap().to_string(),
+            "raxx-app/TradeMasterAPI"
+        );
+        for bad in ["", "noslash", "/x", "x/", "a/b/c", "a b/c"] {
+            assert!(Repo::parse(bad).is_none(), "{bad}");
+        }
+    }
+}

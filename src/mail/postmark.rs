@@ -1,0 +1,138 @@
+//! Postmark's HTTP API: every mail of a run in one `/email/batch` request. Postmark answers
+//! 200 even when single messages fail, so each `ErrorCode` is read.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+
+use super::Mail;
+use crate::api::{ApiInfo, status_error};
+use crate::http::{Http, Request};
+use crate::result::Notification;
+
+const API: ApiInfo = ApiInfo {
+    name: "Postmark",
+    credential: "POSTMARK_SERVER_TOKEN",
+};
+
+/// Where and as whom to send.
+#[derive(Debug, Clone)]
+pub struct Postmark<'a> {
+    /// API base, e.g. `https://api.postmarkapp.com`.
+    pub api: &'a str,
+    /// Server token.
+    pub token: &'a str,
+    /// Sender.
+    pub from: &'a str,
+    /// Recipients.
+    pub to: &'a [String],
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "PascalCase")]
+struct Message<'a> {
+    from: &'a str,
+    to: String,
+    subject: &'a str,
+    text_body: &'a str,
+    tag: &'a str,
+    message_stream: &'a str,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct Answer {
+    error_code: i64,
+    #[serde(default)]
+    message: String,
+    #[serde(rename = "MessageID", default)]
+    message_id: Option<String>,
+}
+
+impl Postmark<'_> {
+    /// Sends `mails` in one batch and says, for each, whether Postmark took it.
+    pub fn send(&self, http: &Http, mails: &[Mail], deadline: Instant) -> Vec<Notification> {
+        if mails.is_empty() {
+            return Vec::new();
+        }
+        let messages: Vec<Message> = mails
+            .iter()
+            .map(|m| Message {
+                from: self.from,
+                to: self.to.join(", "),
+                subject: &m.subject,
+                text_body: &m.body,
+                tag: "heartbeat-monitor",
+                message_stream: "outbound",
+            })
+            .collect();
+        let body = serde_json::to_vec(&messages).unwrap_or_default();
+        let req = Request::post(
+            format!("{}/email/batch", self.api.trim_end_matches('/')),
+            body,
+        )
+        .header("Accept", "application/json")
+        .header("Content-Type", "application/json")
+        .header("X-Postmark-Server-Token", self.token);
+        let answers = match http.send(&req, deadline) {
+            Err(e) => Err(format!("Postmark: {e}")),
+            Ok(resp) if resp.status == 200 => serde_json::from_slice::<Vec<Answer>>(&resp.body)
+                .map_err(|e| {
+                    format!(
+                        "Postmark answered 200 with an unreadable body ({e}): {}",
+                        resp.snippet(120)
+                    )
+                })
+                .and_then(|a| {
+                    if a.len() == mails.len() {
+                        Ok(a)
+                    } else {
+                        Err(format!(
+                            "Postmark answered {} results for {} mails",
+                            a.len(),
+                            mails.len()
+                        ))
+                    }
+                }),
+            Ok(resp) if resp.status == 422 => {
+                Err(match serde_json::from_slice::<Answer>(&resp.body) {
+                    Ok(a) => format!(
+                        "Postmark refused the batch (HTTP 422, ErrorCode {}: {})",
+                        a.error_code, a.message
+                    ),
+                    Err(_) => status_error(API, &resp, "the batch").to_string(),
+                })
+            }
+            Ok(resp) => Err(status_error(API, &resp, "/email/batch").to_string()),
+        };
+        mails
+            .iter()
+            .enumerate()
+            .map(|(i, m)| {
+                let mut n = Notification {
+                    channel: "postmark".into(),
+                    to: self.to.to_vec(),
+                    subject: m.subject.clone(),
+                    sent: false,
+                    dry_run: false,
+                    id: None,
+                    error: None,
+                };
+                match &answers {
+                    Err(e) => n.error = Some(e.clone()),
+                    Ok(a) if a[i].error_code == 0 => {
+                        n.sent = true;
+                        n.id = a[i].message_id.clone();
+                    }
+                    Ok(a) => {
+                        n.error = Some(format!(
+                            "Postmark refused this message (ErrorCode {}: {})",
+                            a[i].error_code, a[i].message
+                        ))
+                    }
+                }
+                n
+            })
+            .collect()
+    }
+}

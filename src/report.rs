@@ -1,0 +1,211 @@
+//! Everything people read on a terminal or in Actions: the table, the dry-run mails, the
+//! step summary and the annotations. The only module that writes to stdout and stderr, and
+//! every byte passes the redactor first.
+
+use std::io::Write;
+
+use crate::checks::{CheckResult, Status};
+use crate::mail::Mail;
+use crate::redact::Redactor;
+use crate::result::RunResult;
+
+/// Where output goes, with secrets masked on the way.
+pub struct Console<'a> {
+    out: &'a mut dyn Write,
+    err: &'a mut dyn Write,
+    redactor: Redactor,
+    color: bool,
+}
+
+impl<'a> Console<'a> {
+    /// Wraps the two streams; `color` only when the caller knows stdout is a terminal.
+    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, color: bool) -> Self {
+        Self {
+            out,
+            err,
+            redactor: Redactor::default(),
+            color,
+        }
+    }
+
+    /// Turns colour off (`NO_COLOR`).
+    pub fn set_color(&mut self, color: bool) {
+        self.color = color;
+    }
+
+    /// Whether colour is on.
+    pub fn color(&self) -> bool {
+        self.color
+    }
+
+    /// The redactor every write goes through.
+    pub fn redactor(&self) -> &Redactor {
+        &self.redactor
+    }
+
+    /// Replaces the redactor once the secrets are known.
+    pub fn set_redactor(&mut self, redactor: Redactor) {
+        self.redactor = redactor;
+    }
+
+    /// Writes to stdout. A closed stdout is not worth failing the run for.
+    pub fn out(&mut self, text: &str) {
+        let _ = self.out.write_all(self.redactor.redact(text).as_bytes());
+    }
+
+    /// Writes to stderr.
+    pub fn err(&mut self, text: &str) {
+        let _ = self.err.write_all(self.redactor.redact(text).as_bytes());
+    }
+}
+
+/// The table of checks: status, check, message.
+pub fn table(checks: &[CheckResult], color: bool) -> String {
+    let label = |c: &CheckResult| format!("{} {}", c.kind.as_str(), c.target);
+    let width = checks
+        .iter()
+        .map(|c| label(c).chars().count())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let mut out = format!("{:<9} {:<width$}  MESSAGE\n", "STATUS", "CHECK");
+    for c in checks {
+        let status = format!("{:<9}", c.status.as_str().to_uppercase());
+        let status = if color {
+            paint(c.status, &status)
+        } else {
+            status
+        };
+        out.push_str(&format!("{status} {:<width$}  {}\n", label(c), c.message));
+    }
+    out
+}
+
+fn paint(status: Status, text: &str) -> String {
+    let code = match status {
+        Status::Ok => "32",
+        Status::Warning => "33",
+        Status::Critical => "31;1",
+        Status::Unknown => "35;1",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+/// The mails a dry run would have sent.
+pub fn dry_run_mails(mails: &[Mail], to: &[String]) -> String {
+    if mails.is_empty() {
+        return "dry run: no mail would be sent\n".into();
+    }
+    let to = if to.is_empty() {
+        "(OPS_ALERT_EMAIL unset)".to_string()
+    } else {
+        to.join(", ")
+    };
+    let mut out = format!("dry run: {} mail(s) would be sent to {to}\n", mails.len());
+    for m in mails {
+        out.push_str(&format!("\n--- Subject: {}\n{}", m.subject, m.body));
+    }
+    out
+}
+
+/// The Markdown appended to `GITHUB_STEP_SUMMARY`.
+pub fn step_summary(result: &RunResult) -> String {
+    let mut md = format!(
+        "### heartbeat-monitor: {}\n\n",
+        serde_json::to_value(result.status)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_uppercase))
+            .unwrap_or_default()
+    );
+    if !result.checks.is_empty() {
+        md.push_str("| Status | Check | Message |\n|---|---|---|\n");
+        for c in &result.checks {
+            md.push_str(&format!(
+                "| {} | {} | {} |\n",
+                c.status.as_str(),
+                cell(&format!("{} {}", c.kind.as_str(), c.target)),
+                cell(&c.message)
+            ));
+        }
+    }
+    for e in &result.errors {
+        md.push_str(&format!("\n- error: {}", cell(e)));
+    }
+    let sent = result.notifications.iter().filter(|n| n.sent).count();
+    md.push_str(&format!(
+        "\n{} mail(s){}, exit code {}.\n",
+        result.notifications.len(),
+        if result.dry_run {
+            " printed (dry run)".to_string()
+        } else {
+            format!(", {sent} accepted")
+        },
+        result.exit_code
+    ));
+    md
+}
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|").replace('\n', " ")
+}
+
+/// `::error::` / `::warning::` lines for the checks that are not ok.
+pub fn annotations(checks: &[CheckResult]) -> String {
+    checks
+        .iter()
+        .filter(|c| c.status != Status::Ok)
+        .map(|c| {
+            let level = if c.status == Status::Warning {
+                "warning"
+            } else {
+                "error"
+            };
+            format!(
+                "::{level} title={}::{}\n",
+                escape_property(&format!("{} {}", c.kind.as_str(), c.target)),
+                escape_data(&c.message)
+            )
+        })
+        .collect()
+}
+
+/// Escapes a workflow command's message.
+pub fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Kind;
+
+    fn c(status: Status, msg: &str) -> CheckResult {
+        CheckResult::new("id", Kind::CronHeartbeat, "x.yml", status, msg.into())
+    }
+
+    #[test]
+    fn table_without_color_is_plain() {
+        let t = table(
+            &[c(Status::Ok, "fine"), c(Status::Critical, "stale")],
+            false,
+        );
+        assert!(!t.contains('\x1b'));
+        assert!(t.contains("CRITICAL  cron_heartbeat x.yml  stale"), "{t}");
+        assert!(table(&[c(Status::Ok, "fine")], true).contains("\x1b[32m"));
+    }
+
+    #[test]
+    fn annotations_escape_and_skip_ok() {
+        let a = annotations(&[c(Status::Ok, "fine"), c(Status::Warning, "50% gone\nsoon")]);
+        assert_eq!(
+            a,
+            "::warning title=cron_heartbeat x.yml::50%25 gone%0Asoon\n"
+        );
+    }
+}

@@ -1,0 +1,207 @@
+//! The result file: the contract's JSON shape, written atomically (a temporary file in the
+//! same directory, renamed into place) so a reader never sees half of it.
+
+use std::io::Write;
+use std::path::Path;
+
+use serde::Serialize;
+
+use crate::checks::{CheckResult, Status};
+use crate::redact::Redactor;
+
+/// The version of the result file's shape (`schema/result.schema.json`).
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// The status of a whole run: a check status, or `disabled` when the gate is off.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RunStatus {
+    /// All checks ok.
+    Ok,
+    /// The worst check is a warning.
+    Warning,
+    /// The worst check is critical.
+    Critical,
+    /// A check or the monitor itself could not tell.
+    Unknown,
+    /// The gate is off: nothing was checked.
+    Disabled,
+}
+
+impl RunStatus {
+    /// The run status of an exit code.
+    pub fn from_code(code: u8) -> Self {
+        match code {
+            0 => RunStatus::Ok,
+            1 => RunStatus::Warning,
+            2 => RunStatus::Critical,
+            _ => RunStatus::Unknown,
+        }
+    }
+}
+
+/// How many checks ended in each status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Counts {
+    /// ok
+    pub ok: usize,
+    /// warning
+    pub warning: usize,
+    /// critical
+    pub critical: usize,
+    /// unknown
+    pub unknown: usize,
+}
+
+impl Counts {
+    /// Counts `checks`.
+    pub fn of(checks: &[CheckResult]) -> Self {
+        let mut c = Counts::default();
+        for r in checks {
+            match r.status {
+                Status::Ok => c.ok += 1,
+                Status::Warning => c.warning += 1,
+                Status::Critical => c.critical += 1,
+                Status::Unknown => c.unknown += 1,
+            }
+        }
+        c
+    }
+}
+
+/// One mail, as the result file records it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Notification {
+    /// `postmark`.
+    pub channel: String,
+    /// Recipients.
+    pub to: Vec<String>,
+    /// Subject.
+    pub subject: String,
+    /// Whether the mail service accepted it.
+    pub sent: bool,
+    /// True when it was only printed.
+    pub dry_run: bool,
+    /// The service's message id.
+    pub id: Option<String>,
+    /// Why it was not sent.
+    pub error: Option<String>,
+}
+
+/// The whole result file.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// The shape's version.
+    pub schema_version: u32,
+    /// `heartbeat-monitor`.
+    pub tool: &'static str,
+    /// The binary's version.
+    pub tool_version: &'static str,
+    /// Wall clock at start.
+    pub started_at: String,
+    /// Wall clock at the end.
+    pub finished_at: String,
+    /// Run time.
+    pub duration_ms: u64,
+    /// The instant checks were evaluated at (`--now`, or the start).
+    pub now: String,
+    /// Whether mail was only printed.
+    pub dry_run: bool,
+    /// The run's status.
+    pub status: RunStatus,
+    /// The process exit code.
+    pub exit_code: u8,
+    /// Checks per status.
+    pub counts: Counts,
+    /// Every check, in configuration order.
+    pub checks: Vec<CheckResult>,
+    /// Every mail sent or printed.
+    pub notifications: Vec<Notification>,
+    /// Problems of the monitor itself (configuration, delivery, writing).
+    pub errors: Vec<String>,
+}
+
+/// Writes `result` to `path` atomically, with secrets masked.
+pub fn write(path: &Path, result: &RunResult, redactor: &Redactor) -> std::io::Result<()> {
+    let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
+    let json = redactor.redact(&json);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
+        _ => std::path::PathBuf::from("."),
+    };
+    std::fs::create_dir_all(&dir)?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "heartbeat_result.json".into());
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    let mut f = std::fs::File::create(&tmp)?;
+    f.write_all(json.as_bytes())?;
+    f.write_all(b"\n")?;
+    f.sync_all()?;
+    drop(f);
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Kind;
+
+    #[test]
+    fn counts_and_atomic_write() {
+        let checks = vec![
+            CheckResult::new("a", Kind::CronHeartbeat, "a", Status::Ok, "fine".into()),
+            CheckResult::new(
+                "b",
+                Kind::CronHeartbeat,
+                "b",
+                Status::Critical,
+                "token s3cr3t-value leaked?".into(),
+            ),
+        ];
+        let result = RunResult {
+            schema_version: SCHEMA_VERSION,
+            tool: "heartbeat-monitor",
+            tool_version: "0.1.0",
+            started_at: "2026-05-23T06:30:00Z".into(),
+            finished_at: "2026-05-23T06:30:01Z".into(),
+            duration_ms: 1000,
+            now: "2026-05-23T06:30:00Z".into(),
+            dry_run: false,
+            status: RunStatus::Critical,
+            exit_code: 2,
+            counts: Counts::of(&checks),
+            checks,
+            notifications: vec![],
+            errors: vec![],
+        };
+        assert_eq!(
+            result.counts,
+            Counts {
+                ok: 1,
+                warning: 0,
+                critical: 1,
+                unknown: 0
+            }
+        );
+        let dir = std::env::temp_dir().join(format!("hm-result-{}", std::process::id()));
+        let path = dir.join("nested/result.json");
+        let mut r = Redactor::default();
+        r.add("s3cr3t-value");
+        write(&path, &result, &r).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(!text.contains("s3cr3t-value"));
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["status"], "critical");
+        assert_eq!(v["checks"][1]["kind"], "cron_heartbeat");
+        assert_eq!(
+            std::fs::read_dir(dir.join("nested")).unwrap().count(),
+            1,
+            "no temp file left"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+}

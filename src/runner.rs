@@ -1,0 +1,204 @@
+//! Runs checks at the same time on a bounded pool of threads. Results come back in
+//! configuration order; a check that panics becomes that check's `unknown`; a check still
+//! running at the deadline becomes `unknown` too, and the run goes on without it.
+
+use std::collections::VecDeque;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, mpsc};
+use std::time::Instant;
+
+use crate::checks::{CheckResult, Kind, Status};
+
+/// The work of one check; it may yield several results (one per row found, say).
+pub type Work = Box<dyn FnOnce() -> Vec<CheckResult> + Send>;
+
+/// One check to run, with what to report in its place if it cannot report itself.
+pub struct Job {
+    /// The id of the result it stands for.
+    pub id: String,
+    /// Its kind.
+    pub kind: Kind,
+    /// Its target.
+    pub target: String,
+    /// The name in a mail subject.
+    pub subject_name: String,
+    /// The work.
+    pub work: Work,
+}
+
+/// How a job ended: its results, or the panic message and how long it ran.
+type Outcome = Result<Vec<CheckResult>, (String, u64)>;
+
+/// Runs `jobs` on at most `threads` threads and returns their results in job order.
+pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckResult> {
+    let total = jobs.len();
+    let mut identities = Vec::with_capacity(total);
+    let mut queue = VecDeque::with_capacity(total);
+    for (i, job) in jobs.into_iter().enumerate() {
+        identities.push((job.id, job.kind, job.target, job.subject_name));
+        queue.push_back((i, job.work));
+    }
+    let queue = Arc::new(Mutex::new(queue));
+    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    for _ in 0..threads.clamp(1, total.max(1)) {
+        let queue = Arc::clone(&queue);
+        let tx = tx.clone();
+        // Detached: a check hanging past the deadline must not hold the run.
+        std::thread::spawn(move || {
+            while let Some((i, work)) = queue.lock().ok().and_then(|mut q| q.pop_front()) {
+                if tx.send((i, run_one(work))).is_err() {
+                    break;
+                }
+            }
+        });
+    }
+    drop(tx);
+
+    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    for _ in 0..total {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match rx.recv_timeout(left) {
+            Ok((i, outcome)) => outcomes[i] = Some(outcome),
+            Err(_) => break,
+        }
+    }
+    outcomes
+        .into_iter()
+        .zip(identities)
+        .flat_map(|(outcome, (id, kind, target, subject_name))| {
+            let stand_in = |message: String, ms: u64| {
+                let mut r = CheckResult::new(&id, kind, &target, Status::Unknown, message);
+                r.subject_name = subject_name.clone();
+                r.duration_ms = ms;
+                vec![r]
+            };
+            match outcome {
+                Some(Ok(results)) => results,
+                Some(Err((panic, ms))) => stand_in(
+                    format!("the check crashed inside heartbeat-monitor ({panic}); this is a bug: please report it"),
+                    ms,
+                ),
+                None => stand_in(
+                    "did not finish before the run deadline; the API may be hanging".into(),
+                    0,
+                ),
+            }
+        })
+        .collect()
+}
+
+fn run_one(work: Work) -> Outcome {
+    let started = Instant::now();
+    let outcome = catch_unwind(AssertUnwindSafe(work));
+    let ms = started.elapsed().as_millis() as u64;
+    match outcome {
+        Ok(mut results) => {
+            for r in &mut results {
+                if r.duration_ms == 0 {
+                    r.duration_ms = ms;
+                }
+            }
+            Ok(results)
+        }
+        Err(panic) => {
+            let what = panic
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| panic.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "no message".into());
+            Err((what, ms))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn job(id: &str, work: impl FnOnce() -> Vec<CheckResult> + Send + 'static) -> Job {
+        Job {
+            id: id.into(),
+            kind: Kind::CronHeartbeat,
+            target: id.into(),
+            subject_name: id.into(),
+            work: Box::new(work),
+        }
+    }
+
+    fn ok(id: &str) -> Vec<CheckResult> {
+        vec![CheckResult::new(
+            id,
+            Kind::CronHeartbeat,
+            id,
+            Status::Ok,
+            "fine".into(),
+        )]
+    }
+
+    #[test]
+    fn order_is_configuration_order_whatever_finishes_first() {
+        let jobs = vec![
+            job("slow", || {
+                std::thread::sleep(Duration::from_millis(150));
+                ok("slow")
+            }),
+            job("fast", || ok("fast")),
+        ];
+        let results = run_all(jobs, 2, Instant::now() + Duration::from_secs(10));
+        let ids: Vec<_> = results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["slow", "fast"]);
+    }
+
+    #[test]
+    fn a_panic_is_that_checks_unknown_only() {
+        let jobs = vec![
+            job("boom", || panic!("index out of range")),
+            job("fine", || ok("fine")),
+        ];
+        let results = run_all(jobs, 2, Instant::now() + Duration::from_secs(10));
+        assert_eq!(results[0].id, "boom");
+        assert_eq!(results[0].status, Status::Unknown);
+        assert!(results[0].message.contains("index out of range"));
+        assert_eq!(results[1].status, Status::Ok);
+    }
+
+    #[test]
+    fn a_hung_check_is_unknown_at_the_deadline() {
+        let jobs = vec![
+            job("hung", || {
+                std::thread::sleep(Duration::from_secs(30));
+                ok("hung")
+            }),
+            job("fine", || ok("fine")),
+        ];
+        let started = Instant::now();
+        let results = run_all(jobs, 2, started + Duration::from_millis(300));
+        assert!(started.elapsed() < Duration::from_secs(5));
+        assert_eq!(results[0].status, Status::Unknown);
+        assert!(results[0].message.contains("deadline"));
+        assert_eq!(results[1].status, Status::Ok);
+    }
+
+    #[test]
+    fn the_pool_is_bounded() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        let live = Arc::new(AtomicUsize::new(0));
+        let peak = Arc::new(AtomicUsize::new(0));
+        let jobs = (0..12)
+            .map(|i| {
+                let (live, peak) = (Arc::clone(&live), Arc::clone(&peak));
+                job(&format!("j{i}"), move || {
+                    let now = live.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    std::thread::sleep(Duration::from_millis(20));
+                    live.fetch_sub(1, Ordering::SeqCst);
+                    ok("j")
+                })
+            })
+            .collect();
+        let results = run_all(jobs, 3, Instant::now() + Duration::from_secs(10));
+        assert_eq!(results.len(), 12);
+        assert!(peak.load(Ordering::SeqCst) <= 3);
+    }
+}

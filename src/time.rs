@@ -1,0 +1,54 @@
+//! Small time helpers shared by the checks and the reports.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+
+/// RFC 3339 with whole seconds and `Z`, the one format every output uses.
+pub fn rfc3339(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// Hours between `then` and `now` (negative when `then` is in the future), to 0.1 h.
+pub fn age_hours(then: DateTime<Utc>, now: DateTime<Utc>) -> f64 {
+    let secs = (now - then).num_seconds() as f64;
+    (secs / 360.0).round() / 10.0
+}
+
+/// "48 h", "1.5 h": hours without a useless ".0".
+pub fn fmt_hours(h: f64) -> String {
+    if (h - h.round()).abs() < 1e-9 {
+        format!("{} h", h.round() as i64)
+    } else {
+        format!("{h:.1} h")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn ages_round_to_a_tenth() {
+        assert_eq!(
+            age_hours(t("2026-05-18T05:00:00Z"), t("2026-05-23T06:30:00Z")),
+            121.5
+        );
+        assert_eq!(
+            age_hours(t("2026-05-23T07:00:00Z"), t("2026-05-23T06:30:00Z")),
+            -0.5
+        );
+    }
+
+    #[test]
+    fn hours_format() {
+        assert_eq!(fmt_hours(48.0), "48 h");
+        assert_eq!(fmt_hours(1.5), "1.5 h");
+        assert_eq!(
+            rfc3339(t("2026-05-23T06:30:00.123Z")),
+            "2026-05-23T06:30:00Z"
+        );
+    }
+}

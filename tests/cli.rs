@@ -1,0 +1,60 @@
+//! End-to-end: the compiled binary against loopback servers that answer like GitHub and
+//! Postmark. Every run's result file is schema-checked and every output scanned for secrets
+//! (see `support`).
+
+mod support;
+
+use std::time::Duration;
+
+use serde_json::Value;
+use support::*;
+
+const BILLING: &str = "billing-retention-cron.yml";
+const TRACE: &str = "trace-integrity-cron.yml";
+
+const CONFIG: &str = r#"
+runbook_url = "https://example.invalid/runbooks/cron-heartbeat-monitor"
+
+[github]
+repo = "raxx-app/TradeMasterAPI"
+
+[[heartbeat]]
+workflow = "billing-retention-cron.yml"
+
+[[heartbeat]]
+workflow = "trace-integrity-cron.yml"
+
+[run]
+request_timeout_seconds = 2
+deadline_seconds = 20
+"#;
+
+fn id(workflow: &str) -> String {
+    format!("cron_heartbeat:{REPO}:{workflow}")
+}
+
+/// GitHub as it answers when `trace` has not succeeded for 121.5 h and its latest run failed.
+fn stale_trace_routes() -> Vec<Route> {
+    vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        success(TRACE, "github/runs-success-stale.json"),
+        Route::get(&runs_path(TRACE))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
+        Route::get(&workflow_path(TRACE))
+            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]
+}
+
+#[path = "cli/faults.rs"]
+mod faults;
+#[path = "cli/healthy.rs"]
+mod healthy;
+#[path = "cli/modes.rs"]
+mod modes;
+#[path = "cli/openapi.rs"]
+mod openapi;
+#[path = "cli/stale.rs"]
+mod stale;

@@ -1,0 +1,206 @@
+//! Our requests and fixtures against GitHub's own OpenAPI description
+//! (`fixtures/github/openapi-subset.json`, copied from github/rest-api-description).
+
+use super::*;
+
+fn spec() -> Value {
+    serde_json::from_str(&fixture("github/openapi-subset.json")).unwrap()
+}
+
+/// OpenAPI 3.0's `nullable: true` in JSON Schema terms.
+fn to_json_schema(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, val) in map {
+                if k != "nullable" {
+                    out.insert(k.clone(), to_json_schema(val));
+                }
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                match out.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        out.insert("type".into(), serde_json::json!([t, "null"]));
+                    }
+                    _ => {
+                        return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A validator for the schema at `pointer` inside the spec, `$ref`s resolved against it.
+fn validator(pointer: &str) -> jsonschema::Validator {
+    let spec = spec();
+    let schema = spec
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("no schema at {pointer}"));
+    let root = serde_json::json!({
+        "components": to_json_schema(&spec["components"]),
+        "allOf": [to_json_schema(schema)],
+    });
+    jsonschema::validator_for(&root).expect("schema compiles")
+}
+
+fn response_schema(path: &str) -> String {
+    format!(
+        "/paths/{}/get/responses/200/content/application~1json/schema",
+        path.replace('~', "~0").replace('/', "~1")
+    )
+}
+
+#[test]
+fn our_fixtures_validate_against_githubs_response_schemas() {
+    let cases = [
+        (
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}/runs",
+            "runs-",
+        ),
+        (
+            "/repos/{owner}/{repo}/actions/workflows/{workflow_id}",
+            "workflow-",
+        ),
+        ("/repos/{owner}/{repo}", "repo-"),
+    ];
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/github");
+    let mut checked = 0;
+    for (path, prefix) in cases {
+        let v = validator(&response_schema(path));
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            let body: Value = serde_json::from_str(&fixture(&format!("github/{name}"))).unwrap();
+            let errors: Vec<String> = v
+                .iter_errors(&body)
+                .map(|e| format!("{e} at {}", e.instance_path()))
+                .take(5)
+                .collect();
+            assert!(
+                errors.is_empty(),
+                "{name} does not match {path}: {errors:#?}"
+            );
+            checked += 1;
+        }
+    }
+    let basic = validator("/components/schemas/basic-error");
+    for name in [
+        "error-401.json",
+        "error-403-rate-limit.json",
+        "error-403-secondary.json",
+        "error-404.json",
+    ] {
+        let body: Value = serde_json::from_str(&fixture(&format!("github/{name}"))).unwrap();
+        assert!(basic.is_valid(&body), "{name} is not a basic-error");
+        checked += 1;
+    }
+    assert_eq!(checked, 14);
+}
+
+/// The operation whose path template matches `path`, and its parameters with `$ref`s resolved.
+fn operation(spec: &Value, path: &str) -> Option<(String, Vec<Value>)> {
+    let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
+    for (template, item) in spec["paths"].as_object().unwrap() {
+        let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        let fits = t.len() == segments.len()
+            && t.iter()
+                .zip(&segments)
+                .all(|(a, b)| (a.starts_with('{') && a.ends_with('}')) || a == b);
+        if fits {
+            let params = item["get"]["parameters"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|p| match p["$ref"].as_str() {
+                    Some(r) => spec.pointer(r.trim_start_matches('#')).unwrap().clone(),
+                    None => p.clone(),
+                })
+                .collect();
+            return Some((template.clone(), params));
+        }
+    }
+    None
+}
+
+#[test]
+fn every_request_we_send_is_an_operation_with_parameters_github_defines() {
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        success(TRACE, "github/runs-success-stale.json"),
+        Route::get(&runs_path(TRACE))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
+        Route::get(&workflow_path(TRACE))
+            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let cfg = CONFIG.replace(
+        "workflow = \"trace-integrity-cron.yml\"",
+        "workflow = \"trace-integrity-cron.yml\"\nbranch = \"main\"\nevent = \"schedule\"",
+    );
+    let run = Monitor::new(&server).config(&cfg).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let spec = spec();
+    let reqs = api_requests(&server);
+    assert_eq!(reqs.len(), 5);
+    let mut seen_ops = std::collections::BTreeSet::new();
+    for r in reqs {
+        assert_eq!(r.method, "GET");
+        let (template, params) = operation(&spec, r.path())
+            .unwrap_or_else(|| panic!("{} is not in GitHub's description", r.path()));
+        seen_ops.insert(template.clone());
+        for (name, value) in r.query() {
+            let p = params
+                .iter()
+                .find(|p| p["name"] == name.as_str() && p["in"] == "query")
+                .unwrap_or_else(|| panic!("{template} defines no query parameter {name}"));
+            let schema = &p["schema"];
+            if let Some(allowed) = schema["enum"].as_array() {
+                assert!(
+                    allowed.iter().any(|a| a == value.as_str()),
+                    "{name}={value} is not in {allowed:?}"
+                );
+            }
+            match schema["type"].as_str() {
+                Some("integer") => {
+                    let n: i64 = value
+                        .parse()
+                        .unwrap_or_else(|_| panic!("{name}={value} is not an integer"));
+                    assert!((1..=100).contains(&n), "{name}={n} outside 1..=100");
+                }
+                Some("boolean") => assert!(value == "true" || value == "false", "{name}={value}"),
+                _ => {}
+            }
+        }
+        // Every header beyond HTTP's own is GitHub's documented versioning header.
+        for (name, _) in &r.headers {
+            assert!(
+                [
+                    "host",
+                    "authorization",
+                    "accept",
+                    "user-agent",
+                    "accept-encoding",
+                    "connection",
+                    "x-github-api-version"
+                ]
+                .contains(&name.as_str()),
+                "unexpected header {name}"
+            );
+        }
+        // The spec answers application/json; the vnd.github media type is its documented alias.
+        assert!(
+            r.header("accept")
+                .unwrap()
+                .starts_with("application/vnd.github+json")
+        );
+    }
+    assert_eq!(seen_ops.len(), 3, "{seen_ops:?}");
+}

@@ -1,0 +1,190 @@
+use super::*;
+
+#[test]
+fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
+    let server = FakeServer::start(stale_trace_routes());
+    let run = Monitor::new(&server)
+        .config(CONFIG)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", REPO)
+        .env("GITHUB_RUN_ID", "777")
+        .run();
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    let r = run.result();
+    assert_eq!(r["status"], "critical");
+    assert_eq!(
+        r["counts"],
+        serde_json::json!({"ok": 2, "warning": 0, "critical": 1, "unknown": 0})
+    );
+    let c = run.check(&id(TRACE));
+    assert_eq!(
+        c["message"],
+        "no successful run for 121.5 h (SLA 48 h); latest run failed at 2026-05-22T02:00:09Z https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107"
+    );
+    assert_eq!(c["details"]["last_success_at"], "2026-05-18T05:00:00Z");
+    assert_eq!(c["details"]["age_hours"], 121.5);
+    assert_eq!(c["details"]["workflow_state"], "active");
+    assert_eq!(c["details"]["latest_run"]["conclusion"], "failure");
+
+    let mails = mails(&server);
+    assert_eq!(mails.len(), 1);
+    let m = &mails[0];
+    assert_eq!(
+        m["Subject"],
+        "[Raxx ops] cron heartbeat STALE: trace-integrity-cron"
+    );
+    assert_eq!(m["To"], "ops@raxx.app");
+    assert_eq!(m["From"], "heartbeat-monitor@raxx.app");
+    let body = m["TextBody"].as_str().unwrap();
+    for want in [
+        "Since:       2026-05-18T05:00:00Z",
+        "Threshold:   a successful run every 48 h",
+        "Look at:     https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107",
+        "Monitor run: https://github.com/raxx-app/TradeMasterAPI/actions/runs/777",
+        "Runbook:     https://example.invalid/runbooks/cron-heartbeat-monitor",
+    ] {
+        assert!(body.contains(want), "mail body lacks {want:?}:\n{body}");
+    }
+    let n = &r["notifications"][0];
+    assert_eq!(n["sent"], true);
+    assert_eq!(n["id"], "b7bc2f4a-e38e-4336-af7d-e6c390000000");
+    assert_eq!(n["error"], Value::Null);
+    assert!(
+        run.stdout
+            .contains("mailed: [Raxx ops] cron heartbeat STALE: trace-integrity-cron")
+    );
+}
+
+#[test]
+fn a_workflow_that_never_ran() {
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        success(TRACE, "github/runs-empty.json"),
+        Route::get(&runs_path(TRACE))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-empty.json"))),
+        Route::get(&workflow_path(TRACE))
+            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(CONFIG).run();
+    assert_eq!(run.code, 2);
+    let c = run.check(&id(TRACE));
+    assert_eq!(
+        c["message"],
+        "no successful run on record (SLA 48 h); the workflow has never run"
+    );
+    assert_eq!(c["details"]["last_success_at"], Value::Null);
+    let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
+    assert!(body.contains("Since:       never"), "{body}");
+}
+
+#[test]
+fn a_workflow_disabled_by_github_for_inactivity() {
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        success(TRACE, "github/runs-success-stale.json"),
+        Route::get(&runs_path(TRACE))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-success-stale.json"))),
+        Route::get(&workflow_path(TRACE)).reply(Reply::json(
+            200,
+            fixture("github/workflow-disabled-inactivity.json"),
+        )),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(CONFIG).run();
+    assert_eq!(run.code, 2);
+    let c = run.check(&id(TRACE));
+    let msg = c["message"].as_str().unwrap();
+    assert!(
+        msg.contains("GitHub disabled the schedule after 60 days without repository activity"),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("gh workflow enable trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI"),
+        "{msg}"
+    );
+    assert_eq!(c["details"]["workflow_state"], "disabled_inactivity");
+}
+
+#[test]
+fn a_workflow_that_does_not_exist_is_critical_and_named() {
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        Route::get(&runs_path(TRACE)).reply(Reply::json(404, fixture("github/error-404.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(CONFIG).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let msg = run.check(&id(TRACE))["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("workflow trace-integrity-cron.yml not found in raxx-app/TradeMasterAPI"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn sla_hours_flag_overrides_the_file() {
+    // 27.4 h old: fine at 48 h, stale at 1 h.
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        Route::get(&runs_path(BILLING))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
+        Route::get(&workflow_path(BILLING))
+            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let cfg = "[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[heartbeat]]\nworkflow = \"billing-retention-cron.yml\"\n";
+    let run = Monitor::new(&server)
+        .config(cfg)
+        .args(&["--sla-hours", "1"])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let c = run.check(&id(BILLING));
+    assert!(
+        c["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no successful run for 27.4 h (SLA 1 h)"),
+        "{c}"
+    );
+    assert_eq!(c["details"]["sla_hours"], 1.0);
+}
+
+#[test]
+fn the_old_scripts_call_works_unchanged() {
+    let server = FakeServer::start(stale_trace_routes());
+    let out = std::env::temp_dir().join(format!(
+        "hm-old-call-{}/heartbeat_result.json",
+        std::process::id()
+    ));
+    let run = Monitor::new(&server)
+        .env("GITHUB_TOKEN", "")
+        .args(&[
+            "--repo",
+            REPO,
+            "--gh-token",
+            GITHUB_TOKEN,
+            "--sla-hours",
+            "48",
+            "--output-file",
+            out.to_str().unwrap(),
+        ])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains(
+        "checking the old script's billing-retention-cron.yml and trace-integrity-cron.yml"
+    ));
+    let r = run.result();
+    assert_eq!(r["checks"].as_array().unwrap().len(), 3);
+    assert_eq!(run.check(&id(TRACE))["status"], "critical");
+}

@@ -1,0 +1,244 @@
+//! Runs the compiled binary the way CI does, in a scratch directory with a cleared
+//! environment, and checks what every run must satisfy: a schema-valid result file and no
+//! secret in any output.
+
+#![allow(dead_code)]
+
+pub mod server;
+
+use std::path::PathBuf;
+use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+pub use server::{FakeServer, Recorded, Reply, Route, fixture, postmark_batch};
+
+/// The tests' fixed instant: the morning the five missed windows were found.
+pub const NOW: &str = "2026-05-23T06:30:00Z";
+/// Secret values; none may appear in any output.
+pub const GITHUB_TOKEN: &str = "ghs_TestToken0123456789abcdefSECRET";
+pub const POSTMARK_TOKEN: &str = "pm-server-token-5f2d9c11-SECRET";
+pub const REPO: &str = "raxx-app/TradeMasterAPI";
+
+/// `/repos/raxx-app/TradeMasterAPI/actions/workflows/{file}/runs`.
+pub fn runs_path(workflow: &str) -> String {
+    format!("/repos/{REPO}/actions/workflows/{workflow}/runs")
+}
+
+/// `/repos/raxx-app/TradeMasterAPI/actions/workflows/{file}`.
+pub fn workflow_path(workflow: &str) -> String {
+    format!("/repos/{REPO}/actions/workflows/{workflow}")
+}
+
+/// `/repos/raxx-app/TradeMasterAPI`.
+pub fn repo_path() -> String {
+    format!("/repos/{REPO}")
+}
+
+/// The newest successful run of `workflow` is `fixture`.
+pub fn success(workflow: &str, fixture_name: &str) -> Route {
+    Route::get(&runs_path(workflow))
+        .query("status=success")
+        .reply(Reply::json(200, fixture(fixture_name)))
+}
+
+/// The private repository (the 60-day rule does not apply).
+pub fn private_repo() -> Route {
+    Route::get(&repo_path()).reply(Reply::json(200, fixture("github/repo-private.json")))
+}
+
+/// The Postmark batch endpoint, accepting everything.
+pub fn postmark_ok() -> Route {
+    Route::post("/email/batch").reply(postmark_batch(&[]))
+}
+
+/// A finished run of the binary.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    pub elapsed: Duration,
+    pub dir: PathBuf,
+    result_path: PathBuf,
+}
+
+impl Run {
+    /// The result file, parsed and checked against `schema/result.schema.json`.
+    pub fn result(&self) -> Value {
+        let text = std::fs::read_to_string(&self.result_path).unwrap_or_else(|e| {
+            panic!(
+                "no result file at {}: {e}\nstderr:\n{}",
+                self.result_path.display(),
+                self.stderr
+            )
+        });
+        let v: Value = serde_json::from_str(&text).expect("result file is JSON");
+        assert_schema_valid(&v);
+        assert_no_secret("result file", &text);
+        v
+    }
+
+    /// The check with this id.
+    pub fn check(&self, id: &str) -> Value {
+        let r = self.result();
+        r["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["id"] == id)
+            .cloned()
+            .unwrap_or_else(|| panic!("no check {id} in {r:#}"))
+    }
+}
+
+/// A builder for one run.
+pub struct Monitor {
+    args: Vec<String>,
+    env: Vec<(String, String)>,
+    config: Option<String>,
+}
+
+static SCRATCH: AtomicUsize = AtomicUsize::new(0);
+
+impl Monitor {
+    /// A run with the gate on, the tokens set, the fixed `--now`, and GitHub and Postmark
+    /// pointed at `server`.
+    pub fn new(server: &FakeServer) -> Self {
+        Self {
+            args: vec!["--now".into(), NOW.into()],
+            env: vec![
+                ("FLAG_CRON_HEARTBEAT_MONITOR".into(), "1".into()),
+                ("GITHUB_TOKEN".into(), GITHUB_TOKEN.into()),
+                ("GITHUB_API_URL".into(), server.url.clone()),
+                ("POSTMARK_SERVER_TOKEN".into(), POSTMARK_TOKEN.into()),
+                ("POSTMARK_API_URL".into(), server.url.clone()),
+                ("OPS_ALERT_EMAIL".into(), "ops@raxx.app".into()),
+                ("OPS_ALERT_FROM".into(), "heartbeat-monitor@raxx.app".into()),
+            ],
+            config: None,
+        }
+    }
+
+    /// A run with no environment at all but what is set later.
+    pub fn bare() -> Self {
+        Self {
+            args: Vec::new(),
+            env: Vec::new(),
+            config: None,
+        }
+    }
+
+    /// Adds arguments.
+    pub fn args(mut self, args: &[&str]) -> Self {
+        self.args.extend(args.iter().map(|s| s.to_string()));
+        self
+    }
+
+    /// Sets (or overrides) a variable; an empty value removes it.
+    pub fn env(mut self, name: &str, value: &str) -> Self {
+        self.env.retain(|(k, _)| k != name);
+        if !value.is_empty() {
+            self.env.push((name.into(), value.into()));
+        }
+        self
+    }
+
+    /// Writes `heartbeat-monitor.toml` in the scratch directory (found by default).
+    pub fn config(mut self, toml: &str) -> Self {
+        self.config = Some(toml.to_string());
+        self
+    }
+
+    /// Runs the binary and checks stdout and stderr carry no secret.
+    pub fn run(self) -> Run {
+        let n = SCRATCH.fetch_add(1, Ordering::SeqCst);
+        let dir = std::env::temp_dir().join(format!("hm-test-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        if let Some(cfg) = &self.config {
+            std::fs::write(dir.join("heartbeat-monitor.toml"), cfg).unwrap();
+        }
+        let result_path = match self.args.iter().position(|a| a == "--output-file") {
+            Some(i) => PathBuf::from(&self.args[i + 1]),
+            None => dir.join("heartbeat_result.json"),
+        };
+        let started = Instant::now();
+        let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-monitor"))
+            .args(&self.args)
+            .env_clear()
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .current_dir(&dir)
+            .output()
+            .expect("run heartbeat-monitor");
+        let run = Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            elapsed: started.elapsed(),
+            dir,
+            result_path,
+        };
+        assert_no_secret("stdout", &run.stdout);
+        assert_no_secret("stderr", &run.stderr);
+        run
+    }
+}
+
+/// Fails when `text` holds a secret of the tests.
+pub fn assert_no_secret(what: &str, text: &str) {
+    for secret in [GITHUB_TOKEN, POSTMARK_TOKEN, "SECRET"] {
+        assert!(!text.contains(secret), "{what} leaks a secret:\n{text}");
+    }
+}
+
+/// The mails Postmark received, one `Value` per message, with no secret in any of them.
+pub fn mails(server: &FakeServer) -> Vec<Value> {
+    server
+        .requests()
+        .iter()
+        .filter(|r| r.path() == "/email/batch")
+        .flat_map(|r| {
+            assert_eq!(r.header("x-postmark-server-token"), Some(POSTMARK_TOKEN));
+            assert_eq!(r.header("accept"), Some("application/json"));
+            assert_no_secret("mail", &r.body);
+            serde_json::from_str::<Vec<Value>>(&r.body).expect("batch is a JSON array")
+        })
+        .collect()
+}
+
+/// The subjects of those mails.
+pub fn subjects(server: &FakeServer) -> Vec<String> {
+    mails(server)
+        .iter()
+        .map(|m| m["Subject"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// Requests that did not go to Postmark.
+pub fn api_requests(server: &FakeServer) -> Vec<Recorded> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path() != "/email/batch")
+        .collect()
+}
+
+fn assert_schema_valid(v: &Value) {
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/result.schema.json"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "result file breaks the schema: {errors:#?}\n{v:#}"
+    );
+}

@@ -142,7 +142,22 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
         } => evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now),
     };
     result.subject_name = spec.name.clone();
+    if result.status != Status::Ok {
+        result.hints = hints(spec);
+    }
     result
+}
+
+/// The runbook's manual commands for this workflow.
+fn hints(spec: &HeartbeatSpec) -> Vec<String> {
+    let (wf, repo) = (&spec.workflow, &spec.repo);
+    vec![
+        format!(
+            "gh run list --workflow {wf} --repo {repo} --limit 5    # what ran, and how it ended"
+        ),
+        format!("gh workflow view {wf} --repo {repo}    # is it enabled?"),
+        format!("gh workflow run {wf} --repo {repo}    # after the fix: run it once to confirm"),
+    ]
 }
 
 fn evaluate_seen(
@@ -523,6 +538,9 @@ mod tests {
         );
         assert_eq!(r.status, Status::Unknown);
         assert_eq!(r.subject_name, "trace-integrity-cron");
+        assert!(r.hints[0].starts_with(
+            "gh run list --workflow trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI"
+        ));
     }
 
     #[test]

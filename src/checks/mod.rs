@@ -92,6 +92,9 @@ pub struct CheckResult {
     /// The name to put in a mail subject.
     #[serde(skip)]
     pub subject_name: String,
+    /// Commands that confirm or fix the problem, for the mail.
+    #[serde(skip)]
+    pub hints: Vec<String>,
 }
 
 impl CheckResult {
@@ -109,6 +112,7 @@ impl CheckResult {
             threshold: None,
             link: None,
             subject_name: target.to_string(),
+            hints: Vec::new(),
         }
     }
 }

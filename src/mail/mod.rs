@@ -85,6 +85,12 @@ fn check_mail(c: &CheckResult, ctx: &MailContext) -> Mail {
     if let Some(u) = ctx.runbook_url {
         line("Runbook:", u);
     }
+    if !c.hints.is_empty() {
+        body.push_str("\nTo confirm and fix:\n");
+        for h in &c.hints {
+            body.push_str(&format!("  {h}\n"));
+        }
+    }
     body.push_str("\nWhat the run saw:\n");
     body.push_str(&serde_json::to_string_pretty(&c.details).unwrap_or_default());
     body.push('\n');

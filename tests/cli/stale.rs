@@ -42,6 +42,8 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
         "Look at:     https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107",
         "Monitor run: https://github.com/raxx-app/TradeMasterAPI/actions/runs/777",
         "Runbook:     https://example.invalid/runbooks/cron-heartbeat-monitor",
+        "  gh run list --workflow trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI --limit 5",
+        "  gh workflow run trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI",
     ] {
         assert!(body.contains(want), "mail body lacks {want:?}:\n{body}");
     }

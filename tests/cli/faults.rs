@@ -247,15 +247,19 @@ fn connection_refused() {
     );
 }
 
-#[test]
-fn postmark_401_is_recorded_printed_and_exits_3() {
+/// A stale heartbeat to mail, with Postmark answering `reply`.
+fn postmark_answers(reply: Reply) -> (FakeServer, Run) {
     let mut routes = stale_trace_routes();
     routes.pop();
-    routes.push(
-        Route::post("/email/batch").reply(Reply::json(401, fixture("postmark/error-401.json"))),
-    );
+    routes.push(Route::post("/email/batch").reply(reply));
     let server = FakeServer::start(routes);
     let run = Monitor::new(&server).config(CONFIG).run();
+    (server, run)
+}
+
+#[test]
+fn postmark_401_is_recorded_printed_and_exits_3() {
+    let (server, run) = postmark_answers(Reply::json(401, fixture("postmark/error-401.json")));
     assert_eq!(run.code, 3, "{}", run.stderr);
     let r = run.result();
     let n = &r["notifications"][0];
@@ -283,13 +287,7 @@ fn postmark_401_is_recorded_printed_and_exits_3() {
 
 #[test]
 fn postmark_422_is_recorded_with_its_error_code() {
-    let mut routes = stale_trace_routes();
-    routes.pop();
-    routes.push(
-        Route::post("/email/batch").reply(Reply::json(422, fixture("postmark/error-422.json"))),
-    );
-    let server = FakeServer::start(routes);
-    let run = Monitor::new(&server).config(CONFIG).run();
+    let (_server, run) = postmark_answers(Reply::json(422, fixture("postmark/error-422.json")));
     assert_eq!(run.code, 3);
     let err = run.result()["notifications"][0]["error"]
         .as_str()
@@ -305,15 +303,8 @@ fn postmark_422_is_recorded_with_its_error_code() {
 
 #[test]
 fn postmark_refusing_one_message_of_a_batch() {
-    let mut routes = stale_trace_routes();
-    routes.pop();
-    routes.push(Route::post("/email/batch").reply(postmark_batch(&[(
-        0,
-        406,
-        "Found inactive addresses: ops@raxx.app.",
-    )])));
-    let server = FakeServer::start(routes);
-    let run = Monitor::new(&server).config(CONFIG).run();
+    let refuse = postmark_batch(&[(0, 406, "Found inactive addresses: ops@raxx.app.")]);
+    let (_server, run) = postmark_answers(refuse);
     assert_eq!(run.code, 3);
     let err = run.result()["notifications"][0]["error"]
         .as_str()

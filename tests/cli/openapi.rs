@@ -130,17 +130,7 @@ fn operation(spec: &Value, path: &str) -> Option<(String, Vec<Value>)> {
 
 #[test]
 fn every_request_we_send_is_an_operation_with_parameters_github_defines() {
-    let server = FakeServer::start(vec![
-        success(BILLING, "github/runs-success-fresh.json"),
-        success(TRACE, "github/runs-success-stale.json"),
-        Route::get(&runs_path(TRACE))
-            .any_status()
-            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
-        Route::get(&workflow_path(TRACE))
-            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
-        private_repo(),
-        postmark_ok(),
-    ]);
+    let server = FakeServer::start(stale_trace_routes());
     let cfg = CONFIG.replace(
         "workflow = \"trace-integrity-cron.yml\"",
         "workflow = \"trace-integrity-cron.yml\"\nbranch = \"main\"\nevent = \"schedule\"",

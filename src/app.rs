@@ -272,25 +272,26 @@ fn check_all(
     let mut jobs = Vec::new();
     for spec in &cfg.heartbeats {
         let (gh, spec2) = (Arc::clone(&gh), spec.clone());
-        jobs.push(Job {
-            id: spec.id(),
-            kind: Kind::CronHeartbeat,
-            target: spec.workflow.clone(),
-            subject_name: spec.name.clone(),
-            work: Box::new(move || {
+        jobs.push(Job::one(
+            spec.id(),
+            Kind::CronHeartbeat,
+            &spec.workflow,
+            &spec.name,
+            Box::new(move || {
                 let obs = heartbeat::observe(&gh, &spec2, now);
                 vec![heartbeat::evaluate(&spec2, &obs, now)]
             }),
-        });
+        ));
     }
     for repo in repos_of(&cfg.heartbeats) {
         let gh = Arc::clone(&gh);
-        jobs.push(Job {
-            id: repo_activity::id(&repo),
-            kind: Kind::RepoActivity,
-            target: repo.to_string(),
-            subject_name: repo.to_string(),
-            work: Box::new(move || {
+        let name = repo.to_string();
+        jobs.push(Job::one(
+            repo_activity::id(&repo),
+            Kind::RepoActivity,
+            &name,
+            &name,
+            Box::new(move || {
                 let seen = gh.repository(&repo).map_err(|e| e.to_string());
                 vec![repo_activity::evaluate(
                     &repo,
@@ -298,7 +299,7 @@ fn check_all(
                     now,
                 )]
             }),
-        });
+        ));
     }
     runner::run_all(jobs, cfg.run.concurrency, deadline)
 }

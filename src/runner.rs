@@ -12,9 +12,10 @@ use crate::checks::{CheckResult, Kind, Status};
 /// The work of one check; it may yield several results (one per row found, say).
 pub type Work = Box<dyn FnOnce() -> Vec<CheckResult> + Send>;
 
-/// One check to run, with what to report in its place if it cannot report itself.
-pub struct Job {
-    /// The id of the result it stands for.
+/// Who a result is about: what to report in a job's place if it cannot report itself.
+#[derive(Debug, Clone)]
+pub struct Identity {
+    /// The id of the result.
     pub id: String,
     /// Its kind.
     pub kind: Kind,
@@ -22,8 +23,30 @@ pub struct Job {
     pub target: String,
     /// The name in a mail subject.
     pub subject_name: String,
+}
+
+/// One unit of work and the results it stands for (one job may check several things that
+/// share what they fetch, like the slug and the dynos of one Heroku app).
+pub struct Job {
+    /// The results it yields.
+    pub identities: Vec<Identity>,
     /// The work.
     pub work: Work,
+}
+
+impl Job {
+    /// A job yielding one result.
+    pub fn one(id: String, kind: Kind, target: &str, subject_name: &str, work: Work) -> Self {
+        Self {
+            identities: vec![Identity {
+                id,
+                kind,
+                target: target.to_string(),
+                subject_name: subject_name.to_string(),
+            }],
+            work,
+        }
+    }
 }
 
 /// How a job ended: its results, or the panic message and how long it ran.
@@ -35,7 +58,7 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
     let mut identities = Vec::with_capacity(total);
     let mut queue = VecDeque::with_capacity(total);
     for (i, job) in jobs.into_iter().enumerate() {
-        identities.push((job.id, job.kind, job.target, job.subject_name));
+        identities.push(job.identities);
         queue.push_back((i, job.work));
     }
     let queue = Arc::new(Mutex::new(queue));
@@ -65,12 +88,23 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
     outcomes
         .into_iter()
         .zip(identities)
-        .flat_map(|(outcome, (id, kind, target, subject_name))| {
+        .flat_map(|(outcome, identities)| {
             let stand_in = |message: String, ms: u64| {
-                let mut r = CheckResult::new(&id, kind, &target, Status::Unknown, message);
-                r.subject_name = subject_name.clone();
-                r.duration_ms = ms;
-                vec![r]
+                identities
+                    .iter()
+                    .map(|who| {
+                        let mut r = CheckResult::new(
+                            &who.id,
+                            who.kind,
+                            &who.target,
+                            Status::Unknown,
+                            message.clone(),
+                        );
+                        r.subject_name = who.subject_name.clone();
+                        r.duration_ms = ms;
+                        r
+                    })
+                    .collect::<Vec<_>>()
             };
             match outcome {
                 Some(Ok(results)) => results,
@@ -117,13 +151,7 @@ mod tests {
     use std::time::Duration;
 
     fn job(id: &str, work: impl FnOnce() -> Vec<CheckResult> + Send + 'static) -> Job {
-        Job {
-            id: id.into(),
-            kind: Kind::CronHeartbeat,
-            target: id.into(),
-            subject_name: id.into(),
-            work: Box::new(work),
-        }
+        Job::one(id.into(), Kind::CronHeartbeat, id, id, Box::new(work))
     }
 
     fn ok(id: &str) -> Vec<CheckResult> {

@@ -8,17 +8,19 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::checks::heartbeat::{self, HeartbeatSpec};
-use crate::checks::{CheckResult, Kind, repo_activity};
+use crate::checks::{CheckResult, Kind, heroku, pages, probe, repo_activity};
 use crate::cli::{self, Cli, Parsed};
+use crate::cloudflare::Pages;
 use crate::config::{self, Config, ConfigError, GATE, Secrets};
 use crate::env::Env;
 use crate::github::{GitHub, Repo};
+use crate::heroku::Heroku;
 use crate::http::{Http, HttpSettings};
 use crate::mail::{self, Mail, MailContext, postmark::Postmark};
 use crate::redact::Redactor;
 use crate::report::{self, Console};
 use crate::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
-use crate::runner::{self, Job};
+use crate::runner::{self, Identity, Job};
 use crate::time::rfc3339;
 
 /// Time the mail gets of its own after the checks, whatever the checks' deadline did.
@@ -50,12 +52,8 @@ pub fn run_with(
             return 3;
         }
     };
-    let secrets = Secrets::from_env(&cli, env);
-    let mut redactor = Redactor::default();
-    for v in secrets.values() {
-        redactor.add(v);
-    }
-    console.set_redactor(redactor);
+    let mut secrets = Secrets::from_env(&cli, env);
+    console.set_redactor(redactor_for(&secrets));
 
     let started = clock();
     let mut run = Outcome {
@@ -71,6 +69,10 @@ pub fn run_with(
     };
 
     let cfg = load(&cli, &mut run.output);
+    if let Ok(cfg) = &cfg {
+        secrets.read_access_tokens(cfg, env);
+        console.set_redactor(redactor_for(&secrets));
+    }
     if cli.check_config {
         return check_config(&cli, env, &secrets, cfg, console);
     }
@@ -133,6 +135,15 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
     run.checks = check_all(&cfg, &secrets, &http, run.now, deadline);
     let mailer = Mailer::from_env(&secrets, Some(&cfg), env);
     run.finish(console, env, Some(&mailer))
+}
+
+/// A redactor that knows every secret value of the run.
+fn redactor_for(secrets: &Secrets) -> Redactor {
+    let mut redactor = Redactor::default();
+    for v in secrets.values() {
+        redactor.add(v);
+    }
+    redactor
 }
 
 /// Reads and resolves the configuration; `output` learns the file's `output_file` even when
@@ -204,9 +215,43 @@ fn check_config(
         }
     ));
     let repos = repos_of(&cfg.heartbeats);
+    let mut ids: Vec<String> = Vec::new();
+    for app in &cfg.heroku_apps {
+        if app.check_slug {
+            ids.push(app.slug_id());
+        }
+        if app.min_web_dynos > 0 {
+            ids.push(format!(
+                "{}  (min {} web, grace {} min)",
+                app.dynos_id(),
+                app.min_web_dynos,
+                app.down_grace_minutes
+            ));
+        }
+    }
+    for p in &cfg.probes {
+        let token = p
+            .token_env
+            .as_ref()
+            .map(|v| format!(", CF Access token from {v}"))
+            .unwrap_or_default();
+        ids.push(format!(
+            "{}  ({} expecting {}{token})",
+            p.id(),
+            crate::api::strip_query(&p.url),
+            p.expect_status
+        ));
+    }
+    for p in &cfg.pages {
+        ids.push(format!(
+            "{}  (grace {} min)",
+            p.id(),
+            p.building_grace_minutes
+        ));
+    }
     text.push_str(&format!(
         "would run {} check(s):\n",
-        cfg.heartbeats.len() + repos.len()
+        cfg.heartbeats.len() + repos.len() + ids.len()
     ));
     for hb in &cfg.heartbeats {
         let mut filters = String::new();
@@ -224,6 +269,9 @@ fn check_config(
     }
     for r in &repos {
         text.push_str(&format!("  {}\n", repo_activity::id(r)));
+    }
+    for id in &ids {
+        text.push_str(&format!("  {id}\n"));
     }
     text.push_str(&format!(
         "mail: postmark to {} ({}), subjects prefixed {:?}\n",
@@ -301,7 +349,113 @@ fn check_all(
             }),
         ));
     }
+    jobs.extend(heroku_jobs(cfg, secrets, http, now, deadline));
+    jobs.extend(probe_jobs(cfg, secrets, http, now, deadline));
+    jobs.extend(pages_jobs(cfg, secrets, http, now, deadline));
     runner::run_all(jobs, cfg.run.concurrency, deadline)
+}
+
+/// One job per Heroku app, yielding its slug and dyno results.
+fn heroku_jobs(
+    cfg: &Config,
+    secrets: &Secrets,
+    http: &Http,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Vec<Job> {
+    let client = Arc::new(Heroku::new(
+        http.clone(),
+        &secrets.heroku_api,
+        secrets.heroku_key.as_deref().unwrap_or_default(),
+        deadline,
+    ));
+    cfg.heroku_apps
+        .iter()
+        .map(|app| {
+            let mut identities = Vec::new();
+            if app.check_slug {
+                identities.push(Identity {
+                    id: app.slug_id(),
+                    kind: Kind::HerokuSlug,
+                    target: app.name.clone(),
+                    subject_name: app.name.clone(),
+                });
+            }
+            if app.min_web_dynos > 0 {
+                identities.push(Identity {
+                    id: app.dynos_id(),
+                    kind: Kind::HerokuDynos,
+                    target: app.name.clone(),
+                    subject_name: app.name.clone(),
+                });
+            }
+            let (client, app) = (Arc::clone(&client), app.clone());
+            Job {
+                identities,
+                work: Box::new(move || {
+                    heroku::evaluate(&app, &heroku::observe(&client, &app), now)
+                }),
+            }
+        })
+        .collect()
+}
+
+/// One job per health probe.
+fn probe_jobs(
+    cfg: &Config,
+    secrets: &Secrets,
+    http: &Http,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Vec<Job> {
+    cfg.probes
+        .iter()
+        .map(|p| {
+            let (http, spec, token) = (http.clone(), p.clone(), secrets.access_token(p));
+            Job::one(
+                p.id(),
+                Kind::HttpProbe,
+                &p.name,
+                &p.name,
+                Box::new(move || {
+                    let answer = probe::observe(&http, &spec, token.as_ref(), deadline);
+                    vec![probe::evaluate(&spec, &answer, token.is_some(), now)]
+                }),
+            )
+        })
+        .collect()
+}
+
+/// One job per Pages project.
+fn pages_jobs(
+    cfg: &Config,
+    secrets: &Secrets,
+    http: &Http,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Vec<Job> {
+    let client = Arc::new(Pages::new(
+        http.clone(),
+        &secrets.cloudflare_api,
+        secrets.cloudflare_account.as_deref().unwrap_or_default(),
+        secrets.cloudflare_token.as_deref().unwrap_or_default(),
+        deadline,
+    ));
+    cfg.pages
+        .iter()
+        .map(|p| {
+            let (client, spec) = (Arc::clone(&client), p.clone());
+            Job::one(
+                p.id(),
+                Kind::PagesDeploy,
+                &p.name,
+                &p.name,
+                Box::new(move || {
+                    vec![pages::evaluate(&spec, &client.deployments(&spec.name), now)]
+                }),
+            )
+        })
+        .collect()
 }
 
 /// How alerts leave, as far as the environment and configuration allow.

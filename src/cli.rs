@@ -26,6 +26,9 @@ pub struct Cli {
     /// workflow file name or id to check; repeatable, adds to the file
     #[argh(option)]
     pub workflow: Vec<String>,
+    /// a Heroku app to check (slug and web dynos); repeatable, adds to the file
+    #[argh(option)]
+    pub heroku_app: Vec<String>,
     /// a GitHub token (prefer the GITHUB_TOKEN environment variable)
     #[argh(option)]
     pub gh_token: Option<String>,

@@ -2,6 +2,9 @@
 //! never an `Err`; only "could not evaluate" is `unknown`.
 
 pub mod heartbeat;
+pub mod heroku;
+pub mod pages;
+pub mod probe;
 pub mod repo_activity;
 
 use serde::{Deserialize, Serialize};
@@ -51,6 +54,14 @@ pub enum Kind {
     CronHeartbeat,
     /// A public repository about to lose its scheduled workflows to GitHub's 60-day rule.
     RepoActivity,
+    /// A Heroku app whose newest release has no code.
+    HerokuSlug,
+    /// A Heroku app with fewer web dynos up than it needs.
+    HerokuDynos,
+    /// A health URL that does not answer as expected.
+    HttpProbe,
+    /// A Cloudflare Pages project whose production deployment failed or hangs.
+    PagesDeploy,
 }
 
 impl Kind {
@@ -59,6 +70,10 @@ impl Kind {
         match self {
             Kind::CronHeartbeat => "cron_heartbeat",
             Kind::RepoActivity => "repo_activity",
+            Kind::HerokuSlug => "heroku_slug",
+            Kind::HerokuDynos => "heroku_dynos",
+            Kind::HttpProbe => "http_probe",
+            Kind::PagesDeploy => "pages_deploy",
         }
     }
 }

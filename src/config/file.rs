@@ -21,6 +21,12 @@ pub struct FileConfig {
     pub github: GithubSection,
     /// `[[heartbeat]]`, in file order.
     pub heartbeats: Vec<HeartbeatEntry>,
+    /// `[[heroku_app]]`, in file order.
+    pub heroku_apps: Vec<HerokuEntry>,
+    /// `[[http_probe]]`, in file order.
+    pub probes: Vec<ProbeEntry>,
+    /// `[[pages_project]]`, in file order.
+    pub pages: Vec<PagesEntry>,
     /// `[mail]`.
     pub mail: MailSection,
     /// `[run]`.
@@ -56,6 +62,48 @@ pub struct HeartbeatEntry {
     pub line: usize,
 }
 
+/// One `[[heroku_app]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HerokuEntry {
+    /// The app's name.
+    pub name: Spanned<String>,
+    /// Web dynos that must be up (default 1; 0 turns the dyno check off).
+    pub min_web_dynos: Option<Spanned<i64>>,
+    /// Minutes a shortfall is only a warning (default 5).
+    pub down_grace_minutes: Option<Spanned<i64>>,
+    /// Check that the newest release has code (default true).
+    pub check_slug: Option<bool>,
+}
+
+/// One `[[http_probe]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeEntry {
+    /// Its name.
+    pub name: Spanned<String>,
+    /// The URL.
+    pub url: Spanned<String>,
+    /// The variable holding `client_id:client_secret`.
+    pub cf_access_token_env: Option<Spanned<String>>,
+    /// Expected status (default 200).
+    pub expect_status: Option<Spanned<i64>>,
+    /// A JSON field holding a recent RFC 3339 time.
+    pub fresh_field: Option<String>,
+    /// Its maximum age (default 120).
+    pub fresh_max_age_seconds: Option<Spanned<i64>>,
+}
+
+/// One `[[pages_project]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PagesEntry {
+    /// The project's name.
+    pub name: Spanned<String>,
+    /// Minutes a build may take (default 10).
+    pub building_grace_minutes: Option<Spanned<i64>>,
+}
+
 /// `[mail]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -77,13 +125,7 @@ pub struct RunSection {
 }
 
 /// Sections of the contract that later versions check; named so the error says so.
-const NOT_YET: &[&str] = &[
-    "heroku_app",
-    "promotions",
-    "http_probe",
-    "pages_project",
-    "silence",
-];
+const NOT_YET: &[&str] = &["promotions", "silence"];
 
 /// Parses `text`, collecting every error with its line.
 pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
@@ -100,23 +142,21 @@ pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
             "github" => cfg.github = one(value, &at, &mut errors).unwrap_or_default(),
             "mail" => cfg.mail = one(value, &at, &mut errors).unwrap_or_default(),
             "run" => cfg.run = one(value, &at, &mut errors).unwrap_or_default(),
-            "heartbeat" => match value.get_ref() {
-                DeValue::Array(items) => {
-                    for item in items {
-                        if let Some(mut hb) = one::<HeartbeatEntry>(item, &at, &mut errors) {
-                            hb.line = at(Some(item.span())).line;
-                            cfg.heartbeats.push(hb);
-                        }
-                    }
+            "heartbeat" => {
+                for (mut hb, line) in many::<HeartbeatEntry>(value, "heartbeat", &key_at, &at, &mut errors) {
+                    hb.line = line;
+                    cfg.heartbeats.push(hb);
                 }
-                _ => errors.push(key_at.error("`heartbeat` must be an array of tables: write [[heartbeat]]")),
-            },
+            }
+            "heroku_app" => cfg.heroku_apps = many(value, "heroku_app", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
+            "http_probe" => cfg.probes = many(value, "http_probe", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
+            "pages_project" => cfg.pages = many(value, "pages_project", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
             other if NOT_YET.contains(&other) => errors.push(key_at.error(&format!(
                 "[{other}] is not supported by heartbeat-monitor {} yet",
                 env!("CARGO_PKG_VERSION")
             ))),
             other => errors.push(key_at.error(&format!(
-                "unknown key `{other}`; expected one of subject_prefix, runbook_url, output_file, [github], [[heartbeat]], [mail], [run]"
+                "unknown key `{other}`; expected one of subject_prefix, runbook_url, output_file, [github], [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [mail], [run]"
             ))),
         }
     }
@@ -126,6 +166,26 @@ pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
         errors.sort_by_key(|e| e.line);
         Err(errors)
     }
+}
+
+/// Deserializes an array of tables entry by entry, with each entry's line.
+fn many<T: DeserializeOwned>(
+    value: &Spanned<DeValue<'_>>,
+    name: &str,
+    key_at: &Place,
+    at: &dyn Fn(Option<std::ops::Range<usize>>) -> Place,
+    errors: &mut Vec<ConfigError>,
+) -> Vec<(T, usize)> {
+    let DeValue::Array(items) = value.get_ref() else {
+        errors.push(key_at.error(&format!(
+            "`{name}` must be an array of tables: write [[{name}]]"
+        )));
+        return Vec::new();
+    };
+    items
+        .iter()
+        .filter_map(|item| one::<T>(item, at, errors).map(|v| (v, at(Some(item.span())).line)))
+        .collect()
 }
 
 /// Deserializes one value, or records why it could not be.
@@ -222,8 +282,8 @@ sla_hour = 24
 [[heartbeat]]
 workflow = "b.yml"
 sla_hours = "soon"
-[heroku_app]
-name = "x"
+[promotions]
+table = "x"
 "#,
             "x.toml",
         )
@@ -240,7 +300,7 @@ name = "x"
         );
         assert!(text[2].starts_with("x.toml line 9: "), "{text:#?}");
         assert!(
-            text[3].contains("[heroku_app] is not supported"),
+            text[3].contains("[promotions] is not supported"),
             "{text:#?}"
         );
     }

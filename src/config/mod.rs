@@ -2,6 +2,7 @@
 //! environment. Resolving is pure; every problem is collected and reported together.
 
 pub mod file;
+pub mod surfaces;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,6 +11,9 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::checks::heartbeat::{HeartbeatSpec, default_name};
+use crate::checks::heroku::HerokuAppSpec;
+use crate::checks::pages::PagesSpec;
+use crate::checks::probe::{AccessToken, ProbeSpec};
 use crate::cli::Cli;
 use crate::env::Env;
 use crate::github::{Repo, RunFilter};
@@ -95,6 +99,12 @@ pub struct Config {
     pub now: Option<DateTime<Utc>>,
     /// The heartbeats, in configuration order.
     pub heartbeats: Vec<HeartbeatSpec>,
+    /// The Heroku apps, in configuration order.
+    pub heroku_apps: Vec<HerokuAppSpec>,
+    /// The health probes, in configuration order.
+    pub probes: Vec<ProbeSpec>,
+    /// The Cloudflare Pages projects, in configuration order.
+    pub pages: Vec<PagesSpec>,
     /// True when no heartbeat was configured and the old script's two were assumed.
     pub legacy_defaults: bool,
     /// How mail leaves.
@@ -118,6 +128,18 @@ pub struct Secrets {
     pub to: Vec<String>,
     /// Sender.
     pub from: Option<String>,
+    /// Heroku API key.
+    pub heroku_key: Option<String>,
+    /// Heroku API base.
+    pub heroku_api: String,
+    /// Cloudflare Pages read token.
+    pub cloudflare_token: Option<String>,
+    /// Cloudflare account id.
+    pub cloudflare_account: Option<String>,
+    /// Cloudflare API base.
+    pub cloudflare_api: String,
+    /// CF Access service tokens by the variable that holds them, as found in the environment.
+    pub access_tokens: std::collections::BTreeMap<String, Option<String>>,
 }
 
 impl Secrets {
@@ -149,15 +171,56 @@ impl Secrets {
                 })
                 .unwrap_or_default(),
             from: env.get("OPS_ALERT_FROM").map(String::from),
+            heroku_key: env.get("HEROKU_API_KEY").map(String::from),
+            heroku_api: env
+                .get("HEROKU_API_URL")
+                .unwrap_or("https://api.heroku.com")
+                .to_string(),
+            cloudflare_token: env.get("CLOUDFLARE_PAGES_READ_TOKEN").map(String::from),
+            cloudflare_account: env.get("CLOUDFLARE_ACCOUNT_ID").map(String::from),
+            cloudflare_api: env
+                .get("CLOUDFLARE_API_URL")
+                .unwrap_or("https://api.cloudflare.com/client/v4")
+                .to_string(),
+            access_tokens: Default::default(),
         }
     }
 
-    /// Every secret value, for the redactor.
+    /// Reads the service tokens the probes of `cfg` name.
+    pub fn read_access_tokens(&mut self, cfg: &Config, env: &Env) {
+        for p in &cfg.probes {
+            if let Some(var) = &p.token_env {
+                self.access_tokens
+                    .insert(var.clone(), env.get(var).map(String::from));
+            }
+        }
+    }
+
+    /// The service token of a probe, when it names one and it is set and well formed.
+    pub fn access_token(&self, probe: &ProbeSpec) -> Option<AccessToken> {
+        let var = probe.token_env.as_ref()?;
+        AccessToken::parse(self.access_tokens.get(var)?.as_deref()?)
+    }
+
+    /// Every secret value, for the redactor (each half of a service token too).
     pub fn values(&self) -> Vec<&str> {
-        [self.github_token.as_deref(), self.postmark_token.as_deref()]
-            .into_iter()
-            .flatten()
-            .collect()
+        let mut out: Vec<&str> = [
+            self.github_token.as_deref(),
+            self.postmark_token.as_deref(),
+            self.heroku_key.as_deref(),
+            self.cloudflare_token.as_deref(),
+            self.cloudflare_account.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
+        for v in self.access_tokens.values().flatten() {
+            out.push(v);
+            if let Some((id, secret)) = v.split_once(':') {
+                out.extend([id, secret]);
+            }
+        }
+        out
     }
 
     /// What is missing for `cfg` to run; mail secrets are not needed for a dry run.
@@ -169,6 +232,42 @@ impl Secrets {
                 env,
                 "GITHUB_TOKEN is not set (nor --gh-token): the heartbeats need a token with actions: read",
             ));
+        }
+        if !cfg.heroku_apps.is_empty() && self.heroku_key.is_none() {
+            errors.push(ConfigError::at(
+                env,
+                "HEROKU_API_KEY is not set: the Heroku checks need it",
+            ));
+        }
+        if !cfg.pages.is_empty() {
+            for (var, v) in [
+                ("CLOUDFLARE_PAGES_READ_TOKEN", &self.cloudflare_token),
+                ("CLOUDFLARE_ACCOUNT_ID", &self.cloudflare_account),
+            ] {
+                if v.is_none() {
+                    errors.push(ConfigError::at(
+                        env,
+                        format!("{var} is not set: the Pages checks need it"),
+                    ));
+                }
+            }
+        }
+        for p in &cfg.probes {
+            let Some(var) = &p.token_env else { continue };
+            match self.access_tokens.get(var) {
+                Some(Some(v)) if AccessToken::parse(v).is_some() => {}
+                Some(Some(_)) => errors.push(ConfigError::at(
+                    env,
+                    format!("{var} (probe {}) must be client_id:client_secret", p.name),
+                )),
+                _ => errors.push(ConfigError::at(
+                    env,
+                    format!(
+                        "{var} is not set: probe {} needs its CF Access service token",
+                        p.name
+                    ),
+                )),
+            }
         }
         if !cfg.dry_run {
             if self.postmark_token.is_none() {
@@ -329,8 +428,15 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
     }
 
     let flag_workflows: Vec<String> = cli.workflow.clone();
-    let legacy_defaults = parsed.heartbeats.is_empty() && flag_workflows.is_empty();
-    let extra: Vec<String> = if legacy_defaults && repo.is_some() {
+    // The old script's call (--repo and nothing else to check) checked its two crons.
+    let legacy_defaults = parsed.heartbeats.is_empty()
+        && parsed.heroku_apps.is_empty()
+        && parsed.probes.is_empty()
+        && parsed.pages.is_empty()
+        && flag_workflows.is_empty()
+        && cli.heroku_app.is_empty()
+        && repo.is_some();
+    let extra: Vec<String> = if legacy_defaults {
         LEGACY_WORKFLOWS.iter().map(|s| s.to_string()).collect()
     } else {
         flag_workflows
@@ -370,10 +476,19 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
             ));
         }
     }
-    if heartbeats.is_empty() && errors.is_empty() {
+    let lines = surfaces::Lines {
+        text,
+        path: path.unwrap_or("config"),
+    };
+    let heroku_apps = surfaces::heroku_apps(&parsed, &cli.heroku_app, &lines, &mut errors);
+    let probes = surfaces::probes(&parsed, &lines, &mut errors);
+    let pages = surfaces::pages(&parsed, &lines, &mut errors);
+    let nothing =
+        heartbeats.is_empty() && heroku_apps.is_empty() && probes.is_empty() && pages.is_empty();
+    if nothing && errors.is_empty() {
         errors.push(ConfigError::at(
             path.unwrap_or("command line"),
-            "nothing to check: add [[heartbeat]] entries to the file, or give --repo (and --workflow)",
+            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]] or [[pages_project]] entries, or give --repo",
         ));
     }
 
@@ -459,6 +574,9 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
         dry_run: cli.dry_run,
         now: cli.now,
         heartbeats,
+        heroku_apps,
+        probes,
+        pages,
         legacy_defaults,
         transport,
         run,

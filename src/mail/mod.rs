@@ -53,6 +53,12 @@ pub fn subject_of(check: &CheckResult) -> String {
     match check.kind {
         Kind::CronHeartbeat => format!("cron heartbeat STALE: {}", check.subject_name),
         Kind::RepoActivity => format!("cron heartbeat AT RISK: {}", check.subject_name),
+        Kind::HerokuSlug if check.status == Status::Critical => {
+            format!("heroku NO SLUG: {}", check.subject_name)
+        }
+        Kind::HerokuSlug => format!("heroku RELEASE FAILED: {}", check.subject_name),
+        Kind::HerokuDynos => format!("heroku DYNOS DOWN: {}", check.subject_name),
+        Kind::HttpProbe | Kind::PagesDeploy => format!("surface DEGRADED: {}", check.subject_name),
     }
 }
 

@@ -1,0 +1,143 @@
+//! The Cloudflare Pages call the monitor makes, reading Cloudflare's `{success, errors,
+//! result}` envelope.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::http::{Http, Request, encode};
+
+const API: ApiInfo = ApiInfo {
+    name: "Cloudflare",
+    credential: "CLOUDFLARE_PAGES_READ_TOKEN",
+};
+
+/// One message of the envelope.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CfMessage {
+    /// e.g. 8000007.
+    pub code: i64,
+    /// What it says.
+    pub message: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct Envelope<T> {
+    success: bool,
+    #[serde(default)]
+    errors: Vec<CfMessage>,
+    result: Option<T>,
+}
+
+/// A stage of a deployment.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Stage {
+    /// `queued`, `initialize`, `clone_repo`, `build`, `deploy`.
+    pub name: String,
+    /// `success`, `idle`, `active`, `failure`, `canceled` (others are kept as they come).
+    pub status: String,
+    /// When it started.
+    pub started_on: Option<DateTime<Utc>>,
+    /// When it ended.
+    pub ended_on: Option<DateTime<Utc>>,
+}
+
+/// The fields of a deployment the monitor reads.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Deployment {
+    /// Its id.
+    pub id: String,
+    /// 8 characters.
+    #[serde(default)]
+    pub short_id: Option<String>,
+    /// `production` or `preview`.
+    pub environment: String,
+    /// Its own URL.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// When it was created.
+    pub created_on: DateTime<Utc>,
+    /// Where it is now.
+    pub latest_stage: Stage,
+    /// Skipped builds deploy nothing and fail nothing.
+    #[serde(default)]
+    pub is_skipped: bool,
+}
+
+/// A Pages API client bound to a base URL, an account and a token.
+#[derive(Debug, Clone)]
+pub struct Pages {
+    http: Http,
+    base: String,
+    account: String,
+    token: String,
+    deadline: Instant,
+}
+
+/// What can go wrong asking Pages: a project that does not exist, or anything else.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PagesError {
+    /// The project is not in the account.
+    NoSuchProject(String),
+    /// Anything else.
+    Api(String),
+}
+
+impl Pages {
+    /// A client for `base` (e.g. `https://api.cloudflare.com/client/v4`).
+    pub fn new(http: Http, base: &str, account: &str, token: &str, deadline: Instant) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            account: account.to_string(),
+            token: token.to_string(),
+            deadline,
+        }
+    }
+
+    /// The project's recent production deployments (newest first as Cloudflare lists them;
+    /// the caller still sorts, since the order is not documented).
+    pub fn deployments(&self, project: &str) -> Result<Vec<Deployment>, PagesError> {
+        let url = format!(
+            "{}/accounts/{}/pages/projects/{}/deployments?env=production&per_page=10",
+            self.base,
+            encode(&self.account),
+            encode(project)
+        );
+        let req = Request::get(url)
+            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Accept", "application/json");
+        let resp = self.http.send(&req, self.deadline).map_err(|source| {
+            PagesError::Api(
+                ApiError::Transport {
+                    api: API.name,
+                    source,
+                }
+                .to_string(),
+            )
+        })?;
+        let envelope: Result<Envelope<Vec<Deployment>>, ApiError> = parse_json(API, &resp);
+        let errors = |e: &Envelope<Vec<Deployment>>| {
+            e.errors
+                .iter()
+                .map(|m| format!("{} ({})", m.message, m.code))
+                .collect::<Vec<_>>()
+                .join("; ")
+        };
+        match (resp.status, envelope) {
+            (404, Ok(e)) => Err(PagesError::NoSuchProject(errors(&e))),
+            (404, Err(_)) => Err(PagesError::NoSuchProject(resp.snippet(120))),
+            (200..=299, Ok(e)) if e.success => Ok(e.result.unwrap_or_default()),
+            (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Api(format!(
+                "Cloudflare answered HTTP {status}, success false: {}",
+                errors(&e)
+            ))),
+            (200..=299, Err(e)) => Err(PagesError::Api(e.to_string())),
+            _ => Err(PagesError::Api(
+                status_error(API, &resp, &format!("project {project}")).to_string(),
+            )),
+        }
+    }
+}

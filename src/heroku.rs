@@ -1,0 +1,177 @@
+//! The Heroku Platform API v3 calls the monitor makes, through the shared HTTP layer.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+
+use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::http::{Http, Request, encode};
+
+const API: ApiInfo = ApiInfo {
+    name: "Heroku",
+    credential: "HEROKU_API_KEY",
+};
+
+/// An app, as far as the monitor reads it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct App {
+    /// Its name.
+    pub name: String,
+    /// When it was created.
+    pub created_at: DateTime<Utc>,
+    /// When it was last released, if ever.
+    #[serde(default)]
+    pub released_at: Option<DateTime<Utc>>,
+    /// Its own URL (the direct `.herokuapp.com` one).
+    #[serde(default)]
+    pub web_url: Option<String>,
+}
+
+/// `{id}` of a slug.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct SlugRef {
+    /// Slug id.
+    pub id: String,
+}
+
+/// An artifact of a release: a slug, or an OCI image on Fir.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Artifact {
+    /// `slug`, `oci-image`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+/// A release.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Release {
+    /// v1, v2, …
+    pub version: u64,
+    /// The code running in this release; null when none was ever deployed.
+    pub slug: Option<SlugRef>,
+    /// `succeeded`, `pending`, `failed`, `expired`.
+    pub status: String,
+    /// e.g. "Deploy 3f2a1c9" or "Set FOO config vars".
+    pub description: String,
+    /// When it was made.
+    pub created_at: DateTime<Utc>,
+    /// Whether it is the current release.
+    #[serde(default)]
+    pub current: bool,
+    /// What it runs (Fir apps carry OCI images here and no slug).
+    #[serde(default)]
+    pub artifacts: Vec<Artifact>,
+}
+
+/// A dyno.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Dyno {
+    /// e.g. `web.1`.
+    pub name: String,
+    /// Process type, e.g. `web`, `worker`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// `up`, `crashed`, `down`, `idle`, `starting`.
+    pub state: String,
+    /// When it last changed state.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A process type's formation.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Formation {
+    /// Process type, e.g. `web`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// How many dynos it should run.
+    pub quantity: u32,
+    /// When it was last scaled.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A Platform API client bound to a base URL and a key.
+#[derive(Debug, Clone)]
+pub struct Heroku {
+    http: Http,
+    base: String,
+    key: String,
+    deadline: Instant,
+}
+
+impl Heroku {
+    /// A client for `base` (e.g. `https://api.heroku.com`), finishing before `deadline`.
+    pub fn new(http: Http, base: &str, key: &str, deadline: Instant) -> Self {
+        Self {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            key: key.to_string(),
+            deadline,
+        }
+    }
+
+    /// The newest release, asked for directly (`order=desc, max=1`); never the first page of
+    /// an ascending list, which for an app with hundreds of releases is the oldest ones.
+    pub fn newest_release(&self, app: &str) -> Result<Option<Release>, ApiError> {
+        let releases: Vec<Release> = self.get(
+            &format!("/apps/{}/releases", encode(app)),
+            Some("version ..; max=1, order=desc"),
+            &format!("app {app}"),
+        )?;
+        // Were the Range ignored, the highest version on the page is still the best answer.
+        Ok(releases.into_iter().max_by_key(|r| r.version))
+    }
+
+    /// The app's dynos.
+    pub fn dynos(&self, app: &str) -> Result<Vec<Dyno>, ApiError> {
+        self.get(
+            &format!("/apps/{}/dynos", encode(app)),
+            None,
+            &format!("app {app}"),
+        )
+    }
+
+    /// The app's formation.
+    pub fn formation(&self, app: &str) -> Result<Vec<Formation>, ApiError> {
+        self.get(
+            &format!("/apps/{}/formation", encode(app)),
+            None,
+            &format!("app {app}"),
+        )
+    }
+
+    /// The app itself.
+    pub fn app(&self, app: &str) -> Result<App, ApiError> {
+        self.get(
+            &format!("/apps/{}", encode(app)),
+            None,
+            &format!("app {app}"),
+        )
+    }
+
+    fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        range: Option<&str>,
+        what: &str,
+    ) -> Result<T, ApiError> {
+        let mut req = Request::get(format!("{}{path}", self.base))
+            .header("Authorization", format!("Bearer {}", self.key))
+            .header("Accept", "application/vnd.heroku+json; version=3");
+        if let Some(r) = range {
+            req = req.header("Range", r);
+        }
+        let resp = self
+            .http
+            .send(&req, self.deadline)
+            .map_err(|source| ApiError::Transport {
+                api: API.name,
+                source,
+            })?;
+        // 206 Partial Content is success too: more items exist than were asked for.
+        if !(200..300).contains(&resp.status) {
+            return Err(status_error(API, &resp, what));
+        }
+        parse_json(API, &resp)
+    }
+}

@@ -52,9 +52,13 @@ fn stale_trace_routes() -> Vec<Route> {
 mod faults;
 #[path = "cli/healthy.rs"]
 mod healthy;
+#[path = "cli/heroku.rs"]
+mod heroku;
 #[path = "cli/modes.rs"]
 mod modes;
 #[path = "cli/openapi.rs"]
 mod openapi;
 #[path = "cli/stale.rs"]
 mod stale;
+#[path = "cli/surfaces.rs"]
+mod surfaces;

@@ -114,7 +114,10 @@ fn judge(
 ) -> (Status, String, serde_json::Value) {
     let code = resp.status;
     let mut details = json!({"status": code, "content_type": resp.content_type()});
-    let first_bytes = || resp.snippet(100);
+    let first_bytes = || match html_title(&resp.body) {
+        Some(title) => format!("page title \"{title}\""),
+        None => resp.snippet(100),
+    };
     if (300..400).contains(&code) {
         let location = resp.header("location").map(strip_query).unwrap_or_default();
         details["location"] = json!(location);
@@ -222,6 +225,19 @@ fn judge(
             }
         },
     }
+}
+
+/// The `<title>` of an HTML page, which says more than its first bytes.
+fn html_title(body: &[u8]) -> Option<String> {
+    let text = String::from_utf8_lossy(body);
+    let lower = text.to_ascii_lowercase();
+    let start = lower.find("<title>")? + "<title>".len();
+    let end = start + lower[start..].find("</title>")?;
+    let title = text[start..end]
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    (!title.is_empty()).then(|| title.chars().take(100).collect())
 }
 
 /// A redirect to a Cloudflare Access login: `*.cloudflareaccess.com` or its login path.

@@ -19,6 +19,11 @@ pub const NOW: &str = "2026-05-23T06:30:00Z";
 /// Secret values; none may appear in any output.
 pub const GITHUB_TOKEN: &str = "ghs_TestToken0123456789abcdefSECRET";
 pub const POSTMARK_TOKEN: &str = "pm-server-token-5f2d9c11-SECRET";
+pub const HEROKU_KEY: &str = "HRKU-AAbbCCdd0123456789-SECRET";
+pub const CLOUDFLARE_TOKEN: &str = "cf-pages-read-9Xk2LmQ7-SECRET";
+pub const CLOUDFLARE_ACCOUNT: &str = "023e105f4ecef8ad9ca31a8372d0c353";
+pub const ACCESS_ID: &str = "4d3c2b1a0f9e8d7c.access";
+pub const ACCESS_SECRET: &str = "9f8e7d6c5b4a39281706f5e4d3c2b1a0-SECRET";
 pub const REPO: &str = "raxx-app/TradeMasterAPI";
 
 /// `/repos/raxx-app/TradeMasterAPI/actions/workflows/{file}/runs`.
@@ -94,6 +99,7 @@ impl Run {
 
 /// A builder for one run.
 pub struct Monitor {
+    now: Option<String>,
     args: Vec<String>,
     env: Vec<(String, String)>,
     config: Option<String>,
@@ -106,7 +112,8 @@ impl Monitor {
     /// pointed at `server`.
     pub fn new(server: &FakeServer) -> Self {
         Self {
-            args: vec!["--now".into(), NOW.into()],
+            now: Some(NOW.into()),
+            args: Vec::new(),
             env: vec![
                 ("FLAG_CRON_HEARTBEAT_MONITOR".into(), "1".into()),
                 ("GITHUB_TOKEN".into(), GITHUB_TOKEN.into()),
@@ -115,6 +122,21 @@ impl Monitor {
                 ("POSTMARK_API_URL".into(), server.url.clone()),
                 ("OPS_ALERT_EMAIL".into(), "ops@raxx.app".into()),
                 ("OPS_ALERT_FROM".into(), "heartbeat-monitor@raxx.app".into()),
+                ("HEROKU_API_KEY".into(), HEROKU_KEY.into()),
+                ("HEROKU_API_URL".into(), server.url.clone()),
+                (
+                    "CLOUDFLARE_PAGES_READ_TOKEN".into(),
+                    CLOUDFLARE_TOKEN.into(),
+                ),
+                ("CLOUDFLARE_ACCOUNT_ID".into(), CLOUDFLARE_ACCOUNT.into()),
+                (
+                    "CLOUDFLARE_API_URL".into(),
+                    format!("{}/client/v4", server.url),
+                ),
+                (
+                    "CF_ACCESS_SERVICE_TOKEN_CONSOLE".into(),
+                    format!("{ACCESS_ID}:{ACCESS_SECRET}"),
+                ),
             ],
             config: None,
         }
@@ -123,10 +145,17 @@ impl Monitor {
     /// A run with no environment at all but what is set later.
     pub fn bare() -> Self {
         Self {
+            now: None,
             args: Vec::new(),
             env: Vec::new(),
             config: None,
         }
+    }
+
+    /// Evaluates as if at `now` instead of the tests' usual instant.
+    pub fn now(mut self, now: &str) -> Self {
+        self.now = Some(now.into());
+        self
     }
 
     /// Adds arguments.
@@ -163,9 +192,13 @@ impl Monitor {
             Some(i) => PathBuf::from(&self.args[i + 1]),
             None => dir.join("heartbeat_result.json"),
         };
+        let mut args = self.args.clone();
+        if let Some(now) = &self.now {
+            args.extend(["--now".to_string(), now.clone()]);
+        }
         let started = Instant::now();
         let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-monitor"))
-            .args(&self.args)
+            .args(&args)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .current_dir(&dir)
@@ -187,7 +220,16 @@ impl Monitor {
 
 /// Fails when `text` holds a secret of the tests.
 pub fn assert_no_secret(what: &str, text: &str) {
-    for secret in [GITHUB_TOKEN, POSTMARK_TOKEN, "SECRET"] {
+    for secret in [
+        GITHUB_TOKEN,
+        POSTMARK_TOKEN,
+        HEROKU_KEY,
+        CLOUDFLARE_TOKEN,
+        CLOUDFLARE_ACCOUNT,
+        ACCESS_ID,
+        ACCESS_SECRET,
+        "SECRET",
+    ] {
         assert!(!text.contains(secret), "{what} leaks a secret:\n{text}");
     }
 }

@@ -1,51 +1,87 @@
-//! A realistic run with no token and no network: GitHub and Postmark are played by a server
-//! on 127.0.0.1 answering from `fixtures/`, and the monitor runs exactly as in production
-//! against `examples/raxx.toml`, on the morning the team found its crons had been silent.
+//! A realistic run with no token and no network: GitHub, Heroku, Cloudflare, the console's
+//! health endpoint and Postmark are all played by one server on 127.0.0.1 answering from
+//! `fixtures/`, and the monitor runs exactly as in production against `examples/raxx.toml`
+//! (its probe URL pointed at that server), on the morning the team found its crons silent.
 //!
-//! `cargo run --example demo` (add `-- --dry-run` to print the mail instead of sending it).
+//! `cargo run --example demo` (add `-- --dry-run` to print the mails instead of sending them).
 
 #[path = "../tests/support/server.rs"]
 mod server;
 
-use server::{FakeServer, Reply, Route, fixture, postmark_batch};
+use std::sync::Arc;
+
+use server::{FakeServer, Recorded, Reply, Route, fixture, postmark_batch};
 
 const REPO: &str = "/repos/raxx-app/TradeMasterAPI";
+const CONSOLE_URL: &str = "https://raxx-console-prod.herokuapp.com";
 
 fn main() {
     let runs = |wf: &str| format!("{REPO}/actions/workflows/{wf}/runs");
-    let github_and_postmark = FakeServer::start(vec![
+    let json = |file: &str| Reply::json(200, fixture(file));
+    let world = FakeServer::start(vec![
+        // GitHub: billing ran last night; trace-integrity has not succeeded for five days.
         Route::get(&runs("billing-retention-cron.yml"))
             .query("status=success")
-            .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
+            .reply(json("github/runs-success-fresh.json")),
         Route::get(&runs("trace-integrity-cron.yml"))
             .query("status=success")
-            .reply(Reply::json(200, fixture("github/runs-success-stale.json"))),
+            .reply(json("github/runs-success-stale.json")),
         Route::get(&runs("trace-integrity-cron.yml"))
             .any_status()
-            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
-        Route::get(&format!(
-            "{REPO}/actions/workflows/trace-integrity-cron.yml"
-        ))
-        .reply(Reply::json(200, fixture("github/workflow-active.json"))),
-        Route::get(REPO).reply(Reply::json(200, fixture("github/repo-private.json"))),
+            .reply(json("github/runs-latest-failure.json")),
+        Route::get(&format!("{REPO}/actions/workflows/trace-integrity-cron.yml"))
+            .reply(json("github/workflow-active.json")),
+        Route::get(REPO).reply(json("github/repo-private.json")),
+        // Heroku: the production API is deployed and up.
+        Route::get("/apps/raxx-api-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
+        Route::get("/apps/raxx-api-prod/dynos").reply(json("heroku/dynos-web-up.json")),
+        // The console's health endpoint sits behind Cloudflare Access, whose policy no longer
+        // admits the monitor's service token: every probe gets the login page.
+        Route::get("/health").reply(Reply::With(Arc::new(|_: &Recorded| {
+            Reply::json(302, "").header(
+                "Location",
+                "https://raxx.cloudflareaccess.com/cdn-cgi/access/login/console.raxx.app?kid=7d4b1f2e9c",
+            )
+        }))),
+        // Cloudflare Pages: the site is live.
+        Route::get("/client/v4/accounts/demo-account/pages/projects/getraxx/deployments")
+            .reply(json("cloudflare/deployments-live.json")),
         Route::post("/email/batch").reply(postmark_batch(&[])),
     ]);
-    let url = github_and_postmark.url.as_str();
+    let url = world.url.as_str();
+    let cloudflare = format!("{url}/client/v4");
     let env = heartbeat_monitor::Env::from_pairs([
         ("FLAG_CRON_HEARTBEAT_MONITOR", "1"),
         ("GITHUB_TOKEN", "demo-github-token"),
         ("GITHUB_API_URL", url),
+        ("HEROKU_API_KEY", "demo-heroku-key"),
+        ("HEROKU_API_URL", url),
+        ("CLOUDFLARE_PAGES_READ_TOKEN", "demo-pages-token"),
+        ("CLOUDFLARE_ACCOUNT_ID", "demo-account"),
+        ("CLOUDFLARE_API_URL", &cloudflare),
+        (
+            "CF_ACCESS_SERVICE_TOKEN_CONSOLE",
+            "demo-id.access:demo-secret",
+        ),
         ("POSTMARK_SERVER_TOKEN", "demo-postmark-token"),
         ("POSTMARK_API_URL", url),
         ("OPS_ALERT_EMAIL", "ops@raxx.app"),
         ("OPS_ALERT_FROM", "heartbeat-monitor@raxx.app"),
     ]);
+
     let root = env!("CARGO_MANIFEST_DIR");
-    let output = format!("{root}/target/demo/heartbeat_result.json");
+    let dir = format!("{root}/target/demo");
+    std::fs::create_dir_all(&dir).expect("create target/demo");
+    let config = std::fs::read_to_string(format!("{root}/examples/raxx.toml"))
+        .expect("read examples/raxx.toml")
+        .replace(CONSOLE_URL, url);
+    let config_path = format!("{dir}/raxx.toml");
+    std::fs::write(&config_path, config).expect("write the demo's configuration");
+    let output = format!("{dir}/heartbeat_result.json");
     let mut args: Vec<String> = [
         "heartbeat-monitor",
         "--config",
-        &format!("{root}/examples/raxx.toml"),
+        &config_path,
         "--now",
         "2026-05-23T06:30:00Z",
         "--output-file",
@@ -56,26 +92,26 @@ fn main() {
     .collect();
     args.extend(std::env::args().skip(1));
 
-    println!("demo: GitHub and Postmark are played by {url}; now is 2026-05-23T06:30:00Z\n");
+    println!("demo: every API is played by {url}; now is 2026-05-23T06:30:00Z\n");
     let code = heartbeat_monitor::run(&args, &env, false);
 
-    for req in github_and_postmark.requests() {
+    for req in world.requests() {
         if req.path() != "/email/batch" {
             continue;
         }
         let batch: Vec<serde_json::Value> = serde_json::from_str(&req.body).unwrap_or_default();
         for mail in batch {
             println!(
-                "\n=== the mail Postmark received ===\nTo: {}\nSubject: {}\n\n{}",
+                "\n=== a mail Postmark received ===\nTo: {}\nSubject: {}\n\n{}",
                 mail["To"].as_str().unwrap_or_default(),
                 mail["Subject"].as_str().unwrap_or_default(),
                 mail["TextBody"].as_str().unwrap_or_default()
             );
         }
     }
-    let requests = github_and_postmark.requests().len();
     println!(
         "\ndemo: the monitor exited {code} (2 = critical), as it would turn a CI job red; \
-{requests} requests in all; result file: {output}"
+{} requests in all; result file: {output}",
+        world.requests().len()
     );
 }

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::checks::heartbeat::{self, HeartbeatSpec};
-use crate::checks::{CheckResult, Kind, heroku, pages, probe, repo_activity};
+use crate::checks::{CheckResult, Kind, heroku, pages, probe, promotions, repo_activity};
 use crate::cli::{self, Cli, Parsed};
 use crate::cloudflare::Pages;
 use crate::config::{self, Config, ConfigError, GATE, Secrets};
@@ -70,7 +70,7 @@ pub fn run_with(
 
     let cfg = load(&cli, &mut run.output);
     if let Ok(cfg) = &cfg {
-        secrets.read_access_tokens(cfg, env);
+        secrets.read_named(cfg, env);
         console.set_redactor(redactor_for(&secrets));
     }
     if cli.check_config {
@@ -352,6 +352,7 @@ fn check_all(
     jobs.extend(heroku_jobs(cfg, secrets, http, now, deadline));
     jobs.extend(probe_jobs(cfg, secrets, http, now, deadline));
     jobs.extend(pages_jobs(cfg, secrets, http, now, deadline));
+    jobs.extend(promotions_job(cfg, secrets, http, now, deadline));
     runner::run_all(jobs, cfg.run.concurrency, deadline)
 }
 
@@ -423,6 +424,54 @@ fn probe_jobs(
                 }),
             )
         })
+        .collect()
+}
+
+/// The stuck-promotion watchdog: one database read, and one Heroku request when a stuck row's
+/// flag is to be looked up.
+fn promotions_job(
+    cfg: &Config,
+    secrets: &Secrets,
+    http: &Http,
+    now: DateTime<Utc>,
+    deadline: Instant,
+) -> Option<Job> {
+    let spec = cfg.promotions.clone()?;
+    let url = secrets.database_url.clone().unwrap_or_default();
+    let heroku = Heroku::new(
+        http.clone(),
+        &secrets.heroku_api,
+        secrets.heroku_key.as_deref().unwrap_or_default(),
+        deadline,
+    );
+    Some(Job::one(
+        spec.table_id(),
+        Kind::StuckPromotion,
+        &spec.table.clone(),
+        &spec.table.clone(),
+        Box::new(move || {
+            let rows = crate::db::parse_url(&url).and_then(|u| promotions::read_rows(&u, &spec));
+            let live = match &rows {
+                Ok(rows) if !rows.is_empty() => {
+                    promotions::liveness(&heroku, &spec, &stuck_only(&spec, rows, now))
+                }
+                _ => Default::default(),
+            };
+            promotions::evaluate(&spec, &rows, &live, now)
+        }),
+    ))
+}
+
+/// The rows old enough to be reported: only their flags are worth a Heroku request.
+fn stuck_only(
+    spec: &promotions::PromotionsSpec,
+    rows: &[promotions::Row],
+    now: DateTime<Utc>,
+) -> Vec<promotions::Row> {
+    let warn = chrono::Duration::milliseconds((spec.warn_after_hours * 3_600_000.0) as i64);
+    rows.iter()
+        .filter(|r| now - r.since > warn)
+        .cloned()
         .collect()
 }
 

@@ -149,6 +149,43 @@ impl Heroku {
         )
     }
 
+    /// The values of `wanted` config vars of `app`. The endpoint returns every secret of the
+    /// app: only the wanted keys are kept, the rest are skipped while parsing, and nothing
+    /// of the body is ever quoted in an error.
+    pub fn config_vars(
+        &self,
+        app: &str,
+        wanted: &[String],
+    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+        let req = Request::get(format!("{}/apps/{}/config-vars", self.base, encode(app)))
+            .header("Authorization", format!("Bearer {}", self.key))
+            .header("Accept", "application/vnd.heroku+json; version=3");
+        let resp = self
+            .http
+            .send(&req, self.deadline)
+            .map_err(|source| ApiError::Transport {
+                api: API.name,
+                source,
+            })?;
+        if !(200..300).contains(&resp.status) {
+            return Err(status_error(
+                API,
+                &resp,
+                &format!("the config vars of {app}"),
+            ));
+        }
+        let mut de = serde_json::Deserializer::from_slice(&resp.body);
+        serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de).map_err(|_| {
+            ApiError::BadBody {
+                api: API.name,
+                status: resp.status,
+                content_type: resp.content_type(),
+                reason: "config vars that are not a JSON object of strings".into(),
+                snippet: "(not quoted: it holds the app's secrets)".into(),
+            }
+        })
+    }
+
     fn get<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
@@ -173,5 +210,54 @@ impl Heroku {
             return Err(status_error(API, &resp, what));
         }
         parse_json(API, &resp)
+    }
+}
+
+/// Deserializes a JSON object keeping only some keys' string values.
+struct OnlyKeys<'a>(&'a [String]);
+
+impl<'de> serde::de::DeserializeSeed<'de> for OnlyKeys<'_> {
+    type Value = std::collections::BTreeMap<String, String>;
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for OnlyKeys<'_> {
+    type Value = std::collections::BTreeMap<String, String>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("an object of config vars")
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut kept = std::collections::BTreeMap::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if self.0.contains(&key) {
+                let value: Option<String> = map.next_value()?;
+                if let Some(v) = value {
+                    kept.insert(key, v);
+                }
+            } else {
+                map.next_value::<serde::de::IgnoredAny>()?;
+            }
+        }
+        Ok(kept)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_the_wanted_config_var_is_kept() {
+        let body = br#"{"DATABASE_URL":"postgres://u:secret@h/d","FLAG_X":"true","SENTRY_DSN":"https://k@s/1"}"#;
+        let mut de = serde_json::Deserializer::from_slice(body);
+        let wanted = vec!["FLAG_X".to_string(), "FLAG_MISSING".to_string()];
+        let kept = serde::de::DeserializeSeed::deserialize(OnlyKeys(&wanted), &mut de).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept["FLAG_X"], "true");
     }
 }

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod cli;
 pub mod cloudflare;
 pub mod config;
+pub mod db;
 pub mod env;
 pub mod github;
 pub mod heroku;

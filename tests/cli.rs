@@ -58,6 +58,8 @@ mod heroku;
 mod modes;
 #[path = "cli/openapi.rs"]
 mod openapi;
+#[path = "cli/promotions.rs"]
+mod promotions;
 #[path = "cli/stale.rs"]
 mod stale;
 #[path = "cli/surfaces.rs"]

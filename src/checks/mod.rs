@@ -5,6 +5,7 @@ pub mod heartbeat;
 pub mod heroku;
 pub mod pages;
 pub mod probe;
+pub mod promotions;
 pub mod repo_activity;
 
 use serde::{Deserialize, Serialize};
@@ -62,6 +63,8 @@ pub enum Kind {
     HttpProbe,
     /// A Cloudflare Pages project whose production deployment failed or hangs.
     PagesDeploy,
+    /// A promotion row left in a state like `deploying` for too long.
+    StuckPromotion,
 }
 
 impl Kind {
@@ -74,6 +77,7 @@ impl Kind {
             Kind::HerokuDynos => "heroku_dynos",
             Kind::HttpProbe => "http_probe",
             Kind::PagesDeploy => "pages_deploy",
+            Kind::StuckPromotion => "stuck_promotion",
         }
     }
 }

@@ -14,6 +14,7 @@ use crate::checks::heartbeat::{HeartbeatSpec, default_name};
 use crate::checks::heroku::HerokuAppSpec;
 use crate::checks::pages::PagesSpec;
 use crate::checks::probe::{AccessToken, ProbeSpec};
+use crate::checks::promotions::PromotionsSpec;
 use crate::cli::Cli;
 use crate::env::Env;
 use crate::github::{Repo, RunFilter};
@@ -105,6 +106,8 @@ pub struct Config {
     pub probes: Vec<ProbeSpec>,
     /// The Cloudflare Pages projects, in configuration order.
     pub pages: Vec<PagesSpec>,
+    /// The stuck-promotion watchdog.
+    pub promotions: Option<PromotionsSpec>,
     /// True when no heartbeat was configured and the old script's two were assumed.
     pub legacy_defaults: bool,
     /// How mail leaves.
@@ -140,6 +143,8 @@ pub struct Secrets {
     pub cloudflare_api: String,
     /// CF Access service tokens by the variable that holds them, as found in the environment.
     pub access_tokens: std::collections::BTreeMap<String, Option<String>>,
+    /// The promotions database URL, from the variable `[promotions]` names.
+    pub database_url: Option<String>,
 }
 
 impl Secrets {
@@ -183,11 +188,16 @@ impl Secrets {
                 .unwrap_or("https://api.cloudflare.com/client/v4")
                 .to_string(),
             access_tokens: Default::default(),
+            database_url: None,
         }
     }
 
-    /// Reads the service tokens the probes of `cfg` name.
-    pub fn read_access_tokens(&mut self, cfg: &Config, env: &Env) {
+    /// Reads the secrets whose variables the configuration names: the probes' service
+    /// tokens and the promotions database URL.
+    pub fn read_named(&mut self, cfg: &Config, env: &Env) {
+        if let Some(p) = &cfg.promotions {
+            self.database_url = env.get(&p.database_url_env).map(String::from);
+        }
         for p in &cfg.probes {
             if let Some(var) = &p.token_env {
                 self.access_tokens
@@ -214,6 +224,18 @@ impl Secrets {
         .into_iter()
         .flatten()
         .collect();
+        if let Some(url) = &self.database_url {
+            out.push(url);
+            // The password alone, wherever a driver might echo it.
+            if let Some(pw) = url
+                .split_once("://")
+                .and_then(|(_, r)| r.split_once('@'))
+                .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                .map(|(_, pw)| pw)
+            {
+                out.push(pw);
+            }
+        }
         for v in self.access_tokens.values().flatten() {
             out.push(v);
             if let Some((id, secret)) = v.split_once(':') {
@@ -430,6 +452,7 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
     let flag_workflows: Vec<String> = cli.workflow.clone();
     // The old script's call (--repo and nothing else to check) checked its two crons.
     let legacy_defaults = parsed.heartbeats.is_empty()
+        && parsed.promotions.is_none()
         && parsed.heroku_apps.is_empty()
         && parsed.probes.is_empty()
         && parsed.pages.is_empty()
@@ -483,12 +506,16 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
     let heroku_apps = surfaces::heroku_apps(&parsed, &cli.heroku_app, &lines, &mut errors);
     let probes = surfaces::probes(&parsed, &lines, &mut errors);
     let pages = surfaces::pages(&parsed, &lines, &mut errors);
-    let nothing =
-        heartbeats.is_empty() && heroku_apps.is_empty() && probes.is_empty() && pages.is_empty();
+    let promotions = surfaces::promotions(&parsed, &lines, &mut errors);
+    let nothing = heartbeats.is_empty()
+        && heroku_apps.is_empty()
+        && probes.is_empty()
+        && pages.is_empty()
+        && parsed.promotions.is_none();
     if nothing && errors.is_empty() {
         errors.push(ConfigError::at(
             path.unwrap_or("command line"),
-            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]] or [[pages_project]] entries, or give --repo",
+            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]] or [promotions], or give --repo",
         ));
     }
 
@@ -577,6 +604,7 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
         heroku_apps,
         probes,
         pages,
+        promotions,
         legacy_defaults,
         transport,
         run,

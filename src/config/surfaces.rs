@@ -10,6 +10,8 @@ use super::file::{FileConfig, line_of};
 use crate::checks::heroku::HerokuAppSpec;
 use crate::checks::pages::PagesSpec;
 use crate::checks::probe::ProbeSpec;
+use crate::checks::promotions::{PromotionsSpec, is_ident};
+use crate::db::DbLimits;
 
 /// Reports problems at lines of one file.
 pub struct Lines<'a> {
@@ -204,6 +206,169 @@ pub fn pages(file: &FileConfig, at: &Lines, errors: &mut Vec<ConfigError>) -> Ve
     }
     dedupe(&out, |p| p.name.clone(), "pages_project", errors);
     out
+}
+
+/// The `[promotions]` watchdog, when configured.
+pub fn promotions(
+    file: &FileConfig,
+    at: &Lines,
+    errors: &mut Vec<ConfigError>,
+) -> Option<PromotionsSpec> {
+    let p = file.promotions.as_ref()?;
+    let before = errors.len();
+    let ident = |v: Option<&Spanned<String>>,
+                 default: &str,
+                 key: &str,
+                 schema: bool,
+                 errors: &mut Vec<ConfigError>| {
+        let Some(v) = v else {
+            return default.to_string();
+        };
+        let name = v.get_ref().trim().to_string();
+        if !is_ident(&name, schema) {
+            errors.push(at.err(
+                v,
+                format!("{key} `{name}` is not a plain SQL identifier (letters, digits, _)"),
+            ));
+        }
+        name
+    };
+    let table = ident(Some(&p.table), "", "table", true, errors);
+    let id_column = ident(p.id_column.as_ref(), "id", "id_column", false, errors);
+    let name_column = ident(
+        p.name_column.as_ref(),
+        "flag_name",
+        "name_column",
+        false,
+        errors,
+    );
+    let state_column = ident(
+        p.state_column.as_ref(),
+        "state",
+        "state_column",
+        false,
+        errors,
+    );
+    let since_column = ident(
+        p.since_column.as_ref(),
+        "updated_at",
+        "since_column",
+        false,
+        errors,
+    );
+    let database_url_env = match &p.database_url_env {
+        Some(v) if !is_env_name(v.get_ref()) => {
+            errors.push(at.err(
+                v,
+                format!(
+                    "database_url_env must name an environment variable, not `{}`",
+                    v.get_ref()
+                ),
+            ));
+            String::new()
+        }
+        Some(v) => v.get_ref().clone(),
+        None => "CONSOLE_DATABASE_URL".into(),
+    };
+    let stuck_states = match &p.stuck_states {
+        Some(v) if v.get_ref().is_empty() || v.get_ref().iter().any(|s| s.trim().is_empty()) => {
+            errors.push(at.err(
+                v,
+                "stuck_states must list at least one non-empty state".into(),
+            ));
+            Vec::new()
+        }
+        Some(v) => v.get_ref().clone(),
+        None => vec!["deploying".into()],
+    };
+    let hours =
+        |v: Option<&Spanned<f64>>, key: &str, default: f64, errors: &mut Vec<ConfigError>| {
+            let Some(v) = v else { return default };
+            let h = *v.get_ref();
+            if h.is_finite() && h > 0.0 {
+                h
+            } else {
+                errors.push(at.err(v, format!("{key} must be a positive number, not {h}")));
+                default
+            }
+        };
+    let warn = hours(
+        p.warn_after_hours.as_ref(),
+        "warn_after_hours",
+        12.0,
+        errors,
+    );
+    let crit = hours(
+        p.crit_after_hours.as_ref(),
+        "crit_after_hours",
+        24.0,
+        errors,
+    );
+    if warn > crit
+        && let Some(v) = p.crit_after_hours.as_ref().or(p.warn_after_hours.as_ref())
+    {
+        errors.push(at.err(
+            v,
+            format!("crit_after_hours ({crit}) must not be less than warn_after_hours ({warn})"),
+        ));
+    }
+    let secs = |v: Option<&Spanned<f64>>, key: &str, errors: &mut Vec<ConfigError>| {
+        let s = hours(v, key, 10.0, errors);
+        if s > 600.0
+            && let Some(v) = v
+        {
+            errors.push(at.err(v, format!("{key} must be at most 600, not {s}")));
+        }
+        std::time::Duration::from_secs_f64(s.min(600.0))
+    };
+    let limits = DbLimits {
+        connect_timeout: secs(
+            p.connect_timeout_seconds.as_ref(),
+            "connect_timeout_seconds",
+            errors,
+        ),
+        statement_timeout: secs(
+            p.statement_timeout_seconds.as_ref(),
+            "statement_timeout_seconds",
+            errors,
+        ),
+    };
+    let heroku_app = p.heroku_app.as_ref().map(|v| {
+        if !is_app_name(v.get_ref()) {
+            errors.push(at.err(
+                v,
+                format!("heroku_app `{}` is not a Heroku app name", v.get_ref()),
+            ));
+        }
+        v.get_ref().clone()
+    });
+    let config_var_prefix = p.config_var_prefix.as_ref().map(|v| v.get_ref().clone());
+    if heroku_app.is_some() != config_var_prefix.is_some() {
+        let v = p
+            .heroku_app
+            .as_ref()
+            .or(p.config_var_prefix.as_ref())
+            .unwrap_or(&p.table);
+        errors.push(at.err(
+            v,
+            "heroku_app and config_var_prefix go together: give both or neither".into(),
+        ));
+    }
+    (errors.len() == before).then(|| PromotionsSpec {
+        database_url_env,
+        table,
+        id_column,
+        name_column,
+        state_column,
+        since_column,
+        stuck_states,
+        warn_after_hours: warn,
+        crit_after_hours: crit,
+        limits,
+        heroku_app,
+        config_var_prefix,
+        promoted_value: p.promoted_value.clone().unwrap_or_else(|| "true".into()),
+    })
 }
 
 fn is_env_name(s: &str) -> bool {

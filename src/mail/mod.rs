@@ -59,6 +59,7 @@ pub fn subject_of(check: &CheckResult) -> String {
         Kind::HerokuSlug => format!("heroku RELEASE FAILED: {}", check.subject_name),
         Kind::HerokuDynos => format!("heroku DYNOS DOWN: {}", check.subject_name),
         Kind::HttpProbe | Kind::PagesDeploy => format!("surface DEGRADED: {}", check.subject_name),
+        Kind::StuckPromotion => format!("promotion STUCK: {}", check.subject_name),
     }
 }
 

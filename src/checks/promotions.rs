@@ -1,0 +1,425 @@
+//! `stuck_promotion`: rows of the promotions table left in a state like `deploying` for too
+//! long (a worker died between the Heroku PATCH and the database write, as on 2026-05-11).
+//! Read straight from PostgreSQL, so it works when the console does not.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::json;
+
+use super::heroku::human;
+use super::{CheckResult, Kind, Status};
+use crate::db::{self, DbLimits, DbUrl};
+use crate::heroku::Heroku;
+use crate::time::rfc3339;
+
+/// Rows read at most: a table with more stuck rows than this has a bigger problem.
+pub const MAX_ROWS: i64 = 500;
+
+/// What to watch, from `[promotions]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PromotionsSpec {
+    /// The variable holding the database URL.
+    pub database_url_env: String,
+    /// The table, optionally `schema.table`.
+    pub table: String,
+    /// The row's identifier column.
+    pub id_column: String,
+    /// The column naming what is promoted (the flag).
+    pub name_column: String,
+    /// The column holding the state.
+    pub state_column: String,
+    /// The column holding when the row entered its state.
+    pub since_column: String,
+    /// States that must not last.
+    pub stuck_states: Vec<String>,
+    /// Hours before a warning.
+    pub warn_after_hours: f64,
+    /// Hours before critical.
+    pub crit_after_hours: f64,
+    /// Database limits.
+    pub limits: DbLimits,
+    /// The app whose config vars say whether the flag is already live.
+    pub heroku_app: Option<String>,
+    /// The config var of a flag is this prefix and the flag's name in upper case.
+    pub config_var_prefix: Option<String>,
+    /// The value a promoted flag holds.
+    pub promoted_value: String,
+}
+
+impl PromotionsSpec {
+    /// The id of the table-wide result.
+    pub fn table_id(&self) -> String {
+        format!("stuck_promotion:{}", self.table)
+    }
+
+    /// The config var that holds a flag, when the liveness look-up is configured.
+    pub fn config_var(&self, name: &str) -> Option<String> {
+        self.heroku_app.as_ref()?;
+        let prefix = self.config_var_prefix.as_ref()?;
+        Some(format!("{prefix}{}", name.to_ascii_uppercase()))
+    }
+}
+
+/// One row in a stuck state.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Its identifier, as text.
+    pub id: String,
+    /// What it promotes.
+    pub name: String,
+    /// Its state.
+    pub state: String,
+    /// When it entered the state.
+    pub since: DateTime<Utc>,
+}
+
+/// A SQL identifier, double-quoted; `schema.table` is quoted part by part. Only names that
+/// the configuration validated reach here, so quoting is belt and braces.
+pub fn quote_ident(name: &str) -> String {
+    name.split('.')
+        .map(|part| format!("\"{}\"", part.replace('"', "\"\"")))
+        .collect::<Vec<_>>()
+        .join(".")
+}
+
+/// Whether `name` is a plain identifier (or `schema.table`): letters, digits, underscores.
+pub fn is_ident(name: &str, allow_schema: bool) -> bool {
+    let parts: Vec<&str> = name.split('.').collect();
+    (parts.len() == 1 || (allow_schema && parts.len() == 2))
+        && parts.iter().all(|p| {
+            (1..=63).contains(&p.len())
+                && p.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+                && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        })
+}
+
+/// The one query: identifiers from the configuration, values bound.
+pub fn query(spec: &PromotionsSpec) -> String {
+    let state = quote_ident(&spec.state_column);
+    let since = quote_ident(&spec.since_column);
+    format!(
+        "SELECT {}::text, {}::text, {state}::text, {since}::timestamptz FROM {} WHERE {state}::text = ANY($1) ORDER BY {since} LIMIT {MAX_ROWS}",
+        quote_ident(&spec.id_column),
+        quote_ident(&spec.name_column),
+        quote_ident(&spec.table),
+    )
+}
+
+/// Reads the rows in stuck states, inside a read-only transaction.
+pub fn read_rows(url: &DbUrl, spec: &PromotionsSpec) -> Result<Vec<Row>, String> {
+    let mut client = db::connect(url, spec.limits)?;
+    let mut tx = db::read_only(&mut client, spec.limits, url)?;
+    let rows = tx
+        .query(query(spec).as_str(), &[&spec.stuck_states])
+        .map_err(|e| db::explain(&e, url, spec.limits))?;
+    let _ = tx.rollback();
+    rows.iter()
+        .map(|r| {
+            Ok(Row {
+                id: r
+                    .try_get::<_, Option<String>>(0)
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default(),
+                name: r
+                    .try_get::<_, Option<String>>(1)
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default(),
+                state: r
+                    .try_get::<_, Option<String>>(2)
+                    .map_err(|e| e.to_string())?
+                    .unwrap_or_default(),
+                since: r
+                    .try_get::<_, Option<DateTime<Utc>>>(3)
+                    .map_err(|e| e.to_string())?
+                    .ok_or_else(|| format!("a row has no {}", spec.since_column))?,
+            })
+        })
+        .collect()
+}
+
+/// Whether a stuck flag is already live on the app, as its config var says.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Live {
+    /// The var holds the promoted value.
+    Yes,
+    /// The var is unset or holds something else.
+    No,
+    /// The look-up failed.
+    Unknown(String),
+}
+
+/// Looks up the config vars of the stuck rows (one request), keeping only those keys.
+pub fn liveness(h: &Heroku, spec: &PromotionsSpec, rows: &[Row]) -> BTreeMap<String, Live> {
+    let Some(app) = &spec.heroku_app else {
+        return BTreeMap::new();
+    };
+    let wanted: Vec<String> = rows
+        .iter()
+        .filter_map(|r| spec.config_var(&r.name))
+        .collect();
+    if wanted.is_empty() {
+        return BTreeMap::new();
+    }
+    match h.config_vars(app, &wanted) {
+        Ok(vars) => rows
+            .iter()
+            .filter_map(|r| {
+                let var = spec.config_var(&r.name)?;
+                let live =
+                    if vars.get(&var).map(String::as_str) == Some(spec.promoted_value.as_str()) {
+                        Live::Yes
+                    } else {
+                        Live::No
+                    };
+                Some((r.name.clone(), live))
+            })
+            .collect(),
+        Err(e) => rows
+            .iter()
+            .map(|r| (r.name.clone(), Live::Unknown(e.to_string())))
+            .collect(),
+    }
+}
+
+/// One result per stuck row, or one `ok` for the table, or one `unknown`.
+pub fn evaluate(
+    spec: &PromotionsSpec,
+    rows: &Result<Vec<Row>, String>,
+    live: &BTreeMap<String, Live>,
+    now: DateTime<Utc>,
+) -> Vec<CheckResult> {
+    let table = &spec.table;
+    let rows = match rows {
+        Err(why) => {
+            return vec![CheckResult::new(
+                &spec.table_id(),
+                Kind::StuckPromotion,
+                table,
+                Status::Unknown,
+                format!("could not read {table}: {why}"),
+            )];
+        }
+        Ok(rows) => rows,
+    };
+    let hours = |h: f64| Duration::milliseconds((h * 3_600_000.0) as i64);
+    let stuck: Vec<CheckResult> = rows
+        .iter()
+        .filter(|r| now - r.since > hours(spec.warn_after_hours))
+        .map(|r| {
+            row_result(
+                spec,
+                r,
+                live.get(&r.name),
+                now,
+                now - r.since > hours(spec.crit_after_hours),
+            )
+        })
+        .collect();
+    if !stuck.is_empty() {
+        return stuck;
+    }
+    let young = rows.len();
+    let message = if young == 0 {
+        format!("no promotion in {}", spec.stuck_states.join(" or "))
+    } else {
+        format!(
+            "{young} promotion(s) in {} for less than {} h",
+            spec.stuck_states.join(" or "),
+            spec.warn_after_hours
+        )
+    };
+    let mut r = CheckResult::new(
+        &spec.table_id(),
+        Kind::StuckPromotion,
+        table,
+        Status::Ok,
+        message,
+    );
+    r.details = json!({"rows_in_stuck_states": young});
+    vec![r]
+}
+
+fn row_result(
+    spec: &PromotionsSpec,
+    row: &Row,
+    live: Option<&Live>,
+    now: DateTime<Utc>,
+    critical: bool,
+) -> CheckResult {
+    let age = now - row.since;
+    let status = if critical {
+        Status::Critical
+    } else {
+        Status::Warning
+    };
+    let var = spec.config_var(&row.name);
+    let app = spec.heroku_app.clone().unwrap_or_default();
+    let live_part = match (live, &var) {
+        (Some(Live::Yes), Some(var)) => format!(
+            "; {var} already holds the promoted value on {app}: already live on {app}, safe to mark deployed"
+        ),
+        (Some(Live::No), Some(var)) => format!(
+            "; {var} does not hold the promoted value on {app}: the change never reached Heroku, mark it failed and promote again"
+        ),
+        (Some(Live::Unknown(why)), _) => {
+            format!("; whether it is live on {app} is unknown ({why})")
+        }
+        _ => String::new(),
+    };
+    let message = format!(
+        "{} in state {} for {} since {}{live_part}",
+        row.name,
+        row.state,
+        human(age),
+        rfc3339(row.since)
+    );
+    let mut r = CheckResult::new(
+        &format!("stuck_promotion:{}:{}", spec.table, row.id),
+        Kind::StuckPromotion,
+        &row.name,
+        status,
+        message,
+    );
+    r.details = json!({
+        "id": row.id,
+        "state": row.state,
+        "since": rfc3339(row.since),
+        "age_hours": (age.num_minutes() as f64 / 6.0).round() / 10.0,
+        "warn_after_hours": spec.warn_after_hours,
+        "crit_after_hours": spec.crit_after_hours,
+        "live": live.map(|l| match l { Live::Yes => "yes", Live::No => "no", Live::Unknown(_) => "unknown" }),
+    });
+    r.since = Some(rfc3339(row.since));
+    r.threshold = Some(format!(
+        "warning after {} h, critical after {} h in {}",
+        spec.warn_after_hours, spec.crit_after_hours, row.state
+    ));
+    r.subject_name = row.name.clone();
+    let check_value = match (&var, &spec.heroku_app) {
+        (Some(var), Some(app)) => format!("heroku config:get {var} --app {app}"),
+        _ => format!(
+            "heroku config:get FLAG_{} --app <the app>",
+            row.name.to_ascii_uppercase()
+        ),
+    };
+    r.hints = vec![
+        format!("{check_value}    # 1. is the flag already live on the app?"),
+        format!(
+            "2. then mark the row deployed (live) or failed (not live): the console's Mark completed / Mark failed, or UPDATE {} SET {} = 'deployed' WHERE {} = '{}'",
+            spec.table, spec.state_column, spec.id_column, row.id
+        ),
+        "this is the fix of the 2026-05-11 RCA (promotion stuck in deploying for 97 h)".into(),
+    ];
+    r
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration as StdDuration;
+
+    fn spec() -> PromotionsSpec {
+        PromotionsSpec {
+            database_url_env: "CONSOLE_DATABASE_URL".into(),
+            table: "console_flag_promotions".into(),
+            id_column: "id".into(),
+            name_column: "flag_name".into(),
+            state_column: "state".into(),
+            since_column: "updated_at".into(),
+            stuck_states: vec!["deploying".into()],
+            warn_after_hours: 12.0,
+            crit_after_hours: 24.0,
+            limits: DbLimits {
+                connect_timeout: StdDuration::from_secs(10),
+                statement_timeout: StdDuration::from_secs(10),
+            },
+            heroku_app: Some("raxx-console-prod".into()),
+            config_var_prefix: Some("FLAG_".into()),
+            promoted_value: "true".into(),
+        }
+    }
+
+    fn t(s: &str) -> DateTime<Utc> {
+        s.parse().unwrap()
+    }
+
+    const NOW: &str = "2026-05-11T14:18:00Z";
+
+    fn row(id: &str, name: &str, since: &str) -> Row {
+        Row {
+            id: id.into(),
+            name: name.into(),
+            state: "deploying".into(),
+            since: t(since),
+        }
+    }
+
+    #[test]
+    fn the_query_quotes_identifiers_and_binds_values() {
+        assert_eq!(
+            query(&spec()),
+            "SELECT \"id\"::text, \"flag_name\"::text, \"state\"::text, \"updated_at\"::timestamptz FROM \"console_flag_promotions\" WHERE \"state\"::text = ANY($1) ORDER BY \"updated_at\" LIMIT 500"
+        );
+        assert_eq!(
+            quote_ident("console.promotions"),
+            "\"console\".\"promotions\""
+        );
+        assert!(is_ident("console.promotions", true));
+        assert!(!is_ident("console.promotions", false));
+        for bad in ["", "a b", "x;drop", "1abc", "a.b.c", "\"x\""] {
+            assert!(!is_ident(bad, true), "{bad}");
+        }
+    }
+
+    #[test]
+    fn ninety_seven_hours_is_critical_thirteen_a_warning_one_fine() {
+        let rows = vec![
+            row(
+                "41",
+                "console_heroku_log_drain_alerting",
+                "2026-05-07T13:18:00Z",
+            ),
+            row("42", "billing_v2", "2026-05-11T01:18:00Z"),
+            row("43", "fresh_flag", "2026-05-11T13:18:00Z"),
+        ];
+        let live = BTreeMap::from([("console_heroku_log_drain_alerting".to_string(), Live::Yes)]);
+        let rs = evaluate(&spec(), &Ok(rows), &live, t(NOW));
+        assert_eq!(rs.len(), 2, "the 1 h row is not reported");
+        assert_eq!(rs[0].status, Status::Critical);
+        assert_eq!(rs[0].id, "stuck_promotion:console_flag_promotions:41");
+        assert_eq!(rs[0].target, "console_heroku_log_drain_alerting");
+        assert!(
+            rs[0].message.starts_with("console_heroku_log_drain_alerting in state deploying for 4 days since 2026-05-07T13:18:00Z; FLAG_CONSOLE_HEROKU_LOG_DRAIN_ALERTING already holds the promoted value on raxx-console-prod: already live on raxx-console-prod, safe to mark deployed"),
+            "{}",
+            rs[0].message
+        );
+        assert_eq!(rs[0].details["age_hours"], 97.0);
+        assert_eq!(rs[1].status, Status::Warning);
+        assert_eq!(rs[1].details["age_hours"], 13.0);
+    }
+
+    #[test]
+    fn nothing_stuck_is_one_ok_and_errors_one_unknown() {
+        let rs = evaluate(
+            &spec(),
+            &Ok(vec![row("43", "fresh_flag", "2026-05-11T13:18:00Z")]),
+            &BTreeMap::new(),
+            t(NOW),
+        );
+        assert_eq!(rs.len(), 1);
+        assert_eq!(rs[0].status, Status::Ok);
+        assert_eq!(
+            rs[0].message,
+            "1 promotion(s) in deploying for less than 12 h"
+        );
+        let rs = evaluate(
+            &spec(),
+            &Err("authentication failed".into()),
+            &BTreeMap::new(),
+            t(NOW),
+        );
+        assert_eq!((rs.len(), rs[0].status), (1, Status::Unknown));
+        assert_eq!(rs[0].id, "stuck_promotion:console_flag_promotions");
+    }
+}

@@ -2,29 +2,21 @@
 //! Every path past argument parsing writes the result file.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::heartbeat::{self, HeartbeatSpec};
-use crate::checks::{CheckResult, Kind, heroku, pages, probe, promotions, repo_activity};
+use crate::alerting::{self, Mailer};
+use crate::checks::{CheckResult, repo_activity};
 use crate::cli::{self, Cli, Parsed};
-use crate::cloudflare::Pages;
 use crate::config::{self, Config, ConfigError, GATE, Secrets};
 use crate::env::Env;
-use crate::github::{GitHub, Repo};
-use crate::heroku::Heroku;
 use crate::http::{Http, HttpSettings};
-use crate::mail::{self, Mail, MailContext, postmark::Postmark};
 use crate::redact::Redactor;
 use crate::report::{self, Console};
 use crate::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
-use crate::runner::{self, Identity, Job};
 use crate::time::rfc3339;
-
-/// Time the mail gets of its own after the checks, whatever the checks' deadline did.
-const MAIL_BUDGET: Duration = Duration::from_secs(20);
+use crate::{jobs, ping, silence};
 
 /// Runs the program with real stdout and stderr; returns the exit code.
 pub fn run(args: &[String], env: &Env, color: bool) -> u8 {
@@ -65,6 +57,7 @@ pub fn run_with(
         checks: Vec::new(),
         errors: Vec::new(),
         notifications: Vec::new(),
+        warnings: Vec::new(),
         disabled: false,
     };
 
@@ -88,7 +81,7 @@ pub fn run_with(
                 console.err(&format!("  {e}\n"));
             }
             run.errors = errors.iter().map(ToString::to_string).collect();
-            let mailer = gate_on.then(|| Mailer::from_env(&secrets, None, env));
+            let mailer = gate_on.then(|| Mailer::new(&secrets, None, env));
             return run.finish(console, env, mailer.as_ref());
         }
     };
@@ -115,7 +108,7 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
             console.err(&format!("  {e}\n"));
         }
         run.errors = missing.iter().map(ToString::to_string).collect();
-        let mailer = Mailer::from_env(&secrets, Some(&cfg), env);
+        let mailer = Mailer::new(&secrets, Some(&cfg), env);
         return run.finish(console, env, Some(&mailer));
     }
     if cfg.legacy_defaults {
@@ -126,15 +119,27 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
         ));
     }
 
+    if let Some(url) = &secrets.ping_url
+        && let Some(problem) = ping::ping(url, "start")
+    {
+        console.err(&format!("note: {problem}\n"));
+    }
     let http = Http::new(HttpSettings {
         request_timeout: cfg.run.request_timeout,
         pool_per_host: cfg.run.concurrency,
         ..HttpSettings::default()
     });
     let deadline = run.clock_start + cfg.run.deadline;
-    run.checks = check_all(&cfg, &secrets, &http, run.now, deadline);
-    let mailer = Mailer::from_env(&secrets, Some(&cfg), env);
-    run.finish(console, env, Some(&mailer))
+    run.checks = jobs::check_all(&cfg, &secrets, &http, run.now, deadline);
+    run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
+    let mailer = Mailer::new(&secrets, Some(&cfg), env);
+    let code = run.finish(console, env, Some(&mailer));
+    if let Some(url) = &secrets.ping_url
+        && let Some(problem) = ping::ping(url, &code.to_string())
+    {
+        console.err(&format!("note: {problem}\n"));
+    }
+    code
 }
 
 /// A redactor that knows every secret value of the run.
@@ -214,7 +219,7 @@ fn check_config(
             "OFF (a run would check nothing)"
         }
     ));
-    let repos = repos_of(&cfg.heartbeats);
+    let repos = jobs::repos_of(&cfg.heartbeats);
     let mut ids: Vec<String> = Vec::new();
     for app in &cfg.heroku_apps {
         if app.check_slug {
@@ -292,293 +297,6 @@ fn check_config(
     0
 }
 
-/// The repositories of `heartbeats`, each once, in first-seen order.
-fn repos_of(heartbeats: &[HeartbeatSpec]) -> Vec<Repo> {
-    let mut repos: Vec<Repo> = Vec::new();
-    for hb in heartbeats {
-        if !repos.contains(&hb.repo) {
-            repos.push(hb.repo.clone());
-        }
-    }
-    repos
-}
-
-/// Builds one job per heartbeat and one per repository, runs them, returns the results.
-fn check_all(
-    cfg: &Config,
-    secrets: &Secrets,
-    http: &Http,
-    now: DateTime<Utc>,
-    deadline: Instant,
-) -> Vec<CheckResult> {
-    let gh = Arc::new(GitHub::new(
-        http.clone(),
-        &secrets.github_api,
-        secrets.github_token.as_deref().unwrap_or_default(),
-        deadline,
-    ));
-    let mut jobs = Vec::new();
-    for spec in &cfg.heartbeats {
-        let (gh, spec2) = (Arc::clone(&gh), spec.clone());
-        jobs.push(Job::one(
-            spec.id(),
-            Kind::CronHeartbeat,
-            &spec.workflow,
-            &spec.name,
-            Box::new(move || {
-                let obs = heartbeat::observe(&gh, &spec2, now);
-                vec![heartbeat::evaluate(&spec2, &obs, now)]
-            }),
-        ));
-    }
-    for repo in repos_of(&cfg.heartbeats) {
-        let gh = Arc::clone(&gh);
-        let name = repo.to_string();
-        jobs.push(Job::one(
-            repo_activity::id(&repo),
-            Kind::RepoActivity,
-            &name,
-            &name,
-            Box::new(move || {
-                let seen = gh.repository(&repo).map_err(|e| e.to_string());
-                vec![repo_activity::evaluate(
-                    &repo,
-                    seen.as_ref().map_err(String::as_str),
-                    now,
-                )]
-            }),
-        ));
-    }
-    jobs.extend(heroku_jobs(cfg, secrets, http, now, deadline));
-    jobs.extend(probe_jobs(cfg, secrets, http, now, deadline));
-    jobs.extend(pages_jobs(cfg, secrets, http, now, deadline));
-    jobs.extend(promotions_job(cfg, secrets, http, now, deadline));
-    runner::run_all(jobs, cfg.run.concurrency, deadline)
-}
-
-/// One job per Heroku app, yielding its slug and dyno results.
-fn heroku_jobs(
-    cfg: &Config,
-    secrets: &Secrets,
-    http: &Http,
-    now: DateTime<Utc>,
-    deadline: Instant,
-) -> Vec<Job> {
-    let client = Arc::new(Heroku::new(
-        http.clone(),
-        &secrets.heroku_api,
-        secrets.heroku_key.as_deref().unwrap_or_default(),
-        deadline,
-    ));
-    cfg.heroku_apps
-        .iter()
-        .map(|app| {
-            let mut identities = Vec::new();
-            if app.check_slug {
-                identities.push(Identity {
-                    id: app.slug_id(),
-                    kind: Kind::HerokuSlug,
-                    target: app.name.clone(),
-                    subject_name: app.name.clone(),
-                });
-            }
-            if app.min_web_dynos > 0 {
-                identities.push(Identity {
-                    id: app.dynos_id(),
-                    kind: Kind::HerokuDynos,
-                    target: app.name.clone(),
-                    subject_name: app.name.clone(),
-                });
-            }
-            let (client, app) = (Arc::clone(&client), app.clone());
-            Job {
-                identities,
-                work: Box::new(move || {
-                    heroku::evaluate(&app, &heroku::observe(&client, &app), now)
-                }),
-            }
-        })
-        .collect()
-}
-
-/// One job per health probe.
-fn probe_jobs(
-    cfg: &Config,
-    secrets: &Secrets,
-    http: &Http,
-    now: DateTime<Utc>,
-    deadline: Instant,
-) -> Vec<Job> {
-    cfg.probes
-        .iter()
-        .map(|p| {
-            let (http, spec, token) = (http.clone(), p.clone(), secrets.access_token(p));
-            Job::one(
-                p.id(),
-                Kind::HttpProbe,
-                &p.name,
-                &p.name,
-                Box::new(move || {
-                    let answer = probe::observe(&http, &spec, token.as_ref(), deadline);
-                    vec![probe::evaluate(&spec, &answer, token.is_some(), now)]
-                }),
-            )
-        })
-        .collect()
-}
-
-/// The stuck-promotion watchdog: one database read, and one Heroku request when a stuck row's
-/// flag is to be looked up.
-fn promotions_job(
-    cfg: &Config,
-    secrets: &Secrets,
-    http: &Http,
-    now: DateTime<Utc>,
-    deadline: Instant,
-) -> Option<Job> {
-    let spec = cfg.promotions.clone()?;
-    let url = secrets.database_url.clone().unwrap_or_default();
-    let heroku = Heroku::new(
-        http.clone(),
-        &secrets.heroku_api,
-        secrets.heroku_key.as_deref().unwrap_or_default(),
-        deadline,
-    );
-    Some(Job::one(
-        spec.table_id(),
-        Kind::StuckPromotion,
-        &spec.table.clone(),
-        &spec.table.clone(),
-        Box::new(move || {
-            let rows = crate::db::parse_url(&url).and_then(|u| promotions::read_rows(&u, &spec));
-            let live = match &rows {
-                Ok(rows) if !rows.is_empty() => {
-                    promotions::liveness(&heroku, &spec, &stuck_only(&spec, rows, now))
-                }
-                _ => Default::default(),
-            };
-            promotions::evaluate(&spec, &rows, &live, now)
-        }),
-    ))
-}
-
-/// The rows old enough to be reported: only their flags are worth a Heroku request.
-fn stuck_only(
-    spec: &promotions::PromotionsSpec,
-    rows: &[promotions::Row],
-    now: DateTime<Utc>,
-) -> Vec<promotions::Row> {
-    let warn = chrono::Duration::milliseconds((spec.warn_after_hours * 3_600_000.0) as i64);
-    rows.iter()
-        .filter(|r| now - r.since > warn)
-        .cloned()
-        .collect()
-}
-
-/// One job per Pages project.
-fn pages_jobs(
-    cfg: &Config,
-    secrets: &Secrets,
-    http: &Http,
-    now: DateTime<Utc>,
-    deadline: Instant,
-) -> Vec<Job> {
-    let client = Arc::new(Pages::new(
-        http.clone(),
-        &secrets.cloudflare_api,
-        secrets.cloudflare_account.as_deref().unwrap_or_default(),
-        secrets.cloudflare_token.as_deref().unwrap_or_default(),
-        deadline,
-    ));
-    cfg.pages
-        .iter()
-        .map(|p| {
-            let (client, spec) = (Arc::clone(&client), p.clone());
-            Job::one(
-                p.id(),
-                Kind::PagesDeploy,
-                &p.name,
-                &p.name,
-                Box::new(move || {
-                    vec![pages::evaluate(&spec, &client.deployments(&spec.name), now)]
-                }),
-            )
-        })
-        .collect()
-}
-
-/// How alerts leave, as far as the environment and configuration allow.
-struct Mailer {
-    prefix: String,
-    runbook_url: Option<String>,
-    run_url: Option<String>,
-    api: String,
-    token: Option<String>,
-    from: Option<String>,
-    to: Vec<String>,
-    request_timeout: Duration,
-}
-
-impl Mailer {
-    fn from_env(secrets: &Secrets, cfg: Option<&Config>, env: &Env) -> Self {
-        Self {
-            prefix: cfg.map_or(config::DEFAULT_PREFIX.to_string(), |c| {
-                c.subject_prefix.clone()
-            }),
-            runbook_url: cfg.and_then(|c| c.runbook_url.clone()),
-            run_url: env.run_url(),
-            api: secrets.postmark_api.clone(),
-            token: secrets.postmark_token.clone(),
-            from: secrets.from.clone(),
-            to: secrets.to.clone(),
-            request_timeout: cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout),
-        }
-    }
-
-    fn send(&self, mails: &[Mail]) -> Vec<Notification> {
-        let (Some(token), Some(from)) = (&self.token, &self.from) else {
-            return mails
-                .iter()
-                .map(|m| {
-                    self.unsent(
-                        m,
-                        "mail is not configured (POSTMARK_SERVER_TOKEN, OPS_ALERT_FROM)",
-                    )
-                })
-                .collect();
-        };
-        if self.to.is_empty() {
-            return mails
-                .iter()
-                .map(|m| self.unsent(m, "OPS_ALERT_EMAIL is not set"))
-                .collect();
-        }
-        let http = Http::new(HttpSettings {
-            request_timeout: self.request_timeout,
-            ..HttpSettings::default()
-        });
-        let postmark = Postmark {
-            api: &self.api,
-            token,
-            from,
-            to: &self.to,
-        };
-        postmark.send(&http, mails, Instant::now() + MAIL_BUDGET)
-    }
-
-    fn unsent(&self, mail: &Mail, why: &str) -> Notification {
-        Notification {
-            channel: "postmark".into(),
-            to: self.to.clone(),
-            subject: mail.subject.clone(),
-            sent: false,
-            dry_run: false,
-            id: None,
-            error: Some(why.into()),
-        }
-    }
-}
-
 /// What the run has found so far, and how it ends.
 struct Outcome {
     started: DateTime<Utc>,
@@ -589,71 +307,49 @@ struct Outcome {
     checks: Vec<CheckResult>,
     errors: Vec<String>,
     notifications: Vec<Notification>,
+    warnings: Vec<String>,
     disabled: bool,
 }
 
 impl Outcome {
-    /// Mails, reports, writes the result file and returns the exit code.
+    /// Mails, reports, writes the result file and returns the exit code. Silenced checks
+    /// do not count towards it.
     fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
         let mut code = self
             .checks
             .iter()
+            .filter(|c| !c.silenced)
             .map(|c| c.status.code())
             .max()
             .unwrap_or(0);
         if !self.errors.is_empty() {
             code = 3;
         }
+        for w in &self.warnings {
+            console.err(&format!("warning: {w}\n"));
+        }
         if let Some(mailer) = mailer {
-            let ctx = MailContext {
-                prefix: &mailer.prefix,
-                runbook_url: mailer.runbook_url.as_deref(),
-                run_url: mailer.run_url.as_deref(),
-                now: self.now,
-            };
-            let mails: Vec<Mail> = mail::compose(&self.checks, &self.errors, &ctx)
-                .into_iter()
-                .map(|m| Mail {
-                    subject: console.redactor().redact(&m.subject),
-                    body: console.redactor().redact(&m.body),
-                })
-                .collect();
-            if self.dry_run {
-                self.notifications = mails
-                    .iter()
-                    .map(|m| Notification {
-                        channel: "postmark".into(),
-                        to: mailer.to.clone(),
-                        subject: m.subject.clone(),
-                        sent: false,
-                        dry_run: true,
-                        id: None,
-                        error: None,
-                    })
-                    .collect();
-            } else {
-                self.notifications = mailer.send(&mails);
-                let failed: Vec<&Notification> = self
-                    .notifications
-                    .iter()
-                    .filter(|n| n.error.is_some())
-                    .collect();
-                if !failed.is_empty() {
-                    code = 3;
-                    for n in &failed {
-                        self.errors.push(format!(
-                            "mail \"{}\" not delivered: {}",
-                            n.subject,
-                            n.error.as_deref().unwrap_or_default()
-                        ));
-                    }
-                }
+            let alerted = alerting::alert(
+                mailer,
+                &self.checks,
+                &self.errors,
+                self.now,
+                self.dry_run,
+                console.redactor(),
+            );
+            for note in &alerted.notes {
+                console.err(&format!("note: {note}\n"));
             }
+            if !alerted.errors.is_empty() {
+                code = 3;
+            }
+            self.errors.extend(alerted.errors);
+            self.notifications = alerted.notifications;
             if !self.checks.is_empty() || self.dry_run {
                 console.out(&report::table(&self.checks, console.color()));
             }
             if self.dry_run {
-                console.out(&report::dry_run_mails(&mails, &mailer.to));
+                console.out(&report::dry_run_mails(&alerted.mails, &mailer.to));
             }
             for n in &self.notifications {
                 match (&n.error, n.sent) {
@@ -689,6 +385,7 @@ impl Outcome {
             checks: self.checks,
             notifications: self.notifications,
             errors: self.errors,
+            warnings: self.warnings,
         };
         if let Err(e) = result::write(&self.output, &result, console.redactor()) {
             console.err(&format!(

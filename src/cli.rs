@@ -38,6 +38,9 @@ pub struct Cli {
     /// where to write the JSON result (default: heartbeat_result.json)
     #[argh(option)]
     pub output_file: Option<PathBuf>,
+    /// the alert state file: mail only on a change, a reminder or a recovery
+    #[argh(option)]
+    pub state_file: Option<PathBuf>,
     /// do everything but send mail; print the mails instead
     #[argh(switch)]
     pub dry_run: bool,

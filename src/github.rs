@@ -113,6 +113,8 @@ pub struct GitHub {
     base: String,
     token: String,
     deadline: Instant,
+    /// `github-authentication-token-expiration`, when a response carried it.
+    expiry: std::sync::Arc<std::sync::Mutex<Option<String>>>,
 }
 
 impl GitHub {
@@ -123,7 +125,14 @@ impl GitHub {
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
             deadline,
+            expiry: Default::default(),
         }
+    }
+
+    /// When the token expires, as GitHub said in a response header (fine-grained and
+    /// classic personal tokens with an expiry; the Actions token never says).
+    pub fn token_expiry(&self) -> Option<String> {
+        self.expiry.lock().ok()?.clone()
     }
 
     /// The newest run of `workflow`, only successful ones when `success_only`.
@@ -185,6 +194,11 @@ impl GitHub {
                 api: API.name,
                 source,
             })?;
+        if let Some(v) = resp.header("github-authentication-token-expiration")
+            && let Ok(mut slot) = self.expiry.lock()
+        {
+            *slot = Some(v.to_string());
+        }
         if !(200..300).contains(&resp.status) {
             return Err(status_error(API, &resp, what));
         }

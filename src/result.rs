@@ -119,12 +119,19 @@ pub struct RunResult {
     pub notifications: Vec<Notification>,
     /// Problems of the monitor itself (configuration, delivery, writing).
     pub errors: Vec<String>,
+    /// Things to tidy up that changed nothing this run (an expired silence).
+    pub warnings: Vec<String>,
 }
 
 /// Writes `result` to `path` atomically, with secrets masked.
 pub fn write(path: &Path, result: &RunResult, redactor: &Redactor) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
-    let json = redactor.redact(&json);
+    write_atomically(path, &redactor.redact(&json))
+}
+
+/// Writes `text` to a temporary file beside `path`, then renames it into place, so a reader
+/// (or a crash) never sees half a file.
+pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -177,6 +184,7 @@ mod tests {
             checks,
             notifications: vec![],
             errors: vec![],
+            warnings: vec![],
         };
         assert_eq!(
             result.counts,

@@ -7,6 +7,7 @@ pub mod pages;
 pub mod probe;
 pub mod promotions;
 pub mod repo_activity;
+pub mod token;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -65,6 +66,8 @@ pub enum Kind {
     PagesDeploy,
     /// A promotion row left in a state like `deploying` for too long.
     StuckPromotion,
+    /// The GitHub token the monitor uses expires soon.
+    GithubToken,
 }
 
 impl Kind {
@@ -78,6 +81,7 @@ impl Kind {
             Kind::HttpProbe => "http_probe",
             Kind::PagesDeploy => "pages_deploy",
             Kind::StuckPromotion => "stuck_promotion",
+            Kind::GithubToken => "github_token",
         }
     }
 }
@@ -99,6 +103,12 @@ pub struct CheckResult {
     pub details: Value,
     /// Wall time the check took.
     pub duration_ms: u64,
+    /// Whether a `[[silence]]` covers it: reported, but not mailed and not in the exit code.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub silenced: bool,
+    /// Why it is silenced.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silence_reason: Option<String>,
     /// Since when the problem has been so (RFC 3339), when known.
     #[serde(skip)]
     pub since: Option<String>,
@@ -127,6 +137,8 @@ impl CheckResult {
             message,
             details: Value::Object(Default::default()),
             duration_ms: 0,
+            silenced: false,
+            silence_reason: None,
             since: None,
             threshold: None,
             link: None,

@@ -29,6 +29,8 @@ pub struct FileConfig {
     pub pages: Vec<PagesEntry>,
     /// `[promotions]`.
     pub promotions: Option<PromotionsSection>,
+    /// `[[silence]]`, in file order.
+    pub silences: Vec<SilenceEntry>,
     /// `[mail]`.
     pub mail: MailSection,
     /// `[run]`.
@@ -146,6 +148,21 @@ pub struct PromotionsSection {
 pub struct MailSection {
     /// `postmark` (default) or `smtp`.
     pub transport: Option<Spanned<String>>,
+    /// With a state file: hours before a still-failing check is mailed again (default 24).
+    pub remind_after_hours: Option<Spanned<f64>>,
+}
+
+/// One `[[silence]]`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SilenceEntry {
+    /// A check id or target; a trailing `*` matches any rest.
+    #[serde(rename = "match")]
+    pub matches: Spanned<String>,
+    /// Until when: an RFC 3339 time, quoted or as a TOML date-time.
+    pub until: Spanned<toml::Value>,
+    /// Why; shown with the check.
+    pub reason: Spanned<String>,
 }
 
 /// `[run]`: how the run itself behaves.
@@ -159,9 +176,6 @@ pub struct RunSection {
     /// Bound on the whole run, in seconds (default 60).
     pub deadline_seconds: Option<Spanned<f64>>,
 }
-
-/// Sections of the contract that later versions check; named so the error says so.
-const NOT_YET: &[&str] = &["silence"];
 
 /// Parses `text`, collecting every error with its line.
 pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
@@ -179,6 +193,7 @@ pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
             "mail" => cfg.mail = one(value, &at, &mut errors).unwrap_or_default(),
             "run" => cfg.run = one(value, &at, &mut errors).unwrap_or_default(),
             "promotions" => cfg.promotions = one(value, &at, &mut errors),
+            "silence" => cfg.silences = many(value, "silence", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
             "heartbeat" => {
                 for (mut hb, line) in many::<HeartbeatEntry>(value, "heartbeat", &key_at, &at, &mut errors) {
                     hb.line = line;
@@ -188,12 +203,8 @@ pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
             "heroku_app" => cfg.heroku_apps = many(value, "heroku_app", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
             "http_probe" => cfg.probes = many(value, "http_probe", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
             "pages_project" => cfg.pages = many(value, "pages_project", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
-            other if NOT_YET.contains(&other) => errors.push(key_at.error(&format!(
-                "[{other}] is not supported by heartbeat-monitor {} yet",
-                env!("CARGO_PKG_VERSION")
-            ))),
             other => errors.push(key_at.error(&format!(
-                "unknown key `{other}`; expected one of subject_prefix, runbook_url, output_file, [github], [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [promotions], [mail], [run]"
+                "unknown key `{other}`; expected one of subject_prefix, runbook_url, output_file, [github], [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [promotions], [[silence]], [mail], [run]"
             ))),
         }
     }
@@ -319,8 +330,8 @@ sla_hour = 24
 [[heartbeat]]
 workflow = "b.yml"
 sla_hours = "soon"
-[silence]
-x = 1
+[heroku]
+name = "x"
 "#,
             "x.toml",
         )
@@ -336,7 +347,7 @@ x = 1
             "{text:#?}"
         );
         assert!(text[2].starts_with("x.toml line 9: "), "{text:#?}");
-        assert!(text[3].contains("[silence] is not supported"), "{text:#?}");
+        assert!(text[3].contains("unknown key `heroku`"), "{text:#?}");
     }
 
     #[test]

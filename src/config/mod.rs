@@ -60,6 +60,8 @@ impl ConfigError {
 pub enum Transport {
     /// Postmark's HTTP API, one batch request.
     Postmark,
+    /// SMTP (`SMTP_URL`), one session.
+    Smtp,
 }
 
 /// Limits of the run itself.
@@ -112,6 +114,12 @@ pub struct Config {
     pub legacy_defaults: bool,
     /// How mail leaves.
     pub transport: Transport,
+    /// The alert state file (`--state-file`).
+    pub state_file: Option<PathBuf>,
+    /// With a state file: how long before a still-failing check is mailed again.
+    pub remind_after: chrono::Duration,
+    /// Known problems not to mail about until a date.
+    pub silences: Vec<crate::silence::Silence>,
     /// Run limits.
     pub run: RunSettings,
 }
@@ -145,6 +153,10 @@ pub struct Secrets {
     pub access_tokens: std::collections::BTreeMap<String, Option<String>>,
     /// The promotions database URL, from the variable `[promotions]` names.
     pub database_url: Option<String>,
+    /// `SMTP_URL`.
+    pub smtp_url: Option<String>,
+    /// `HEARTBEAT_MONITOR_PING_URL`: the dead man's switch.
+    pub ping_url: Option<String>,
 }
 
 impl Secrets {
@@ -189,6 +201,10 @@ impl Secrets {
                 .to_string(),
             access_tokens: Default::default(),
             database_url: None,
+            smtp_url: env.get("SMTP_URL").map(String::from),
+            ping_url: env
+                .get("HEARTBEAT_MONITOR_PING_URL")
+                .map(|u| u.trim_end_matches('/').to_string()),
         }
     }
 
@@ -224,7 +240,10 @@ impl Secrets {
         .into_iter()
         .flatten()
         .collect();
-        if let Some(url) = &self.database_url {
+        for url in [&self.database_url, &self.smtp_url, &self.ping_url]
+            .into_iter()
+            .flatten()
+        {
             out.push(url);
             // The password alone, wherever a driver might echo it.
             if let Some(pw) = url
@@ -292,11 +311,18 @@ impl Secrets {
             }
         }
         if !cfg.dry_run {
-            if self.postmark_token.is_none() {
-                errors.push(ConfigError::at(
+            match cfg.transport {
+                Transport::Postmark if self.postmark_token.is_none() => {
+                    errors.push(ConfigError::at(
+                        env,
+                        "POSTMARK_SERVER_TOKEN is not set: alerts could not be mailed",
+                    ))
+                }
+                Transport::Smtp if self.smtp_url.is_none() => errors.push(ConfigError::at(
                     env,
-                    "POSTMARK_SERVER_TOKEN is not set: alerts could not be mailed",
-                ));
+                    "SMTP_URL is not set: [mail] transport is \"smtp\"",
+                )),
+                _ => {}
             }
             if self.to.is_empty() {
                 errors.push(ConfigError::at(
@@ -310,6 +336,15 @@ impl Secrets {
                     "OPS_ALERT_FROM is not set: no sender for the alerts",
                 ));
             }
+        }
+        if cfg.transport == Transport::Smtp
+            && let Some(url) = &self.smtp_url
+            && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
+        {
+            errors.push(ConfigError::at(
+                env,
+                "SMTP_URL must start with smtp:// or smtps://",
+            ));
         }
         for addr in &self.to {
             if !looks_like_address(addr) {
@@ -522,13 +557,7 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
     let transport = match &parsed.mail.transport {
         None => Transport::Postmark,
         Some(v) if v.get_ref() == "postmark" => Transport::Postmark,
-        Some(v) if v.get_ref() == "smtp" => {
-            errors.push(err_at(
-                line_of(text, v),
-                "transport \"smtp\" is not supported by this version yet; use \"postmark\"".into(),
-            ));
-            Transport::Postmark
-        }
+        Some(v) if v.get_ref() == "smtp" => Transport::Smtp,
         Some(v) => {
             errors.push(err_at(
                 line_of(text, v),
@@ -540,6 +569,51 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
             Transport::Postmark
         }
     };
+
+    let remind_after = match &parsed.mail.remind_after_hours {
+        Some(v) if !(v.get_ref().is_finite() && *v.get_ref() > 0.0) => {
+            errors.push(err_at(
+                line_of(text, v),
+                format!(
+                    "remind_after_hours must be a positive number, not {}",
+                    v.get_ref()
+                ),
+            ));
+            chrono::Duration::hours(24)
+        }
+        Some(v) => chrono::Duration::milliseconds((v.get_ref() * 3_600_000.0) as i64),
+        None => chrono::Duration::hours(24),
+    };
+    let silences = parsed
+        .silences
+        .iter()
+        .filter_map(|e| {
+            let until = match e.until.get_ref() {
+                toml::Value::String(s) => s.parse::<DateTime<Utc>>().ok(),
+                toml::Value::Datetime(d) => d.to_string().parse::<DateTime<Utc>>().ok(),
+                _ => None,
+            };
+            let Some(until) = until else {
+                errors.push(err_at(
+                    line_of(text, &e.until),
+                    "until must be an RFC 3339 time with a zone, e.g. 2026-06-01T00:00:00Z".into(),
+                ));
+                return None;
+            };
+            if e.matches.get_ref().trim().is_empty() || e.reason.get_ref().trim().is_empty() {
+                errors.push(err_at(
+                    line_of(text, &e.matches),
+                    "a silence needs a non-empty match and reason".into(),
+                ));
+                return None;
+            }
+            Some(crate::silence::Silence {
+                matches: e.matches.get_ref().trim().to_string(),
+                until,
+                reason: e.reason.get_ref().trim().to_string(),
+            })
+        })
+        .collect();
 
     let mut run = RunSettings::default();
     if let Some(v) = &parsed.run.concurrency {
@@ -607,6 +681,9 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
         promotions,
         legacy_defaults,
         transport,
+        state_file: cli.state_file.clone(),
+        remind_after,
+        silences,
         run,
     })
 }

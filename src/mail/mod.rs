@@ -1,11 +1,14 @@
-//! What to mail: one mail per check that is not ok, and one `MONITOR FAILED` mail when any
-//! check (or the monitor itself) could not tell. Composing is pure; sending is `postmark`.
+//! What to mail: one mail per check that is not ok, one `MONITOR FAILED` mail when any check
+//! (or the monitor itself) could not tell, and one `RESOLVED` mail per recovery. Composing is
+//! pure; `postmark` and `smtp` send.
 
 pub mod postmark;
+pub mod smtp;
 
 use chrono::{DateTime, Utc};
 
 use crate::checks::{CheckResult, Kind, Status};
+use crate::state::Recovered;
 use crate::time::rfc3339;
 
 /// A mail to send.
@@ -15,6 +18,10 @@ pub struct Mail {
     pub subject: String,
     /// Plain-text body.
     pub body: String,
+    /// The checks it tells of: they count as alerted once it is accepted.
+    pub ids: Vec<String>,
+    /// Whether it announces a recovery.
+    pub resolves: bool,
 }
 
 /// What every mail shares.
@@ -22,7 +29,7 @@ pub struct Mail {
 pub struct MailContext<'a> {
     /// e.g. `[Raxx ops]`.
     pub prefix: &'a str,
-    /// The team's runbook.
+    /// The team's runbook; each mail links the section of its subject.
     pub runbook_url: Option<&'a str>,
     /// This monitor's own workflow run.
     pub run_url: Option<&'a str>,
@@ -30,38 +37,55 @@ pub struct MailContext<'a> {
     pub now: DateTime<Utc>,
 }
 
-/// The mails for `checks` and the monitor's own `errors`, in check order, the
-/// `MONITOR FAILED` mail last.
-pub fn compose(checks: &[CheckResult], errors: &[String], ctx: &MailContext) -> Vec<Mail> {
-    let mut mails: Vec<Mail> = checks
+impl MailContext<'_> {
+    /// The runbook section of a subject: GitHub's anchor of the heading of that name.
+    fn runbook(&self, subject: &str) -> Option<String> {
+        let heading = subject.split(':').next().unwrap_or(subject);
+        let anchor = heading.trim().to_ascii_lowercase().replace(' ', "-");
+        self.runbook_url.map(|u| format!("{u}#{anchor}"))
+    }
+}
+
+/// The mails of one run: one per check in `alert` that is warning or critical; one
+/// `MONITOR FAILED` listing `unknown` and `errors` when there is any; one per recovery.
+pub fn compose(
+    alert: &[&CheckResult],
+    unknown: &[&CheckResult],
+    errors: &[String],
+    resolved: &[(&Recovered, &CheckResult)],
+    ctx: &MailContext,
+) -> Vec<Mail> {
+    let mut mails: Vec<Mail> = alert
         .iter()
         .filter(|c| matches!(c.status, Status::Warning | Status::Critical))
         .map(|c| check_mail(c, ctx))
         .collect();
-    let unknown: Vec<&CheckResult> = checks
-        .iter()
-        .filter(|c| c.status == Status::Unknown)
-        .collect();
     if !unknown.is_empty() || !errors.is_empty() {
-        mails.push(monitor_failed(&unknown, errors, ctx));
+        mails.push(monitor_failed(unknown, errors, ctx));
     }
+    mails.extend(resolved.iter().map(|(r, c)| resolved_mail(r, c, ctx)));
     mails
 }
 
-/// The subject of a mail about `check`, without the prefix.
+/// The subject of a mail about `check`, without the prefix; for an unknown check, what its
+/// recovery resolves.
 pub fn subject_of(check: &CheckResult) -> String {
+    let name = &check.subject_name;
     match check.kind {
-        Kind::CronHeartbeat => format!("cron heartbeat STALE: {}", check.subject_name),
-        Kind::RepoActivity => format!("cron heartbeat AT RISK: {}", check.subject_name),
-        Kind::HerokuSlug if check.status == Status::Critical => {
-            format!("heroku NO SLUG: {}", check.subject_name)
-        }
-        Kind::HerokuSlug => format!("heroku RELEASE FAILED: {}", check.subject_name),
-        Kind::HerokuDynos => format!("heroku DYNOS DOWN: {}", check.subject_name),
-        Kind::HttpProbe | Kind::PagesDeploy => format!("surface DEGRADED: {}", check.subject_name),
-        Kind::StuckPromotion => format!("promotion STUCK: {}", check.subject_name),
+        _ if check.status == Status::Unknown => format!("{MONITOR_FAILED} ({})", check.id),
+        Kind::CronHeartbeat => format!("cron heartbeat STALE: {name}"),
+        Kind::RepoActivity => format!("cron heartbeat AT RISK: {name}"),
+        Kind::GithubToken => format!("GitHub TOKEN EXPIRES: {name}"),
+        Kind::HerokuSlug if check.status == Status::Critical => format!("heroku NO SLUG: {name}"),
+        Kind::HerokuSlug => format!("heroku RELEASE FAILED: {name}"),
+        Kind::HerokuDynos => format!("heroku DYNOS DOWN: {name}"),
+        Kind::HttpProbe | Kind::PagesDeploy => format!("surface DEGRADED: {name}"),
+        Kind::StuckPromotion => format!("promotion STUCK: {name}"),
     }
 }
+
+/// The subject of the mail about checks that could not be evaluated.
+pub const MONITOR_FAILED: &str = "cron heartbeat MONITOR FAILED";
 
 fn check_mail(c: &CheckResult, ctx: &MailContext) -> Mail {
     let mut body = format!(
@@ -89,8 +113,9 @@ fn check_mail(c: &CheckResult, ctx: &MailContext) -> Mail {
     if let Some(u) = ctx.run_url {
         line("Monitor run:", u);
     }
-    if let Some(u) = ctx.runbook_url {
-        line("Runbook:", u);
+    let subject = subject_of(c);
+    if let Some(u) = ctx.runbook(&subject) {
+        line("Runbook:", &u);
     }
     if !c.hints.is_empty() {
         body.push_str("\nTo confirm and fix:\n");
@@ -102,8 +127,48 @@ fn check_mail(c: &CheckResult, ctx: &MailContext) -> Mail {
     body.push_str(&serde_json::to_string_pretty(&c.details).unwrap_or_default());
     body.push('\n');
     Mail {
-        subject: format!("{} {}", ctx.prefix, subject_of(c)),
+        subject: format!("{} {subject}", ctx.prefix),
         body,
+        ids: vec![c.id.clone()],
+        resolves: false,
+    }
+}
+
+fn resolved_mail(r: &Recovered, now: &CheckResult, ctx: &MailContext) -> Mail {
+    let lasted = r
+        .since
+        .as_deref()
+        .and_then(|s| s.parse::<DateTime<Utc>>().ok())
+        .map(|s| {
+            format!(
+                "It lasted {} (since {}).",
+                crate::checks::heroku::human(ctx.now - s),
+                rfc3339(s)
+            )
+        })
+        .unwrap_or_default();
+    let mut body = format!(
+        "RESOLVED: {}\n\n{} {} is ok again: {}\n{lasted}\n\n",
+        r.what,
+        now.kind.as_str(),
+        now.target,
+        now.message
+    );
+    body.push_str(&format!(
+        "{:<13}{}\n{:<13}{}\n",
+        "Check:",
+        r.id,
+        "Seen at:",
+        rfc3339(ctx.now)
+    ));
+    if let Some(u) = ctx.run_url {
+        body.push_str(&format!("{:<13}{u}\n", "Monitor run:"));
+    }
+    Mail {
+        subject: format!("{} RESOLVED: {}", ctx.prefix, r.what),
+        body,
+        ids: vec![r.id.clone()],
+        resolves: true,
     }
 }
 
@@ -136,12 +201,14 @@ listed below is UNKNOWN, which is itself an alert.\n\n",
     if let Some(u) = ctx.run_url {
         body.push_str(&format!("{:<13}{u}\n", "Monitor run:"));
     }
-    if let Some(u) = ctx.runbook_url {
+    if let Some(u) = ctx.runbook(MONITOR_FAILED) {
         body.push_str(&format!("{:<13}{u}\n", "Runbook:"));
     }
     Mail {
-        subject: format!("{} cron heartbeat MONITOR FAILED", ctx.prefix),
+        subject: format!("{} {MONITOR_FAILED}", ctx.prefix),
         body,
+        ids: unknown.iter().map(|c| c.id.clone()).collect(),
+        resolves: false,
     }
 }
 
@@ -175,13 +242,18 @@ mod tests {
 
     #[test]
     fn one_mail_per_problem_and_one_for_the_unknowns() {
-        let checks = vec![
+        let checks = [
             check(Status::Ok, "fine"),
             check(Status::Critical, "trace-integrity-cron"),
             check(Status::Unknown, "a"),
             check(Status::Unknown, "b"),
         ];
-        let mails = compose(&checks, &[], &ctx());
+        let alert: Vec<&CheckResult> = checks.iter().filter(|c| c.status != Status::Ok).collect();
+        let unknown: Vec<&CheckResult> = checks
+            .iter()
+            .filter(|c| c.status == Status::Unknown)
+            .collect();
+        let mails = compose(&alert, &unknown, &[], &[], &ctx());
         let subjects: Vec<_> = mails.iter().map(|m| m.subject.as_str()).collect();
         assert_eq!(
             subjects,
@@ -197,23 +269,60 @@ mod tests {
             "Threshold:   a successful run every 48 h",
             "Look at:     https://github.com/o/r/actions/runs/7",
             "Monitor run: https://github.com/o/r/actions/runs/9",
-            "Runbook:     https://example.invalid/runbook",
+            "Runbook:     https://example.invalid/runbook#cron-heartbeat-stale",
         ] {
             assert!(stale.contains(want), "missing {want:?} in\n{stale}");
         }
         let failed = &mails[1].body;
         assert!(failed.contains("- cron_heartbeat:o/r:a.yml: a says unknown"));
         assert!(failed.contains("- cron_heartbeat:o/r:b.yml: b says unknown"));
+        assert_eq!(
+            mails[1].ids,
+            ["cron_heartbeat:o/r:a.yml", "cron_heartbeat:o/r:b.yml"]
+        );
+        assert!(failed.contains(
+            "Runbook:     https://example.invalid/runbook#cron-heartbeat-monitor-failed"
+        ));
+    }
+
+    #[test]
+    fn a_recovery_says_how_long_it_lasted() {
+        let rec = Recovered {
+            id: "cron_heartbeat:o/r:x.yml".into(),
+            what: "cron heartbeat STALE: x".into(),
+            since: Some("2026-05-22T06:30:00Z".into()),
+        };
+        let now = check(Status::Ok, "x");
+        let mails = compose(&[], &[], &[], &[(&rec, &now)], &ctx());
+        assert_eq!(
+            mails[0].subject,
+            "[Raxx ops] RESOLVED: cron heartbeat STALE: x"
+        );
+        assert!(
+            mails[0]
+                .body
+                .contains("It lasted 24 h (since 2026-05-22T06:30:00Z)."),
+            "{}",
+            mails[0].body
+        );
+        assert!(mails[0].resolves);
     }
 
     #[test]
     fn all_ok_mails_nothing() {
-        assert!(compose(&[check(Status::Ok, "x")], &[], &ctx()).is_empty());
+        let ok = check(Status::Ok, "x");
+        assert!(compose(&[&ok], &[], &[], &[], &ctx()).is_empty());
     }
 
     #[test]
     fn monitor_errors_alone_mail_monitor_failed() {
-        let mails = compose(&[], &["could not write the result".into()], &ctx());
+        let mails = compose(
+            &[],
+            &[],
+            &["could not write the result".into()],
+            &[],
+            &ctx(),
+        );
         assert_eq!(mails.len(), 1);
         assert!(mails[0].body.contains("- could not write the result"));
     }

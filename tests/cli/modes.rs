@@ -182,7 +182,7 @@ fn value_errors_and_missing_secrets() {
         errors[2]
             .as_str()
             .unwrap()
-            .contains("MONITOR FAILED\" not delivered: mail is not configured"),
+            .contains("MONITOR FAILED\" not delivered: OPS_ALERT_FROM is not set"),
         "{errors:#?}"
     );
     assert!(api_requests(&server).is_empty());

@@ -1,0 +1,250 @@
+//! The alerting layer: which mails a run sends (all problems, or with a state file only
+//! changes, reminders and recoveries), how they leave (Postmark or SMTP), and what the state
+//! file remembers afterwards. A check counts as alerted only once its mail was accepted.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use crate::checks::{CheckResult, Status};
+use crate::config::{self, Config, Secrets, Transport};
+use crate::env::Env;
+use crate::http::{Http, HttpSettings};
+use crate::mail::postmark::Postmark;
+use crate::mail::smtp::Smtp;
+use crate::mail::{self, Mail, MailContext};
+use crate::redact::Redactor;
+use crate::result::Notification;
+use crate::state::{self, Recovered, State};
+
+/// Time the mail gets of its own after the checks, whatever the checks' deadline did.
+const MAIL_BUDGET: Duration = Duration::from_secs(20);
+
+/// How alerts leave, as far as the environment and configuration allow.
+#[derive(Debug, Clone)]
+pub struct Mailer {
+    prefix: String,
+    runbook_url: Option<String>,
+    run_url: Option<String>,
+    transport: Transport,
+    postmark_api: String,
+    postmark_token: Option<String>,
+    smtp_url: Option<String>,
+    from: Option<String>,
+    /// Recipients.
+    pub to: Vec<String>,
+    request_timeout: Duration,
+    state_file: Option<PathBuf>,
+    remind_after: chrono::Duration,
+}
+
+impl Mailer {
+    /// The mailer of `cfg`, or of the defaults when the configuration could not be read.
+    pub fn new(secrets: &Secrets, cfg: Option<&Config>, env: &Env) -> Self {
+        Self {
+            prefix: cfg.map_or(config::DEFAULT_PREFIX.to_string(), |c| {
+                c.subject_prefix.clone()
+            }),
+            runbook_url: cfg.and_then(|c| c.runbook_url.clone()),
+            run_url: env.run_url(),
+            transport: cfg.map_or(Transport::Postmark, |c| c.transport),
+            postmark_api: secrets.postmark_api.clone(),
+            postmark_token: secrets.postmark_token.clone(),
+            smtp_url: secrets.smtp_url.clone(),
+            from: secrets.from.clone(),
+            to: secrets.to.clone(),
+            request_timeout: cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout),
+            state_file: cfg.and_then(|c| c.state_file.clone()),
+            remind_after: cfg.map_or(chrono::Duration::hours(24), |c| c.remind_after),
+        }
+    }
+
+    /// `postmark` or `smtp`.
+    pub fn channel(&self) -> &'static str {
+        match self.transport {
+            Transport::Postmark => "postmark",
+            Transport::Smtp => "smtp",
+        }
+    }
+
+    fn send(&self, mails: &[Mail]) -> Vec<Notification> {
+        if mails.is_empty() {
+            return Vec::new();
+        }
+        let Some(from) = &self.from else {
+            return self.unsent(mails, "OPS_ALERT_FROM is not set");
+        };
+        if self.to.is_empty() {
+            return self.unsent(mails, "OPS_ALERT_EMAIL is not set");
+        }
+        match self.transport {
+            Transport::Postmark => {
+                let Some(token) = &self.postmark_token else {
+                    return self.unsent(mails, "mail is not configured (POSTMARK_SERVER_TOKEN)");
+                };
+                let http = Http::new(HttpSettings {
+                    request_timeout: self.request_timeout,
+                    ..HttpSettings::default()
+                });
+                let postmark = Postmark {
+                    api: &self.postmark_api,
+                    token,
+                    from,
+                    to: &self.to,
+                };
+                postmark.send(&http, mails, Instant::now() + MAIL_BUDGET)
+            }
+            Transport::Smtp => {
+                let Some(url) = &self.smtp_url else {
+                    return self.unsent(mails, "mail is not configured (SMTP_URL)");
+                };
+                Smtp {
+                    url,
+                    from,
+                    to: &self.to,
+                    timeout: self.request_timeout,
+                }
+                .send(mails)
+            }
+        }
+    }
+
+    fn unsent(&self, mails: &[Mail], why: &str) -> Vec<Notification> {
+        mails
+            .iter()
+            .map(|m| Notification {
+                channel: self.channel().into(),
+                to: self.to.clone(),
+                subject: m.subject.clone(),
+                sent: false,
+                dry_run: false,
+                id: None,
+                error: Some(why.into()),
+            })
+            .collect()
+    }
+}
+
+/// What the alerting of one run did.
+#[derive(Debug, Default)]
+pub struct Alerted {
+    /// The mails composed (sent, or printed in a dry run).
+    pub mails: Vec<Mail>,
+    /// One per mail.
+    pub notifications: Vec<Notification>,
+    /// Things to say on stderr (a first run, a state file that could not be written).
+    pub notes: Vec<String>,
+    /// Problems that make the run's exit code 3.
+    pub errors: Vec<String>,
+}
+
+/// Decides, composes, sends (unless `dry_run`) and remembers (unless `dry_run`).
+pub fn alert(
+    mailer: &Mailer,
+    checks: &[CheckResult],
+    errors: &[String],
+    now: DateTime<Utc>,
+    dry_run: bool,
+    redactor: &Redactor,
+) -> Alerted {
+    let mut out = Alerted::default();
+    let prev = mailer.state_file.as_ref().map(|path| {
+        let (s, note) = state::load(path);
+        out.notes.extend(note);
+        s
+    });
+    let plan = match &prev {
+        Some(prev) => state::plan(prev, checks, now, mailer.remind_after),
+        None => state::Plan {
+            alert: checks
+                .iter()
+                .filter(|c| c.status != Status::Ok && !c.silenced)
+                .map(|c| (c.id.clone(), state::Reason::New))
+                .collect(),
+            resolved: Vec::new(),
+        },
+    };
+    let alert: Vec<&CheckResult> = checks
+        .iter()
+        .filter(|c| plan.alert.contains_key(&c.id))
+        .collect();
+    // One MONITOR FAILED mail names every current unknown, once any of them is due.
+    let unknown: Vec<&CheckResult> = if alert.iter().any(|c| c.status == Status::Unknown) {
+        checks
+            .iter()
+            .filter(|c| c.status == Status::Unknown && !c.silenced)
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let resolved: Vec<(&Recovered, &CheckResult)> = plan
+        .resolved
+        .iter()
+        .filter_map(|r| checks.iter().find(|c| c.id == r.id).map(|c| (r, c)))
+        .collect();
+    let ctx = MailContext {
+        prefix: &mailer.prefix,
+        runbook_url: mailer.runbook_url.as_deref(),
+        run_url: mailer.run_url.as_deref(),
+        now,
+    };
+    out.mails = mail::compose(&alert, &unknown, errors, &resolved, &ctx)
+        .into_iter()
+        .map(|m| Mail {
+            subject: redactor.redact(&m.subject),
+            body: redactor.redact(&m.body),
+            ..m
+        })
+        .collect();
+    if dry_run {
+        out.notifications = out
+            .mails
+            .iter()
+            .map(|m| Notification {
+                channel: mailer.channel().into(),
+                to: mailer.to.clone(),
+                subject: m.subject.clone(),
+                sent: false,
+                dry_run: true,
+                id: None,
+                error: None,
+            })
+            .collect();
+        return out;
+    }
+    out.notifications = mailer.send(&out.mails);
+    for n in out.notifications.iter().filter(|n| n.error.is_some()) {
+        out.errors.push(format!(
+            "mail \"{}\" not delivered: {}",
+            n.subject,
+            n.error.as_deref().unwrap_or_default()
+        ));
+    }
+    if let (Some(prev), Some(path)) = (&prev, &mailer.state_file) {
+        let accepted = |resolves: bool| -> BTreeSet<String> {
+            out.mails
+                .iter()
+                .zip(&out.notifications)
+                .filter(|(m, n)| n.sent && m.resolves == resolves)
+                .flat_map(|(m, _)| m.ids.clone())
+                .collect()
+        };
+        let next: State = state::next(
+            prev,
+            checks,
+            &accepted(false),
+            &accepted(true),
+            mail::subject_of,
+            now,
+        );
+        if let Err(e) = state::save(path, &next) {
+            out.errors.push(format!(
+                "could not write the state file {}: {e}",
+                path.display()
+            ));
+        }
+    }
+    out
+}

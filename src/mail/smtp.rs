@@ -1,0 +1,113 @@
+//! SMTP through lettre (rustls, no OpenSSL): all mails of a run in one session. `smtp://` uses
+//! STARTTLS when the server offers it, `smtps://` is TLS from the start; user and password come
+//! from the URL. A mail counts as sent only on the server's 2xx.
+
+use std::time::Duration;
+
+use lettre::message::{Mailbox, header::ContentType};
+use lettre::{Message, SmtpTransport, Transport};
+
+use super::Mail;
+use crate::result::Notification;
+
+/// Where and as whom to send.
+#[derive(Debug, Clone)]
+pub struct Smtp<'a> {
+    /// `SMTP_URL`.
+    pub url: &'a str,
+    /// Sender.
+    pub from: &'a str,
+    /// Recipients.
+    pub to: &'a [String],
+    /// Bound on each SMTP command.
+    pub timeout: Duration,
+}
+
+/// `url` with `tls=opportunistic` added to a plain `smtp://` URL that does not say, so
+/// STARTTLS is used whenever the server offers it.
+pub fn with_starttls(url: &str) -> String {
+    if url.starts_with("smtp://") && !url.contains("tls=") {
+        let sep = if url.contains('?') { '&' } else { '?' };
+        format!("{url}{sep}tls=opportunistic")
+    } else {
+        url.to_string()
+    }
+}
+
+impl Smtp<'_> {
+    /// Sends `mails` over one connection and says, for each, whether the server took it.
+    pub fn send(&self, mails: &[Mail]) -> Vec<Notification> {
+        let transport = SmtpTransport::from_url(&with_starttls(self.url))
+            .map(|b| b.timeout(Some(self.timeout)).build())
+            .map_err(|e| format!("SMTP_URL cannot be used: {e}"));
+        mails
+            .iter()
+            .map(|m| {
+                let mut n = Notification {
+                    channel: "smtp".into(),
+                    to: self.to.to_vec(),
+                    subject: m.subject.clone(),
+                    sent: false,
+                    dry_run: false,
+                    id: None,
+                    error: None,
+                };
+                let outcome = transport.as_ref().map_err(Clone::clone).and_then(|t| {
+                    let message = self.message(m)?;
+                    t.send(&message).map_err(|e| format!("SMTP: {e}"))
+                });
+                match outcome {
+                    Ok(resp) => {
+                        n.sent = resp.is_positive();
+                        n.id = Some(format!(
+                            "{} {}",
+                            resp.code(),
+                            resp.message().collect::<Vec<_>>().join(" ")
+                        ));
+                        if !n.sent {
+                            n.error = n.id.clone();
+                        }
+                    }
+                    Err(e) => n.error = Some(e),
+                }
+                n
+            })
+            .collect()
+    }
+
+    fn message(&self, m: &Mail) -> Result<Message, String> {
+        let from: Mailbox = self
+            .from
+            .parse()
+            .map_err(|e| format!("OPS_ALERT_FROM: {e}"))?;
+        let mut b = Message::builder()
+            .from(from)
+            .subject(m.subject.clone())
+            .header(ContentType::TEXT_PLAIN);
+        for to in self.to {
+            b = b.to(to
+                .parse::<Mailbox>()
+                .map_err(|e| format!("OPS_ALERT_EMAIL `{to}`: {e}"))?);
+        }
+        b.body(m.body.clone())
+            .map_err(|e| format!("the mail could not be built: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_smtp_gets_opportunistic_starttls() {
+        assert_eq!(
+            with_starttls("smtp://127.0.0.1:2525"),
+            "smtp://127.0.0.1:2525?tls=opportunistic"
+        );
+        assert_eq!(
+            with_starttls("smtp://h:25?tls=required"),
+            "smtp://h:25?tls=required"
+        );
+        assert_eq!(with_starttls("smtps://u:p@h"), "smtps://u:p@h");
+    }
+}

@@ -1,0 +1,28 @@
+//! Watching the watcher: a dead man's switch in the Healthchecks.io protocol. `GET {url}/start`
+//! when a run starts and `GET {url}/{exit code}` when it ends, so a monitor that stops running
+//! (or dies) is itself noticed. A ping that fails is said, never changes the run's outcome.
+
+use std::time::{Duration, Instant};
+
+use crate::http::{Http, HttpSettings, Request};
+
+/// How long one ping may take.
+const PING_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Pings `{base}/{what}`; returns a line to print when it failed.
+pub fn ping(base: &str, what: &str) -> Option<String> {
+    let http = Http::new(HttpSettings {
+        request_timeout: PING_TIMEOUT,
+        max_attempts: 2,
+        ..HttpSettings::default()
+    });
+    let url = format!("{}/{what}", base.trim_end_matches('/'));
+    match http.send(&Request::get(&url), Instant::now() + PING_TIMEOUT * 2) {
+        Ok(r) if (200..300).contains(&r.status) => None,
+        Ok(r) => Some(format!(
+            "dead man's switch ping /{what} answered HTTP {}",
+            r.status
+        )),
+        Err(e) => Some(format!("dead man's switch ping /{what} failed: {e}")),
+    }
+}

@@ -48,6 +48,8 @@ fn stale_trace_routes() -> Vec<Route> {
     ]
 }
 
+#[path = "cli/alerting.rs"]
+mod alerting;
 #[path = "cli/faults.rs"]
 mod faults;
 #[path = "cli/healthy.rs"]

@@ -6,6 +6,7 @@
 
 pub mod pg;
 pub mod server;
+pub mod smtp;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -367,3 +367,28 @@ fn a_token_expiring_within_a_week_warns_with_the_date() {
         ["[Raxx ops] GitHub TOKEN EXPIRES: 2026-05-28 12:00 UTC"]
     );
 }
+
+#[test]
+fn every_mail_subject_has_its_runbook_section() {
+    let runbook = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/runbook.md"),
+    )
+    .unwrap();
+    for heading in [
+        "cron heartbeat STALE",
+        "cron heartbeat AT RISK",
+        "cron heartbeat MONITOR FAILED",
+        "heroku NO SLUG",
+        "heroku RELEASE FAILED",
+        "heroku DYNOS DOWN",
+        "surface DEGRADED",
+        "promotion STUCK",
+        "GitHub TOKEN EXPIRES",
+        "RESOLVED",
+    ] {
+        assert!(
+            runbook.contains(&format!("\n## {heading}\n")),
+            "docs/runbook.md has no section {heading:?}"
+        );
+    }
+}

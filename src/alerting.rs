@@ -115,13 +115,8 @@ impl Mailer {
         mails
             .iter()
             .map(|m| Notification {
-                channel: self.channel().into(),
-                to: self.to.clone(),
-                subject: m.subject.clone(),
-                sent: false,
-                dry_run: false,
-                id: None,
                 error: Some(why.into()),
+                ..Notification::pending(self.channel(), &self.to, &m.subject)
             })
             .collect()
     }
@@ -203,13 +198,8 @@ pub fn alert(
             .mails
             .iter()
             .map(|m| Notification {
-                channel: mailer.channel().into(),
-                to: mailer.to.clone(),
-                subject: m.subject.clone(),
-                sent: false,
                 dry_run: true,
-                id: None,
-                error: None,
+                ..Notification::pending(mailer.channel(), &mailer.to, &m.subject)
             })
             .collect();
         return out;

@@ -268,16 +268,7 @@ mod tests {
     };
 
     fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            body_error: None,
-            attempts: 1,
-        }
+        Response::fake(status, headers, body)
     }
 
     #[test]

@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::api::{ApiError, ApiInfo, parse_json, status_error};
-use crate::http::{Http, Request, encode};
+use crate::http::{Http, Request, Response, encode};
 
 const API: ApiInfo = ApiInfo {
     name: "Heroku",
@@ -157,23 +157,11 @@ impl Heroku {
         app: &str,
         wanted: &[String],
     ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
-        let req = Request::get(format!("{}/apps/{}/config-vars", self.base, encode(app)))
-            .header("Authorization", format!("Bearer {}", self.key))
-            .header("Accept", "application/vnd.heroku+json; version=3");
-        let resp = self
-            .http
-            .send(&req, self.deadline)
-            .map_err(|source| ApiError::Transport {
-                api: API.name,
-                source,
-            })?;
-        if !(200..300).contains(&resp.status) {
-            return Err(status_error(
-                API,
-                &resp,
-                &format!("the config vars of {app}"),
-            ));
-        }
+        let resp = self.send(
+            &format!("/apps/{}/config-vars", encode(app)),
+            None,
+            &format!("the config vars of {app}"),
+        )?;
         let mut de = serde_json::Deserializer::from_slice(&resp.body);
         serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de).map_err(|_| {
             ApiError::BadBody {
@@ -192,6 +180,12 @@ impl Heroku {
         range: Option<&str>,
         what: &str,
     ) -> Result<T, ApiError> {
+        parse_json(API, &self.send(path, range, what)?)
+    }
+
+    /// One request with Heroku's headers; a 2xx response (206 Partial Content included:
+    /// more items exist than were asked for), or the error that explains the status.
+    fn send(&self, path: &str, range: Option<&str>, what: &str) -> Result<Response, ApiError> {
         let mut req = Request::get(format!("{}{path}", self.base))
             .header("Authorization", format!("Bearer {}", self.key))
             .header("Accept", "application/vnd.heroku+json; version=3");
@@ -205,11 +199,11 @@ impl Heroku {
                 api: API.name,
                 source,
             })?;
-        // 206 Partial Content is success too: more items exist than were asked for.
-        if !(200..300).contains(&resp.status) {
-            return Err(status_error(API, &resp, what));
+        if (200..300).contains(&resp.status) {
+            Ok(resp)
+        } else {
+            Err(status_error(API, &resp, what))
         }
-        parse_json(API, &resp)
     }
 }
 

@@ -145,6 +145,23 @@ impl Response {
     }
 }
 
+#[cfg(test)]
+impl Response {
+    /// A response as a server might send it, for the unit tests of its readers.
+    pub fn fake(status: u16, headers: &[(&str, &str)], body: &str) -> Self {
+        Self {
+            status,
+            headers: headers
+                .iter()
+                .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+                .collect(),
+            body: body.as_bytes().to_vec(),
+            body_error: None,
+            attempts: 1,
+        }
+    }
+}
+
 /// Up to `n` characters of `body` with white space folded, for error messages.
 pub fn snippet(body: &[u8], n: usize) -> String {
     let text = String::from_utf8_lossy(body);
@@ -471,16 +488,7 @@ mod tests {
     }
 
     fn resp(status: u16, headers: &[(&str, &str)], body: &str) -> Response {
-        Response {
-            status,
-            headers: headers
-                .iter()
-                .map(|(k, v)| (k.to_string(), v.to_string()))
-                .collect(),
-            body: body.as_bytes().to_vec(),
-            body_error: None,
-            attempts: 1,
-        }
+        Response::fake(status, headers, body)
     }
 
     #[test]

@@ -88,6 +88,21 @@ pub struct Notification {
     pub error: Option<String>,
 }
 
+impl Notification {
+    /// A mail not (yet) sent on `channel`.
+    pub fn pending(channel: &str, to: &[String], subject: &str) -> Self {
+        Self {
+            channel: channel.into(),
+            to: to.to_vec(),
+            subject: subject.into(),
+            sent: false,
+            dry_run: false,
+            id: None,
+            error: None,
+        }
+    }
+}
+
 /// The whole result file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {

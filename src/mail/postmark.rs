@@ -109,15 +109,7 @@ impl Postmark<'_> {
             .iter()
             .enumerate()
             .map(|(i, m)| {
-                let mut n = Notification {
-                    channel: "postmark".into(),
-                    to: self.to.to_vec(),
-                    subject: m.subject.clone(),
-                    sent: false,
-                    dry_run: false,
-                    id: None,
-                    error: None,
-                };
+                let mut n = Notification::pending("postmark", self.to, &m.subject);
                 match &answers {
                     Err(e) => n.error = Some(e.clone()),
                     Ok(a) if a[i].error_code == 0 => {

@@ -43,15 +43,7 @@ impl Smtp<'_> {
         mails
             .iter()
             .map(|m| {
-                let mut n = Notification {
-                    channel: "smtp".into(),
-                    to: self.to.to_vec(),
-                    subject: m.subject.clone(),
-                    sent: false,
-                    dry_run: false,
-                    id: None,
-                    error: None,
-                };
+                let mut n = Notification::pending("smtp", self.to, &m.subject);
                 let outcome = transport.as_ref().map_err(Clone::clone).and_then(|t| {
                     let message = self.message(m)?;
                     t.send(&message).map_err(|e| format!("SMTP: {e}"))

@@ -175,12 +175,13 @@ fn load(cli: &Cli, output: &mut PathBuf) -> Result<Config, Vec<ConfigError>> {
         .as_ref()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    if let Some(t) = &text
-        && let Ok(parsed) = config::file::parse(t, &shown)
-    {
-        *output = config::output_file(cli, Some(&parsed));
-    }
-    config::resolve(cli, text.as_deref().map(|t| (shown.as_str(), t)))
+    let Some(text) = text else {
+        return config::resolve(cli, None);
+    };
+    let parsed = config::file::parse(&text, &shown)?;
+    // Known even when something else in the file is wrong: the result lands where expected.
+    *output = config::output_file(cli, Some(&parsed));
+    config::resolve_parsed(cli, &parsed, Some((&shown, &text)))
 }
 
 /// `--check-config`: validate everything a run needs, print what would run, touch nothing.
@@ -279,7 +280,11 @@ fn check_config(
         text.push_str(&format!("  {id}\n"));
     }
     text.push_str(&format!(
-        "mail: postmark to {} ({}), subjects prefixed {:?}\n",
+        "mail: {} to {} ({}), subjects prefixed {:?}{}\n",
+        match cfg.transport {
+            config::Transport::Postmark => "postmark",
+            config::Transport::Smtp => "smtp",
+        },
         if secrets.to.is_empty() {
             "nobody".into()
         } else {
@@ -290,8 +295,20 @@ fn check_config(
         } else {
             "sent"
         },
-        cfg.subject_prefix
+        cfg.subject_prefix,
+        cfg.state_file
+            .as_ref()
+            .map(|p| format!(", alert state in {}", p.display()))
+            .unwrap_or_default()
     ));
+    for s in &cfg.silences {
+        text.push_str(&format!(
+            "silence: {} until {} ({})\n",
+            s.matches,
+            crate::time::rfc3339(s.until),
+            s.reason
+        ));
+    }
     text.push_str(&format!("result file: {}\n", cfg.output_file.display()));
     console.out(&text);
     0

@@ -76,9 +76,23 @@ pub fn table(checks: &[CheckResult], color: bool) -> String {
         } else {
             status
         };
-        out.push_str(&format!("{status} {:<width$}  {}\n", label(c), c.message));
+        out.push_str(&format!(
+            "{status} {:<width$}  {}{}\n",
+            label(c),
+            c.message,
+            silenced(c)
+        ));
     }
     out
+}
+
+/// " [silenced: why]" for a silenced check.
+fn silenced(c: &CheckResult) -> String {
+    match (&c.silence_reason, c.silenced) {
+        (Some(why), true) => format!(" [silenced: {why}]"),
+        (None, true) => " [silenced]".into(),
+        _ => String::new(),
+    }
 }
 
 fn paint(status: Status, text: &str) -> String {
@@ -124,7 +138,7 @@ pub fn step_summary(result: &RunResult) -> String {
                 "| {} | {} | {} |\n",
                 c.status.as_str(),
                 cell(&format!("{} {}", c.kind.as_str(), c.target)),
-                cell(&c.message)
+                cell(&format!("{}{}", c.message, silenced(c)))
             ));
         }
     }
@@ -149,16 +163,17 @@ fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
 
-/// `::error::` / `::warning::` lines for the checks that are not ok.
+/// `::error::` / `::warning::` (`::notice::` when silenced) lines for the checks that are not ok.
 pub fn annotations(checks: &[CheckResult]) -> String {
     checks
         .iter()
         .filter(|c| c.status != Status::Ok)
         .map(|c| {
-            let level = if c.status == Status::Warning {
-                "warning"
-            } else {
-                "error"
+            // A silenced problem is known: a notice, not a red mark.
+            let level = match c.status {
+                _ if c.silenced => "notice",
+                Status::Warning => "warning",
+                _ => "error",
             };
             format!(
                 "::{level} title={}::{}\n",
@@ -198,6 +213,18 @@ mod tests {
         assert!(!t.contains('\x1b'));
         assert!(t.contains("CRITICAL  cron_heartbeat x.yml  stale"), "{t}");
         assert!(table(&[c(Status::Ok, "fine")], true).contains("\x1b[32m"));
+    }
+
+    #[test]
+    fn silenced_checks_are_marked_and_only_noticed() {
+        let mut s = c(Status::Critical, "stale");
+        s.silenced = true;
+        s.silence_reason = Some("INC-88 (until 2026-06-01T00:00:00Z)".into());
+        assert!(
+            table(&[s.clone()], false)
+                .contains("stale [silenced: INC-88 (until 2026-06-01T00:00:00Z)]")
+        );
+        assert!(annotations(&[s]).starts_with("::notice title="));
     }
 
     #[test]

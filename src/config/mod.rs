@@ -387,9 +387,21 @@ fn looks_like_address(s: &str) -> bool {
 
 /// Applies the flags to the file. `file` is the path and text of the configuration file.
 pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<ConfigError>> {
-    let (parsed, text, path) = match file {
-        Some((path, text)) => (file::parse(text, path)?, text, Some(path)),
-        None => (FileConfig::default(), "", None),
+    match file {
+        Some((path, text)) => resolve_parsed(cli, &file::parse(text, path)?, Some((path, text))),
+        None => resolve_parsed(cli, &FileConfig::default(), None),
+    }
+}
+
+/// Applies the flags to a file already parsed from `file` (its path and text, for lines).
+pub fn resolve_parsed(
+    cli: &Cli,
+    parsed: &FileConfig,
+    file: Option<(&str, &str)>,
+) -> Result<Config, Vec<ConfigError>> {
+    let (path, text) = match file {
+        Some((path, text)) => (Some(path), text),
+        None => (None, ""),
     };
     let mut errors = Vec::new();
     let place = |line: usize| format!("{} line {line}", path.unwrap_or("config"));
@@ -538,10 +550,10 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
         text,
         path: path.unwrap_or("config"),
     };
-    let heroku_apps = surfaces::heroku_apps(&parsed, &cli.heroku_app, &lines, &mut errors);
-    let probes = surfaces::probes(&parsed, &lines, &mut errors);
-    let pages = surfaces::pages(&parsed, &lines, &mut errors);
-    let promotions = surfaces::promotions(&parsed, &lines, &mut errors);
+    let heroku_apps = surfaces::heroku_apps(parsed, &cli.heroku_app, &lines, &mut errors);
+    let probes = surfaces::probes(parsed, &lines, &mut errors);
+    let pages = surfaces::pages(parsed, &lines, &mut errors);
+    let promotions = surfaces::promotions(parsed, &lines, &mut errors);
     let nothing = heartbeats.is_empty()
         && heroku_apps.is_empty()
         && probes.is_empty()
@@ -671,7 +683,7 @@ pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<Conf
             .map(|v| v.get_ref().clone())
             .unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
         runbook_url,
-        output_file: output_file(cli, Some(&parsed)),
+        output_file: output_file(cli, Some(parsed)),
         dry_run: cli.dry_run,
         now: cli.now,
         heartbeats,

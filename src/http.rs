@@ -321,7 +321,9 @@ impl Http {
         if method != Method::Get || attempt >= self.settings.max_attempts {
             return None;
         }
-        let primary_exhausted = resp.header("x-ratelimit-remaining") == Some("0");
+        // GitHub's and Heroku's names for "the pool is empty": waiting seconds will not refill it.
+        let primary_exhausted = resp.header("x-ratelimit-remaining") == Some("0")
+            || resp.header("ratelimit-remaining") == Some("0");
         let retry_after = resp.header("retry-after").and_then(parse_retry_after);
         let throttled = resp.status == 429
             || (resp.status == 403
@@ -330,7 +332,7 @@ impl Http {
                     || String::from_utf8_lossy(&resp.body)
                         .to_ascii_lowercase()
                         .contains("secondary rate limit")));
-        if primary_exhausted && !throttled {
+        if primary_exhausted {
             return None;
         }
         if throttled {

@@ -315,3 +315,17 @@ fn postmark_refusing_one_message_of_a_batch() {
         "Postmark refused this message (ErrorCode 406: Found inactive addresses: ops@raxx.app.)"
     );
 }
+
+#[test]
+fn a_body_larger_than_the_cap_is_refused_not_buffered() {
+    let huge = format!(
+        r#"{{"total_count": 1, "workflow_runs": [], "padding": "{}"}}"#,
+        "x".repeat(5 * 1024 * 1024)
+    );
+    let (server, run) = trace_answers(vec![Reply::json(200, huge)]);
+    assert_trace_unknown(
+        &run,
+        &server,
+        "the body is larger than the 4194304-byte limit",
+    );
+}

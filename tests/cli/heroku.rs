@@ -312,3 +312,53 @@ fn heroku_app_flag_adds_an_app_and_the_key_is_required() {
         run.stderr
     );
 }
+
+#[test]
+fn a_429_is_retried_and_an_empty_rate_limit_pool_is_not() {
+    let throttled = Reply::json(
+        429,
+        r#"{"id":"rate_limit","message":"Your account reached the API rate limit. Please wait a few minutes before making new requests.","url":"https://devcenter.heroku.com/articles/platform-api-reference#rate-limits"}"#,
+    );
+    let mut once = Route::get(&format!("/apps/{APP}/releases")).reply(heroku(throttled.clone()));
+    once = once.reply(releases(42, 1));
+    let server = FakeServer::start(vec![
+        once,
+        Route::get(&format!("/apps/{APP}/dynos")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/dynos-web-up.json"),
+        ))),
+    ]);
+    let run = Monitor::new(&server).config(&config()).run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.hits(&format!("/apps/{APP}/releases")), 2);
+
+    let empty = throttled.header("RateLimit-Remaining", "0");
+    let server = FakeServer::start(vec![
+        Route::get(&format!("/apps/{APP}/releases")).reply(heroku(empty)),
+        Route::get(&format!("/apps/{APP}/dynos")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/dynos-web-up.json"),
+        ))),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(&config()).run();
+    assert_eq!(run.code, 3);
+    assert_eq!(
+        server.hits(&format!("/apps/{APP}/releases")),
+        1,
+        "no retry into an empty pool"
+    );
+    let msg = run.check("heroku_slug:raxx-api-prod")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("Heroku rate limit exhausted (HTTP 429)"),
+        "{msg}"
+    );
+    assert_eq!(
+        run.check("heroku_dynos:raxx-api-prod")["status"],
+        "ok",
+        "the other check of the app still ran"
+    );
+}

@@ -240,3 +240,34 @@ fn a_pages_token_error_is_unknown_with_cloudflares_words() {
         .to_string();
     assert!(msg.contains("Authentication error (10000)"), "{msg}");
 }
+
+#[test]
+fn a_probe_that_never_answers_is_critical_within_the_bound() {
+    let slow = Reply::Slow(Duration::from_secs(30), Box::new(health("null")));
+    let (_, run) = probe_run(slow, "[run]\nrequest_timeout_seconds = 1\n", None);
+    // Three attempts of 1 s and their backoff, far from the 30 s the origin would take.
+    assert!(run.elapsed < Duration::from_secs(10), "took {:?}", run.elapsed);
+    assert_eq!(run.code, 2);
+    let msg = run.check("http_probe:console-prod")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.starts_with("no answer: no answer from 127.0.0.1:"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn pages_answering_html_is_unknown() {
+    let (_, run) = pages_run(Reply::html(
+        200,
+        "<html><head><title>Just a moment...</title></head></html>",
+    ));
+    assert_eq!(run.code, 3);
+    let msg = run.check("pages_deploy:getraxx")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("HTML instead of JSON"), "{msg}");
+}

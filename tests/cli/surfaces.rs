@@ -246,7 +246,11 @@ fn a_probe_that_never_answers_is_critical_within_the_bound() {
     let slow = Reply::Slow(Duration::from_secs(30), Box::new(health("null")));
     let (_, run) = probe_run(slow, "[run]\nrequest_timeout_seconds = 1\n", None);
     // Three attempts of 1 s and their backoff, far from the 30 s the origin would take.
-    assert!(run.elapsed < Duration::from_secs(10), "took {:?}", run.elapsed);
+    assert!(
+        run.elapsed < Duration::from_secs(10),
+        "took {:?}",
+        run.elapsed
+    );
     assert_eq!(run.code, 2);
     let msg = run.check("http_probe:console-prod")["message"]
         .as_str()

@@ -114,8 +114,9 @@ fn judge(
 ) -> (Status, String, serde_json::Value) {
     let code = resp.status;
     let mut details = json!({"status": code, "content_type": resp.content_type()});
+    // An HTML page's title says most; its first bytes say the rest.
     let first_bytes = || match html_title(&resp.body) {
-        Some(title) => format!("page title \"{title}\""),
+        Some(title) => format!("page title \"{title}\"; it began: {}", resp.snippet(60)),
         None => resp.snippet(100),
     };
     if (300..400).contains(&code) {

@@ -113,7 +113,10 @@ fn a_heroku_router_502_page_is_named() {
         msg.starts_with("Heroku router error (HTTP 503): the app is not running"),
         "{msg}"
     );
-    assert!(msg.ends_with("page title \"Application Error\""), "{msg}");
+    assert!(
+        msg.contains("page title \"Application Error\"; it began: <!DOCTYPE html>"),
+        "{msg}"
+    );
     assert_eq!(
         server.hits("/health"),
         3,
@@ -274,4 +277,23 @@ fn pages_answering_html_is_unknown() {
         .unwrap()
         .to_string();
     assert!(msg.contains("HTML instead of JSON"), "{msg}");
+}
+
+#[test]
+fn a_502_html_page_is_critical_with_its_title_and_first_bytes() {
+    let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
+    let (server, run) = probe_run(Reply::html(502, page), "", None);
+    assert_eq!(run.code, 2);
+    let msg = run.check("http_probe:console-prod")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        msg,
+        "HTTP 502 (expected 200): page title \"502 Bad Gateway\"; it began: <html> <head><title>502 Bad Gateway</title></head> <body> <c…"
+    );
+    assert_eq!(
+        subjects(&server),
+        ["[Raxx ops] surface DEGRADED: console-prod"]
+    );
 }

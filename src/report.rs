@@ -28,11 +28,6 @@ impl<'a> Console<'a> {
         }
     }
 
-    /// Turns colour off (`NO_COLOR`).
-    pub fn set_color(&mut self, color: bool) {
-        self.color = color;
-    }
-
     /// Whether colour is on.
     pub fn color(&self) -> bool {
         self.color

@@ -26,7 +26,8 @@ pub fn repos_of(heartbeats: &[HeartbeatSpec]) -> Vec<Repo> {
     repos
 }
 
-/// Builds one job per heartbeat and one per repository, runs them, returns the results.
+/// Builds every job of the configuration, runs them on the pool, and returns their results in
+/// configuration order, the token's expiry last when GitHub said it.
 pub fn check_all(
     cfg: &Config,
     secrets: &Secrets,

@@ -33,10 +33,7 @@ fn assert_trace_unknown(run: &Run, server: &FakeServer, says: &str) -> String {
         "ok",
         "the other checks still run"
     );
-    let msg = run.check(&id(TRACE))["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message(&id(TRACE));
     assert!(msg.contains(says), "message {msg:?} should say {says:?}");
     assert_eq!(
         subjects(server),
@@ -210,10 +207,7 @@ fn the_run_deadline_turns_hanging_checks_unknown_and_still_mails() {
         "took {:?}",
         run.elapsed
     );
-    let msg = run.check(&id(TRACE))["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message(&id(TRACE));
     assert!(msg.contains("deadline"), "{msg}");
     assert_eq!(run.check(&id(BILLING))["status"], "ok");
     assert_eq!(
@@ -236,10 +230,7 @@ fn connection_refused() {
     assert_eq!(run.code, 3, "{}", run.stderr);
     let r = run.result();
     assert_eq!(r["counts"]["unknown"], 3);
-    let msg = run.check(&id(TRACE))["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message(&id(TRACE));
     assert!(msg.contains("could not connect to 127.0.0.1"), "{msg}");
     assert_eq!(
         subjects(&postmark),

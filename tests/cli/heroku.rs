@@ -288,10 +288,7 @@ fn a_bad_key_is_unknown_and_names_the_variable() {
         .config(&config())
         .run();
     assert_eq!(run.code, 3);
-    let msg = run.check("heroku_slug:raxx-api-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("heroku_slug:raxx-api-prod");
     assert!(msg.contains("Heroku rejected the credential (HTTP 401: Invalid credentials provided.): check HEROKU_API_KEY"), "{msg}");
 }
 
@@ -348,10 +345,7 @@ fn a_429_is_retried_and_an_empty_rate_limit_pool_is_not() {
         1,
         "no retry into an empty pool"
     );
-    let msg = run.check("heroku_slug:raxx-api-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("heroku_slug:raxx-api-prod");
     assert!(
         msg.contains("Heroku rate limit exhausted (HTTP 429)"),
         "{msg}"

@@ -95,10 +95,7 @@ fn sslmode_verify_full_refuses_an_untrusted_certificate() {
     let server = FakeServer::start(vec![postmark_ok()]);
     let run = run_with(&db.reader_url("sslmode=verify-full"), &config(""), &server);
     assert_eq!(run.code, 3, "{}", run.stderr);
-    let msg = run.check("stuck_promotion:console_flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(msg.contains("TLS with 127.0.0.1:5432/"), "{msg}");
 }
 
@@ -109,10 +106,7 @@ fn a_missing_table_or_column_is_unknown_and_says_which() {
     let cfg = config("").replace("console_flag_promotions", "flag_promotions");
     let run = run_with(&db.reader_url("sslmode=disable"), &cfg, &server);
     assert_eq!(run.code, 3);
-    let msg = run.check("stuck_promotion:flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:flag_promotions");
     assert_eq!(
         msg,
         "could not read flag_promotions: table does not exist: relation \"flag_promotions\" does not exist"
@@ -122,10 +116,7 @@ fn a_missing_table_or_column_is_unknown_and_says_which() {
         "since_column = \"entered_at\"",
     );
     let run = run_with(&db.reader_url("sslmode=disable"), &cfg, &server);
-    let msg = run.check("stuck_promotion:console_flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(
         msg.contains("column does not exist: column \"entered_at\" does not exist"),
         "{msg}"
@@ -148,10 +139,7 @@ fn an_unreachable_server() {
         format!("postgres://reader:{READER_PASSWORD}@127.0.0.1:{closed}/console?sslmode=disable");
     let run = run_with(&url, &config(""), &server);
     assert_eq!(run.code, 3);
-    let msg = run.check("stuck_promotion:console_flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(
         msg.contains(&format!(
             "could not connect to 127.0.0.1:{closed}/console: connection refused"
@@ -169,10 +157,7 @@ fn a_wrong_password_says_authentication_failed_and_shows_no_password() {
         .replace(READER_PASSWORD, "wrong-pw-9Zx-SECRET");
     let run = run_with(&url, &config(""), &server);
     assert_eq!(run.code, 3);
-    let msg = run.check("stuck_promotion:console_flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(
         msg.contains("authentication failed at 127.0.0.1:5432/"),
         "{msg}"
@@ -213,10 +198,7 @@ fn a_locked_table_hits_the_statement_timeout_within_the_bound() {
         "took {:?}",
         run.elapsed
     );
-    let msg = run.check("stuck_promotion:console_flag_promotions")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(
         msg.contains("query cancelled by statement_timeout after 1 s: the table may be locked"),
         "{msg}"

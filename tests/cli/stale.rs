@@ -122,10 +122,7 @@ fn a_workflow_that_does_not_exist_is_critical_and_named() {
     ]);
     let run = Monitor::new(&server).config(CONFIG).run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    let msg = run.check(&id(TRACE))["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message(&id(TRACE));
     assert!(
         msg.starts_with("workflow trace-integrity-cron.yml not found in raxx-app/TradeMasterAPI"),
         "{msg}"

@@ -83,20 +83,14 @@ fn probe_redirected_to_the_access_login_is_named_and_not_followed() {
 fn a_stale_or_null_poller_timestamp_is_critical() {
     let (_, run) = probe_run(health("\"2026-05-23T06:24:00Z\""), FRESH, None);
     assert_eq!(run.code, 2);
-    let msg = run.check("http_probe:console-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("http_probe:console-prod");
     assert!(
         msg.starts_with("poller_last_poll_at is 360 s old (max 120 s)"),
         "{msg}"
     );
     let (_, run) = probe_run(health("null"), FRESH, None);
     assert_eq!(run.code, 2);
-    let msg = run.check("http_probe:console-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("http_probe:console-prod");
     assert!(msg.starts_with("poller_last_poll_at is null"), "{msg}");
 }
 
@@ -105,10 +99,7 @@ fn a_heroku_router_502_page_is_named() {
     let page = Reply::html(503, fixture("probe/heroku-router-503.html")).header("Server", "heroku");
     let (server, run) = probe_run(page, "", None);
     assert_eq!(run.code, 2);
-    let msg = run.check("http_probe:console-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("http_probe:console-prod");
     assert!(
         msg.starts_with("Heroku router error (HTTP 503): the app is not running"),
         "{msg}"
@@ -181,10 +172,7 @@ fn pages_failed_deployment_is_critical() {
         fixture("cloudflare/deployments-failed.json"),
     ));
     assert_eq!(run.code, 2);
-    let msg = run.check("pages_deploy:getraxx")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("pages_deploy:getraxx");
     assert_eq!(
         msg,
         "latest production deployment b61c72d0 failed at stage build (30 min ago) https://b61c72d0.getraxx.pages.dev"
@@ -221,10 +209,7 @@ fn a_missing_pages_project_is_named() {
         fixture("cloudflare/error-404-project.json"),
     ));
     assert_eq!(run.code, 2);
-    let msg = run.check("pages_deploy:getraxx")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("pages_deploy:getraxx");
     assert!(
         msg.starts_with(
             "project getraxx does not exist in the Cloudflare account (http_404: Project not found."
@@ -237,10 +222,7 @@ fn a_missing_pages_project_is_named() {
 fn a_pages_token_error_is_unknown_with_cloudflares_words() {
     let (_, run) = pages_run(Reply::json(403, fixture("cloudflare/error-401.json")));
     assert_eq!(run.code, 3);
-    let msg = run.check("pages_deploy:getraxx")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("pages_deploy:getraxx");
     assert!(msg.contains("Authentication error (10000)"), "{msg}");
 }
 
@@ -255,10 +237,7 @@ fn a_probe_that_never_answers_is_critical_within_the_bound() {
         run.elapsed
     );
     assert_eq!(run.code, 2);
-    let msg = run.check("http_probe:console-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("http_probe:console-prod");
     assert!(
         msg.starts_with("no answer: no answer from 127.0.0.1:"),
         "{msg}"
@@ -272,10 +251,7 @@ fn pages_answering_html_is_unknown() {
         "<html><head><title>Just a moment...</title></head></html>",
     ));
     assert_eq!(run.code, 3);
-    let msg = run.check("pages_deploy:getraxx")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("pages_deploy:getraxx");
     assert!(msg.contains("HTML instead of JSON"), "{msg}");
 }
 
@@ -284,10 +260,7 @@ fn a_502_html_page_is_critical_with_its_title_and_first_bytes() {
     let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n</body>\r\n</html>\r\n";
     let (server, run) = probe_run(Reply::html(502, page), "", None);
     assert_eq!(run.code, 2);
-    let msg = run.check("http_probe:console-prod")["message"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let msg = run.message("http_probe:console-prod");
     assert_eq!(
         msg,
         "HTTP 502 (expected 200): page title \"502 Bad Gateway\"; it began: <html> <head><title>502 Bad Gateway</title></head> <body> <c…"

@@ -86,6 +86,11 @@ impl Run {
         v
     }
 
+    /// The message of the check with this id.
+    pub fn message(&self, id: &str) -> String {
+        self.check(id)["message"].as_str().unwrap().to_string()
+    }
+
     /// The check with this id.
     pub fn check(&self, id: &str) -> Value {
         let r = self.result();

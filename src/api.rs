@@ -5,7 +5,9 @@ use chrono::{DateTime, Utc};
 use serde::de::DeserializeOwned;
 use thiserror::Error;
 
-use crate::http::{BodyError, HttpError, Response};
+use std::time::Instant;
+
+use crate::http::{BodyError, Http, HttpError, Request, Response};
 
 /// How many body characters an error message may quote.
 const SNIPPET: usize = 120;
@@ -118,6 +120,30 @@ pub struct ApiInfo {
     pub name: &'static str,
     /// The variable holding its credential, named in 401 messages.
     pub credential: &'static str,
+}
+
+/// Sends `req` through the shared layer; a failure to get any answer becomes this API's error.
+pub fn send(
+    api: ApiInfo,
+    http: &Http,
+    req: &Request,
+    deadline: Instant,
+) -> Result<Response, ApiError> {
+    http.send(req, deadline)
+        .map_err(|source| ApiError::Transport {
+            api: api.name,
+            source,
+        })
+}
+
+/// `resp` when its status is 2xx (206 Partial Content included), else the error that explains
+/// the status.
+pub fn success(api: ApiInfo, resp: Response, what: &str) -> Result<Response, ApiError> {
+    if (200..300).contains(&resp.status) {
+        Ok(resp)
+    } else {
+        Err(status_error(api, &resp, what))
+    }
 }
 
 /// Turns a non-2xx response into the error that explains it.

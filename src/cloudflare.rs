@@ -6,7 +6,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::api::{self, ApiError, ApiInfo, parse_json, status_error};
 use crate::http::{Http, Request, encode};
 
 const API: ApiInfo = ApiInfo {
@@ -109,15 +109,8 @@ impl Pages {
         let req = Request::get(url)
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Accept", "application/json");
-        let resp = self.http.send(&req, self.deadline).map_err(|source| {
-            PagesError::Api(
-                ApiError::Transport {
-                    api: API.name,
-                    source,
-                }
-                .to_string(),
-            )
-        })?;
+        let resp = api::send(API, &self.http, &req, self.deadline)
+            .map_err(|e| PagesError::Api(e.to_string()))?;
         let envelope: Result<Envelope<Vec<Deployment>>, ApiError> = parse_json(API, &resp);
         let errors = |e: &Envelope<Vec<Deployment>>| {
             e.errors

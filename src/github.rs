@@ -5,7 +5,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::api::{self, ApiError, ApiInfo, parse_json};
 use crate::http::{Http, Request, encode};
 
 const API: ApiInfo = ApiInfo {
@@ -187,22 +187,13 @@ impl GitHub {
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
-        let resp = self
-            .http
-            .send(&req, self.deadline)
-            .map_err(|source| ApiError::Transport {
-                api: API.name,
-                source,
-            })?;
+        let resp = api::send(API, &self.http, &req, self.deadline)?;
         if let Some(v) = resp.header("github-authentication-token-expiration")
             && let Ok(mut slot) = self.expiry.lock()
         {
             *slot = Some(v.to_string());
         }
-        if !(200..300).contains(&resp.status) {
-            return Err(status_error(API, &resp, what));
-        }
-        parse_json(API, &resp)
+        parse_json(API, &api::success(API, resp, what)?)
     }
 }
 

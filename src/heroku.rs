@@ -5,7 +5,7 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::api::{ApiError, ApiInfo, parse_json, status_error};
+use crate::api::{self, ApiError, ApiInfo, parse_json};
 use crate::http::{Http, Request, Response, encode};
 
 const API: ApiInfo = ApiInfo {
@@ -192,18 +192,7 @@ impl Heroku {
         if let Some(r) = range {
             req = req.header("Range", r);
         }
-        let resp = self
-            .http
-            .send(&req, self.deadline)
-            .map_err(|source| ApiError::Transport {
-                api: API.name,
-                source,
-            })?;
-        if (200..300).contains(&resp.status) {
-            Ok(resp)
-        } else {
-            Err(status_error(API, &resp, what))
-        }
+        api::success(API, api::send(API, &self.http, &req, self.deadline)?, what)
     }
 }
 

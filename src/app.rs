@@ -22,8 +22,13 @@ use crate::{jobs, ping, silence};
 pub fn run(args: &[String], env: &Env, color: bool) -> u8 {
     let mut out = std::io::stdout().lock();
     let mut err = std::io::stderr().lock();
-    let mut console = Console::new(&mut out, &mut err, color && env.get("NO_COLOR").is_none());
+    let mut console = Console::new(&mut out, &mut err, use_color(color, env));
     run_with(args, env, &mut console, Utc::now)
+}
+
+/// Colour only on a terminal, and never with `NO_COLOR` set (no-color.org).
+pub fn use_color(is_terminal: bool, env: &Env) -> bool {
+    is_terminal && env.get("NO_COLOR").is_none()
 }
 
 /// Runs the program against any streams and clock (the demo, tests).
@@ -436,4 +441,16 @@ fn append(path: &Path, text: &str) {
         .append(true)
         .open(path)
         .and_then(|mut f| f.write_all(text.as_bytes()));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn color_only_on_a_terminal_without_no_color() {
+        assert!(use_color(true, &Env::default()));
+        assert!(!use_color(false, &Env::default()));
+        assert!(!use_color(true, &Env::from_pairs([("NO_COLOR", "1")])));
+    }
 }

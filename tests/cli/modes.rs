@@ -298,13 +298,17 @@ fn actions_get_a_step_summary_and_annotations() {
 }
 
 #[test]
-fn output_is_plain_when_not_a_terminal_or_no_color() {
+fn output_is_plain_when_stdout_is_not_a_terminal() {
     let server = FakeServer::start(stale_trace_routes());
+    // NO_COLOR itself is unit-tested (app::use_color): a test's stdout is never a terminal.
     let run = Monitor::new(&server)
-        .env("NO_COLOR", "1")
         .config(CONFIG)
         .args(&["--dry-run"])
         .run();
+    assert!(
+        run.stdout
+            .contains("CRITICAL  cron_heartbeat trace-integrity-cron.yml")
+    );
     assert!(!run.stdout.contains('\u{1b}'));
     assert!(!run.stderr.contains('\u{1b}'));
 }

@@ -131,8 +131,10 @@ pub struct Alerted {
     pub notifications: Vec<Notification>,
     /// Things to say on stderr (a first run, a state file that could not be written).
     pub notes: Vec<String>,
-    /// Problems that make the run's exit code 3.
+    /// Undelivered mails: they make the run's exit code 3.
     pub errors: Vec<String>,
+    /// The state file could not be written: the next run would mail again; exit code 3.
+    pub state_error: Option<String>,
 }
 
 /// Decides, composes, sends (unless `dry_run`) and remembers (unless `dry_run`).

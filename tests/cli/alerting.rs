@@ -392,3 +392,28 @@ fn every_mail_subject_has_its_runbook_section() {
         );
     }
 }
+
+#[test]
+fn a_state_file_that_cannot_be_written_is_a_monitor_error() {
+    let dir = scratch("unwritable");
+    let blocker = dir.join("not-a-dir");
+    std::fs::write(&blocker, "a file where a directory should be").unwrap();
+    let state = blocker.join("state.json");
+    let (server, run) = step(
+        &state,
+        "2026-05-23T06:30:00Z",
+        STALE_SINCE,
+        postmark_batch(&[]),
+        &[],
+    );
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert_eq!(server.hits("/email/batch"), 1, "the alert still went out");
+    let r = run.result();
+    assert!(
+        r["errors"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("could not write the state file"),
+        "{r:#}"
+    );
+}

@@ -232,7 +232,7 @@ pub fn alert(
             now,
         );
         if let Err(e) = state::save(path, &next) {
-            out.errors.push(format!(
+            out.state_error = Some(format!(
                 "could not write the state file {}: {e}",
                 path.display()
             ));

@@ -362,10 +362,14 @@ impl Outcome {
             for note in &alerted.notes {
                 console.err(&format!("note: {note}\n"));
             }
-            if !alerted.errors.is_empty() {
+            if let Some(e) = &alerted.state_error {
+                console.err(&format!("error: {e}\n"));
+            }
+            if !alerted.errors.is_empty() || alerted.state_error.is_some() {
                 code = 3;
             }
             self.errors.extend(alerted.errors);
+            self.errors.extend(alerted.state_error);
             self.notifications = alerted.notifications;
             if !self.checks.is_empty() || self.dry_run {
                 console.out(&report::table(&self.checks, console.color()));

@@ -416,4 +416,9 @@ fn a_state_file_that_cannot_be_written_is_a_monitor_error() {
             .starts_with("could not write the state file"),
         "{r:#}"
     );
+    assert!(
+        run.stderr.contains("error: could not write the state file"),
+        "{}",
+        run.stderr
+    );
 }

@@ -36,6 +36,11 @@ impl Env {
             .filter(|v| !v.trim().is_empty())
     }
 
+    /// The value of `name`, or `default` when it is unset or empty (the `*_API_URL` overrides).
+    pub fn get_or(&self, name: &str, default: &str) -> String {
+        self.get(name).unwrap_or(default).to_string()
+    }
+
     /// Whether `name` holds a truthy value: `1`, `true`, `yes` or `on`, in any case.
     pub fn is_truthy(&self, name: &str) -> bool {
         self.get(name).is_some_and(is_truthy)
@@ -85,6 +90,11 @@ mod tests {
         let env = Env::from_pairs([("A", ""), ("B", "x")]);
         assert_eq!(env.get("A"), None);
         assert_eq!(env.get("B"), Some("x"));
+        assert_eq!(
+            env.get_or("A", "https://api.github.com"),
+            "https://api.github.com"
+        );
+        assert_eq!(env.get_or("B", "d"), "x");
         assert!(!env.is_truthy("A"));
     }
 

@@ -50,15 +50,9 @@ impl Secrets {
                 .clone()
                 .filter(|t| !t.trim().is_empty())
                 .or_else(|| env.get("GITHUB_TOKEN").map(String::from)),
-            github_api: env
-                .get("GITHUB_API_URL")
-                .unwrap_or("https://api.github.com")
-                .to_string(),
+            github_api: env.get_or("GITHUB_API_URL", "https://api.github.com"),
             postmark_token: env.get("POSTMARK_SERVER_TOKEN").map(String::from),
-            postmark_api: env
-                .get("POSTMARK_API_URL")
-                .unwrap_or("https://api.postmarkapp.com")
-                .to_string(),
+            postmark_api: env.get_or("POSTMARK_API_URL", "https://api.postmarkapp.com"),
             to: env
                 .get("OPS_ALERT_EMAIL")
                 .map(|v| {
@@ -71,16 +65,11 @@ impl Secrets {
                 .unwrap_or_default(),
             from: env.get("OPS_ALERT_FROM").map(String::from),
             heroku_key: env.get("HEROKU_API_KEY").map(String::from),
-            heroku_api: env
-                .get("HEROKU_API_URL")
-                .unwrap_or("https://api.heroku.com")
-                .to_string(),
+            heroku_api: env.get_or("HEROKU_API_URL", "https://api.heroku.com"),
             cloudflare_token: env.get("CLOUDFLARE_PAGES_READ_TOKEN").map(String::from),
             cloudflare_account: env.get("CLOUDFLARE_ACCOUNT_ID").map(String::from),
             cloudflare_api: env
-                .get("CLOUDFLARE_API_URL")
-                .unwrap_or("https://api.cloudflare.com/client/v4")
-                .to_string(),
+                .get_or("CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"),
             access_tokens: Default::default(),
             database_url: None,
             smtp_url: env.get("SMTP_URL").map(String::from),

@@ -120,6 +120,7 @@ fn heroku_jobs(
             }
             let (client, app) = (Arc::clone(&client), app.clone());
             Job {
+                rounds: identities.len(),
                 identities,
                 work: Box::new(move || {
                     heroku::evaluate(&app, &heroku::observe(&client, &app), now)
@@ -172,7 +173,7 @@ fn promotions_job(
         secrets.heroku_key.as_deref().unwrap_or_default(),
         deadline,
     );
-    Some(Job::one(
+    let mut job = Job::one(
         spec.table_id(),
         Kind::StuckPromotion,
         &spec.table.clone(),
@@ -187,7 +188,10 @@ fn promotions_job(
             };
             promotions::evaluate(&spec, &rows, &live, now)
         }),
-    ))
+    );
+    // TCP, TLS, authentication and the query, one after another.
+    job.rounds = 4;
+    Some(job)
 }
 
 /// The rows old enough to be reported: only their flags are worth a Heroku request.

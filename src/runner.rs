@@ -32,6 +32,9 @@ pub struct Job {
     pub identities: Vec<Identity>,
     /// The work.
     pub work: Work,
+    /// Requests a healthy run of it makes one after another. The longest start first, so a
+    /// two-request job does not trail the run on a busy pool.
+    pub rounds: usize,
 }
 
 impl Job {
@@ -45,6 +48,7 @@ impl Job {
                 subject_name: subject_name.to_string(),
             }],
             work,
+            rounds: 1,
         }
     }
 }
@@ -56,11 +60,14 @@ type Outcome = Result<Vec<CheckResult>, (String, u64)>;
 pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckResult> {
     let total = jobs.len();
     let mut identities = Vec::with_capacity(total);
-    let mut queue = VecDeque::with_capacity(total);
+    let mut queue = Vec::with_capacity(total);
     for (i, job) in jobs.into_iter().enumerate() {
         identities.push(job.identities);
-        queue.push_back((i, job.work));
+        queue.push((job.rounds, i, job.work));
     }
+    // Stable: equal jobs keep configuration order.
+    queue.sort_by_key(|(rounds, _, _)| std::cmp::Reverse(*rounds));
+    let queue: VecDeque<_> = queue.into_iter().map(|(_, i, work)| (i, work)).collect();
     let queue = Arc::new(Mutex::new(queue));
     let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
     for _ in 0..threads.clamp(1, total.max(1)) {
@@ -113,7 +120,7 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
                     ms,
                 ),
                 None => stand_in(
-                    "did not finish before the run deadline; the API may be hanging".into(),
+                    "did not finish before the run deadline; the service it calls may be hanging".into(),
                     0,
                 ),
             }
@@ -176,6 +183,25 @@ mod tests {
         let results = run_all(jobs, 2, Instant::now() + Duration::from_secs(10));
         let ids: Vec<_> = results.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(ids, ["slow", "fast"]);
+    }
+
+    #[test]
+    fn the_longest_jobs_start_first_and_results_keep_their_order() {
+        let started = Arc::new(Mutex::new(Vec::new()));
+        let log = |id: &'static str| {
+            let started = Arc::clone(&started);
+            move || {
+                started.lock().unwrap().push(id);
+                ok(id)
+            }
+        };
+        let mut long = job("long", log("long"));
+        long.rounds = 2;
+        let jobs = vec![job("a", log("a")), long, job("b", log("b"))];
+        let results = run_all(jobs, 1, Instant::now() + Duration::from_secs(10));
+        assert_eq!(*started.lock().unwrap(), ["long", "a", "b"]);
+        let ids: Vec<_> = results.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["a", "long", "b"]);
     }
 
     #[test]

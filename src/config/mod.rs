@@ -80,7 +80,7 @@ pub struct RunSettings {
 impl Default for RunSettings {
     fn default() -> Self {
         Self {
-            concurrency: 8,
+            concurrency: 32,
             request_timeout: Duration::from_secs(15),
             deadline: Duration::from_secs(60),
         }

@@ -1,0 +1,283 @@
+//! The fleet benchmark: the release binary against GitHub and Heroku played on 127.0.0.1 with a
+//! fixed round trip per request, beside a sequential client making the same requests one after
+//! another (what a plain script does). Prints a Markdown table of medians.
+//!
+//! `cargo bench --bench fleet`, or `scripts/bench`. Environment: `BENCH_RUNS` (runs per cell,
+//! default 5), `BENCH_LATENCY_MS` (default 100), `BENCH_POOLS` (pool sizes, default
+//! `8,16,32,64`), `BENCH_SIZES` (workflow counts, default `10,60,200`).
+
+#[path = "../tests/support/server.rs"]
+mod server;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use server::{FakeServer, Reply, Route, fixture};
+
+const REPO: &str = "raxx-app/TradeMasterAPI";
+const APPS: usize = 10;
+const NOW: &str = "2026-05-23T06:30:00Z";
+const TOKEN: &str = "ghs_BenchToken";
+const HEROKU_KEY: &str = "HRKU-bench";
+const MONITOR: &str = env!("CARGO_BIN_EXE_heartbeat-monitor");
+
+fn main() {
+    let runs = env_list("BENCH_RUNS", &[5])[0].max(1);
+    let latency = Duration::from_millis(env_list("BENCH_LATENCY_MS", &[100])[0] as u64);
+    let pools = env_list("BENCH_POOLS", &[8, 16, 32, 64]);
+    let sizes = env_list("BENCH_SIZES", &[10, 60, 200]);
+    let scratch = std::env::temp_dir().join(format!("hm-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&scratch).expect("scratch directory");
+
+    let (start_ms, start_rss) = startup(&scratch, 200);
+    println!(
+        "start-up (`--version`, median of 200): {start_ms:.2} ms, peak RSS {start_rss:.1} MiB"
+    );
+    println!(
+        "round trip {} ms, {APPS} Heroku apps, medians of {runs} runs\n",
+        latency.as_millis()
+    );
+    println!(
+        "| workflows | pool | requests | per workflow | monitor | sequential | speed-up | × one round trip | peak RSS |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for &size in &sizes {
+        let world = FakeServer::with_latency(routes(size), latency);
+        let seq = median((0..runs).map(|_| sequential(&world.url, size)).collect());
+        for &pool in &pools {
+            let config = write_config(&scratch, size, pool);
+            let mut walls = Vec::new();
+            let mut rss = Vec::new();
+            let mut per_run = (0, 0);
+            for _ in 0..runs {
+                let before = world.requests().len();
+                let m = monitor(&world.url, &config, &scratch);
+                let seen = &world.requests()[before..];
+                let runs_hits = seen.iter().filter(|r| r.path().ends_with("/runs")).count();
+                per_run = (seen.len(), runs_hits);
+                walls.push(m.wall);
+                rss.push(m.peak_rss_mib);
+            }
+            let wall = median(walls);
+            println!(
+                "| {size} | {pool} | {} | {:.2} | {:.0} ms | {:.0} ms | {:.1}× | {:.1}× | {:.1} MiB |",
+                per_run.0,
+                per_run.1 as f64 / size as f64,
+                wall * 1e3,
+                seq * 1e3,
+                seq / wall,
+                wall / latency.as_secs_f64(),
+                median(rss),
+            );
+        }
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// GitHub and Heroku as they answer for a healthy fleet.
+fn routes(workflows: usize) -> Vec<Route> {
+    let mut routes: Vec<Route> = (0..workflows)
+        .map(|i| {
+            Route::get(&runs_path(i))
+                .query("status=success")
+                .reply(Reply::json(200, fixture("github/runs-success-fresh.json")))
+        })
+        .collect();
+    routes.push(
+        Route::get(&format!("/repos/{REPO}"))
+            .reply(Reply::json(200, fixture("github/repo-private.json"))),
+    );
+    for a in 0..APPS {
+        routes.push(
+            Route::get(&format!("/apps/{}/releases", app(a))).reply(Reply::json(
+                200,
+                fixture("heroku/releases-newest-deployed.json"),
+            )),
+        );
+        routes.push(
+            Route::get(&format!("/apps/{}/dynos", app(a)))
+                .reply(Reply::json(200, fixture("heroku/dynos-web-up.json"))),
+        );
+    }
+    routes
+}
+
+fn workflow(i: usize) -> String {
+    format!("nightly-{i:03}.yml")
+}
+
+fn app(i: usize) -> String {
+    format!("raxx-svc-{i:02}")
+}
+
+fn runs_path(i: usize) -> String {
+    format!("/repos/{REPO}/actions/workflows/{}/runs", workflow(i))
+}
+
+fn write_config(dir: &Path, workflows: usize, pool: usize) -> PathBuf {
+    let mut toml = format!("[github]\nrepo = \"{REPO}\"\n\n");
+    for i in 0..workflows {
+        toml.push_str(&format!(
+            "[[heartbeat]]\nworkflow = \"{}\"\n\n",
+            workflow(i)
+        ));
+    }
+    for a in 0..APPS {
+        toml.push_str(&format!(
+            "[[heroku_app]]\nname = \"{}\"\nmin_web_dynos = 1\n\n",
+            app(a)
+        ));
+    }
+    toml.push_str(&format!(
+        "[run]\nconcurrency = {pool}\ndeadline_seconds = 300\n"
+    ));
+    let path = dir.join(format!("fleet-{workflows}-{pool}.toml"));
+    std::fs::write(&path, toml).expect("write config");
+    path
+}
+
+/// One run of the monitor: its wall time and peak RSS. It must come out healthy.
+struct Measured {
+    wall: f64,
+    peak_rss_mib: f64,
+}
+
+fn monitor(url: &str, config: &Path, dir: &Path) -> Measured {
+    let result = dir.join("result.json");
+    let mut cmd = Command::new(MONITOR);
+    cmd.args(["--config".as_ref(), config.as_os_str()])
+        .args(["--output-file".as_ref(), result.as_os_str()])
+        .args(["--now", NOW])
+        .env_clear()
+        .envs([
+            ("FLAG_CRON_HEARTBEAT_MONITOR", "1"),
+            ("GITHUB_TOKEN", TOKEN),
+            ("GITHUB_API_URL", url),
+            ("HEROKU_API_KEY", HEROKU_KEY),
+            ("HEROKU_API_URL", url),
+            ("POSTMARK_SERVER_TOKEN", "pm-bench"),
+            ("POSTMARK_API_URL", url),
+            ("OPS_ALERT_EMAIL", "ops@raxx.app"),
+            ("OPS_ALERT_FROM", "heartbeat-monitor@raxx.app"),
+        ]);
+    let (wall, code, rss) = spawn_measured(cmd);
+    let text = std::fs::read_to_string(&result).expect("result file");
+    assert!(
+        code == 0 && text.contains("\"status\": \"ok\""),
+        "the fleet must be healthy (exit {code}): {text}"
+    );
+    Measured {
+        wall,
+        peak_rss_mib: rss,
+    }
+}
+
+/// `--version`, `n` times: median milliseconds and the largest peak RSS in MiB.
+fn startup(dir: &Path, n: usize) -> (f64, f64) {
+    let mut times = Vec::new();
+    let mut rss: f64 = 0.0;
+    for _ in 0..n {
+        let mut cmd = Command::new(MONITOR);
+        cmd.arg("--version").current_dir(dir);
+        let (wall, code, peak) = spawn_measured(cmd);
+        assert_eq!(code, 0);
+        times.push(wall * 1e3);
+        rss = rss.max(peak);
+    }
+    (median(times), rss)
+}
+
+/// Runs `cmd` with its output discarded: seconds from spawn to exit, exit code, peak RSS in
+/// MiB (from `wait4`, which reports that one child's own high-water mark).
+fn spawn_measured(mut cmd: Command) -> (f64, i32, f64) {
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    let started = Instant::now();
+    // Reaped by wait4 below, which std's wait cannot replace: it alone reports the rusage.
+    #[allow(clippy::zombie_processes)]
+    let child = cmd.spawn().expect("spawn the monitor");
+    let mut status = 0;
+    // SAFETY: `usage` is a plain C struct wait4 fills; the pid is our own unwaited child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let wall = started.elapsed().as_secs_f64();
+    assert!(pid > 0, "wait4 failed");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (wall, code, usage.ru_maxrss as f64 / 1024.0)
+}
+
+/// The same requests as the monitor makes for a healthy fleet, one after another on one
+/// keep-alive connection: seconds.
+fn sequential(url: &str, workflows: usize) -> f64 {
+    let agent = ureq::Agent::new_with_defaults();
+    let get = |path: &str, accept: &str, token: &str, range: Option<&str>| {
+        let mut req = agent
+            .get(format!("{url}{path}"))
+            .header("Accept", accept)
+            .header("Authorization", format!("Bearer {token}"))
+            .header("User-Agent", "fleet-bench");
+        if let Some(range) = range {
+            req = req.header("Range", range);
+        }
+        let body = req
+            .call()
+            .expect("request")
+            .into_body()
+            .read_to_string()
+            .expect("body");
+        assert!(!body.is_empty());
+    };
+    let github = "application/vnd.github+json";
+    let heroku = "application/vnd.heroku+json; version=3";
+    let started = Instant::now();
+    for i in 0..workflows {
+        get(
+            &format!("{}?status=success&per_page=1", runs_path(i)),
+            github,
+            TOKEN,
+            None,
+        );
+    }
+    get(&format!("/repos/{REPO}"), github, TOKEN, None);
+    for a in 0..APPS {
+        let range = Some("version ..; max=1, order=desc");
+        get(
+            &format!("/apps/{}/releases", app(a)),
+            heroku,
+            HEROKU_KEY,
+            range,
+        );
+        get(&format!("/apps/{}/dynos", app(a)), heroku, HEROKU_KEY, None);
+    }
+    started.elapsed().as_secs_f64()
+}
+
+fn median(mut xs: Vec<f64>) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    let n = xs.len();
+    if n % 2 == 1 {
+        xs[n / 2]
+    } else {
+        (xs[n / 2 - 1] + xs[n / 2]) / 2.0
+    }
+}
+
+fn env_list(name: &str, default: &[usize]) -> Vec<usize> {
+    match std::env::var(name) {
+        Ok(v) => v
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse()
+                    .unwrap_or_else(|_| panic!("{name}: not a number: {x}"))
+            })
+            .collect(),
+        Err(_) => default.to_vec(),
+    }
+}

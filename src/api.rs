@@ -264,11 +264,18 @@ pub fn parse_json<T: DeserializeOwned>(api: ApiInfo, resp: &Response) -> Result<
 /// Cloudflare's `errors[0].message`.
 fn api_message(resp: &Response) -> Option<String> {
     let v: serde_json::Value = serde_json::from_slice(&resp.body).ok()?;
-    let m = v
-        .get("message")
-        .or_else(|| v.get("Message"))
-        .or_else(|| v.pointer("/errors/0/message"))?
-        .as_str()?;
+    let m = match v.get("message").or_else(|| v.get("Message")) {
+        Some(m) => m.as_str()?.to_string(),
+        // Cloudflare's envelope: the first error, with its code.
+        None => {
+            let first = v.pointer("/errors/0")?;
+            let text = first.get("message")?.as_str()?;
+            match first.get("code").and_then(serde_json::Value::as_i64) {
+                Some(code) => format!("{text} ({code})"),
+                None => text.to_string(),
+            }
+        }
+    };
     Some(crate::http::snippet(m.as_bytes(), SNIPPET))
 }
 

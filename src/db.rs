@@ -149,8 +149,26 @@ fn without_secrets(text: &str, url: &str) -> String {
     }
 }
 
-/// Connects as `application_name=heartbeat-monitor`, with TLS as the URL asks.
+/// Connects as `application_name=heartbeat-monitor`, with TLS as the URL asks, within the
+/// connect timeout. The driver bounds only the TCP connect: a peer that accepts and then says
+/// nothing would hold the check until the run's deadline, so the whole start-up is bounded
+/// here (a late connection is dropped with its thread).
 pub fn connect(url: &DbUrl, limits: DbLimits) -> Result<Client, String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let owned = url.clone();
+    std::thread::spawn(move || {
+        let _ = tx.send(connect_now(&owned, limits));
+    });
+    rx.recv_timeout(limits.connect_timeout).unwrap_or_else(|_| {
+        Err(format!(
+            "no answer from {} within {} s of connecting (is a PostgreSQL server listening there?)",
+            url.place,
+            limits.connect_timeout.as_secs_f64()
+        ))
+    })
+}
+
+fn connect_now(url: &DbUrl, limits: DbLimits) -> Result<Client, String> {
     let mut cfg = url.config.clone();
     cfg.application_name("heartbeat-monitor");
     cfg.connect_timeout(limits.connect_timeout);
@@ -201,7 +219,9 @@ pub fn explain(e: &postgres::Error, url: &DbUrl, limits: DbLimits) -> String {
         return match code {
             "28P01" | "28000" => format!("authentication failed at {place}: {msg}"),
             "3D000" => format!("database does not exist at {place}: {msg}"),
-            "42P01" => format!("table does not exist: {msg}"),
+            "42P01" => format!(
+                "table does not exist (or the monitor's role may not use its schema): {msg}"
+            ),
             "42703" => format!("column does not exist: {msg}"),
             "42501" => format!("permission denied: {msg} (the monitor's role needs SELECT)"),
             "57014" => format!(
@@ -222,6 +242,15 @@ pub fn explain(e: &postgres::Error, url: &DbUrl, limits: DbLimits) -> String {
             "could not connect to {place} within {} s",
             limits.connect_timeout.as_secs()
         )
+    } else if lower.contains("bytes remaining") || lower.contains("unexpected message") {
+        format!(
+            "the server at {place} does not speak the PostgreSQL protocol (a wrong port, or another service there): {text}"
+        )
+    } else if lower.contains("reset by peer")
+        || lower.contains("connection closed")
+        || lower.contains("unexpected eof")
+    {
+        format!("the server at {place} closed the connection before answering: {text}")
     } else if lower.contains("refused") {
         format!(
             "could not connect to {place}: connection refused (is the server running and listening?)"

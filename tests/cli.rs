@@ -56,6 +56,8 @@ mod faults;
 mod healthy;
 #[path = "cli/heroku.rs"]
 mod heroku;
+#[path = "cli/matrix.rs"]
+mod matrix;
 #[path = "cli/modes.rs"]
 mod modes;
 #[path = "cli/openapi.rs"]

@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::Mail;
-use crate::api::{ApiInfo, status_error};
+use crate::api::{ApiInfo, parse_json, status_error};
 use crate::http::{Http, Request};
 use crate::result::Notification;
 
@@ -76,13 +76,8 @@ impl Postmark<'_> {
         .header("X-Postmark-Server-Token", self.token);
         let answers = match http.send(&req, deadline) {
             Err(e) => Err(format!("Postmark: {e}")),
-            Ok(resp) if resp.status == 200 => serde_json::from_slice::<Vec<Answer>>(&resp.body)
-                .map_err(|e| {
-                    format!(
-                        "Postmark answered 200 with an unreadable body ({e}): {}",
-                        resp.snippet(120)
-                    )
-                })
+            Ok(resp) if resp.status == 200 => parse_json::<Vec<Answer>>(API, &resp)
+                .map_err(|e| e.to_string())
                 .and_then(|a| {
                     if a.len() == mails.len() {
                         Ok(a)

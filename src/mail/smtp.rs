@@ -40,14 +40,26 @@ impl Smtp<'_> {
         let transport = SmtpTransport::from_url(&with_starttls(self.url))
             .map(|b| b.timeout(Some(self.timeout)).build())
             .map_err(|e| format!("SMTP_URL cannot be used: {e}"));
+        // A server that cannot be reached or stops answering fails every mail alike: say so
+        // for the rest at once instead of waiting out the timeout once per mail.
+        let mut dead: Option<String> = None;
         mails
             .iter()
             .map(|m| {
                 let mut n = Notification::pending("smtp", self.to, &m.subject);
-                let outcome = transport.as_ref().map_err(Clone::clone).and_then(|t| {
-                    let message = self.message(m)?;
-                    t.send(&message).map_err(|e| format!("SMTP: {e}"))
-                });
+                let outcome = match &dead {
+                    Some(e) => Err(e.clone()),
+                    None => transport.as_ref().map_err(Clone::clone).and_then(|t| {
+                        let message = self.message(m)?;
+                        t.send(&message).map_err(|e| {
+                            let said = explain(&e, self.timeout);
+                            if !(e.is_permanent() || e.is_transient()) {
+                                dead = Some(said.clone());
+                            }
+                            said
+                        })
+                    }),
+                };
                 match outcome {
                     Ok(resp) => {
                         n.sent = resp.is_positive();
@@ -83,6 +95,22 @@ impl Smtp<'_> {
         }
         b.body(m.body.clone())
             .map_err(|e| format!("the mail could not be built: {e}"))
+    }
+}
+
+/// An SMTP failure in words: the server's own reply when it gave one.
+fn explain(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
+    let text = e.to_string();
+    let lower = text.to_ascii_lowercase();
+    if e.is_timeout() || lower.contains("timed out") || lower.contains("temporarily unavailable") {
+        format!(
+            "SMTP: no answer from the server within {} s",
+            timeout.as_secs_f64()
+        )
+    } else if lower.contains("incomplete response") {
+        format!("SMTP: the server closed the connection in the middle of the session ({text})")
+    } else {
+        format!("SMTP: {text}")
     }
 }
 

@@ -266,10 +266,7 @@ fn the_dead_mans_switch_hears_start_and_the_exit_code() {
         .collect();
     assert_eq!(paths, ["/ping/5f2d9c11/start", "/ping/5f2d9c11/2"]);
 
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = format!("127.0.0.1:{}", super::support::raw::closed_port());
     let run = Monitor::new(&server)
         .config(TRACE_ONLY)
         .env(
@@ -329,10 +326,7 @@ fn smtp_delivers_to_a_real_server() {
 #[test]
 fn smtp_that_refuses_the_connection_is_a_delivery_error() {
     let server = world(STALE_SINCE, postmark_batch(&[]));
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = format!("127.0.0.1:{}", super::support::raw::closed_port());
     let cfg = format!("{TRACE_ONLY}\n[mail]\ntransport = \"smtp\"\n");
     let run = Monitor::new(&server)
         .env("SMTP_URL", &format!("smtp://{closed}"))

@@ -219,10 +219,7 @@ fn the_run_deadline_turns_hanging_checks_unknown_and_still_mails() {
 #[test]
 fn connection_refused() {
     let postmark = FakeServer::start(vec![postmark_ok()]);
-    let closed = {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        format!("http://{}", l.local_addr().unwrap())
-    };
+    let closed = format!("http://127.0.0.1:{}", super::support::raw::closed_port());
     let run = Monitor::new(&postmark)
         .env("GITHUB_API_URL", &closed)
         .config(CONFIG)

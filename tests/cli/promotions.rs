@@ -109,7 +109,7 @@ fn a_missing_table_or_column_is_unknown_and_says_which() {
     let msg = run.message("stuck_promotion:flag_promotions");
     assert_eq!(
         msg,
-        "could not read flag_promotions: table does not exist: relation \"flag_promotions\" does not exist"
+        "could not read flag_promotions: table does not exist (or the monitor's role may not use its schema): relation \"flag_promotions\" does not exist"
     );
     let cfg = config("").replace(
         "since_column = \"updated_at\"",
@@ -129,11 +129,7 @@ fn a_missing_table_or_column_is_unknown_and_says_which() {
 
 #[test]
 fn an_unreachable_server() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = super::support::raw::closed_port();
     let server = FakeServer::start(vec![postmark_ok()]);
     let url =
         format!("postgres://reader:{READER_PASSWORD}@127.0.0.1:{closed}/console?sslmode=disable");

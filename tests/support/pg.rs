@@ -84,6 +84,37 @@ impl TestDb {
         )
     }
 
+    /// The URL of a second role that may log in and use the schema, but not read the table.
+    pub fn role_without_select(&self) -> String {
+        self.extra_role(
+            "nosel",
+            "GRANT CONNECT ON DATABASE {db} TO {r}; GRANT USAGE ON SCHEMA public TO {r};",
+        )
+    }
+
+    /// The URL of a second role, with every grant, whose connection limit is reached.
+    pub fn role_with_no_connections_left(&self) -> String {
+        self.extra_role(
+            "nocon",
+            "GRANT CONNECT ON DATABASE {db} TO {r}; GRANT USAGE ON SCHEMA public TO {r}; \
+             GRANT SELECT ON console_flag_promotions TO {r}; ALTER ROLE {r} CONNECTION LIMIT 0;",
+        )
+    }
+
+    fn extra_role(&self, suffix: &str, grants: &str) -> String {
+        let r = format!("{}_{suffix}", self.role);
+        self.admin()
+            .batch_execute(&format!(
+                "DROP ROLE IF EXISTS {r}; CREATE ROLE {r} LOGIN PASSWORD '{READER_PASSWORD}'; {}",
+                grants.replace("{r}", &r).replace("{db}", &self.name)
+            ))
+            .unwrap();
+        format!(
+            "postgres://{r}:{READER_PASSWORD}@127.0.0.1:5432/{}?sslmode=disable",
+            self.name
+        )
+    }
+
     /// Adds a row in `state` since `since` (RFC 3339).
     pub fn row(&self, flag: &str, state: &str, since: &str) {
         self.admin()
@@ -99,7 +130,7 @@ impl Drop for TestDb {
     fn drop(&mut self) {
         if let Ok(mut admin) = Client::connect(&admin_url(), NoTls) {
             let _ = admin.batch_execute(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE); DROP ROLE IF EXISTS {}",
+                "DROP DATABASE IF EXISTS {0} WITH (FORCE); DROP ROLE IF EXISTS {1}, {1}_nosel, {1}_nocon",
                 self.name, self.role
             ));
         }

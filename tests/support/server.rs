@@ -129,6 +129,11 @@ impl Route {
         Self::new("GET", path)
     }
 
+    /// A route for every request, whatever its method and path.
+    pub fn any() -> Self {
+        Self::new("*", "*")
+    }
+
     /// A route for `POST path`.
     pub fn post(path: &str) -> Self {
         Self::new("POST", path)
@@ -163,6 +168,9 @@ impl Route {
 
     fn matches(&self, r: &Recorded) -> bool {
         let q = r.url.split_once('?').map(|(_, q)| q).unwrap_or("");
+        if self.method == "*" {
+            return true;
+        }
         r.method == self.method
             && r.path() == self.path
             && self.query.iter().all(|part| match part.strip_prefix('!') {
@@ -177,9 +185,9 @@ impl Route {
     }
 }
 
-/// The server. Each connection carries one request and is closed after the answer, which
-/// lets a reply cut a body short the way a dying proxy does (tiny_http keeps connections
-/// open, so it cannot). It stops accepting when dropped.
+/// The server. By default each connection carries one request and is closed after the
+/// answer, which lets a reply cut a body short the way a dying proxy does (tiny_http keeps
+/// connections open, so it cannot). It stops accepting when dropped.
 pub struct FakeServer {
     /// `http://127.0.0.1:PORT`.
     pub url: String,
@@ -187,9 +195,40 @@ pub struct FakeServer {
     stop: Arc<std::sync::atomic::AtomicBool>,
 }
 
+/// How connections are served.
+#[derive(Clone, Copy)]
+struct Mode {
+    /// Added before every answer, as a distant API's round trip.
+    latency: Duration,
+    /// Keep the connection open for the next request, as real APIs do.
+    keep_alive: bool,
+}
+
 impl FakeServer {
     /// Starts on a free loopback port. Unmatched requests get GitHub's 404 body.
     pub fn start(routes: Vec<Route>) -> Self {
+        Self::launch(
+            routes,
+            Mode {
+                latency: Duration::ZERO,
+                keep_alive: false,
+            },
+        )
+    }
+
+    /// Like a distant API, for the benchmark: every answer comes `latency` after its request
+    /// and connections stay open for the next one (HTTP/1.1 keep-alive).
+    pub fn with_latency(routes: Vec<Route>, latency: Duration) -> Self {
+        Self::launch(
+            routes,
+            Mode {
+                latency,
+                keep_alive: true,
+            },
+        )
+    }
+
+    fn launch(routes: Vec<Route>, mode: Mode) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let url = format!("http://{}", listener.local_addr().expect("address"));
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -204,7 +243,7 @@ impl FakeServer {
                 let Ok(conn) = conn else { continue };
                 let (routes, log) = (Arc::clone(&routes), Arc::clone(&log));
                 // One thread per connection, so a slow answer does not hold the others.
-                std::thread::spawn(move || serve(conn, &routes, &log));
+                std::thread::spawn(move || serve(conn, &routes, &log, mode));
             }
         });
         Self {
@@ -233,20 +272,28 @@ impl Drop for FakeServer {
     }
 }
 
-fn serve(conn: TcpStream, routes: &[Route], log: &Mutex<Vec<Recorded>>) {
+fn serve(mut conn: TcpStream, routes: &[Route], log: &Mutex<Vec<Recorded>>, mode: Mode) {
     let _ = conn.set_read_timeout(Some(Duration::from_secs(10)));
+    let _ = conn.set_nodelay(true);
     let mut reader = BufReader::new(match conn.try_clone() {
         Ok(c) => c,
         Err(_) => return,
     });
-    let Some(rec) = read_request(&mut reader) else {
-        return;
-    };
-    log.lock().unwrap().push(rec.clone());
-    let reply = routes.iter().find(|r| r.matches(&rec)).map(Route::next).unwrap_or_else(|| {
-        Reply::json(404, r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest","status":"404"}"#)
-    });
-    answer(conn, &rec, reply);
+    loop {
+        let Some(rec) = read_request(&mut reader) else {
+            return;
+        };
+        log.lock().unwrap().push(rec.clone());
+        let reply = routes.iter().find(|r| r.matches(&rec)).map(Route::next).unwrap_or_else(|| {
+            Reply::json(404, r#"{"message":"Not Found","documentation_url":"https://docs.github.com/rest","status":"404"}"#)
+        });
+        std::thread::sleep(mode.latency);
+        let open = answer(&mut conn, &rec, reply, mode.keep_alive);
+        if !open {
+            let _ = conn.shutdown(std::net::Shutdown::Both);
+            return;
+        }
+    }
 }
 
 fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
@@ -281,8 +328,9 @@ fn read_request(reader: &mut BufReader<TcpStream>) -> Option<Recorded> {
     })
 }
 
-fn answer(mut conn: TcpStream, rec: &Recorded, reply: Reply) {
-    match reply {
+/// Writes the answer in one piece; true when the connection stays open for another request.
+fn answer(conn: &mut TcpStream, rec: &Recorded, reply: Reply, keep_alive: bool) -> bool {
+    let (bytes, open) = match reply {
         Reply::Full {
             status,
             headers,
@@ -292,38 +340,35 @@ fn answer(mut conn: TcpStream, rec: &Recorded, reply: Reply) {
             for (k, v) in &headers {
                 head.push_str(&format!("{k}: {v}\r\n"));
             }
+            let connection = if keep_alive { "keep-alive" } else { "close" };
             head.push_str(&format!(
-                "Content-Length: {}\r\nConnection: close\r\n\r\n",
+                "Content-Length: {}\r\nConnection: {connection}\r\n\r\n",
                 body.len()
             ));
-            let _ = conn.write_all(head.as_bytes());
-            let _ = conn.write_all(body.as_bytes());
+            ([head.into_bytes(), body.into_bytes()].concat(), keep_alive)
         }
         Reply::Truncated { declared, body } => {
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {declared}\r\nConnection: close\r\n\r\n"
             );
-            let _ = conn.write_all(head.as_bytes());
-            let _ = conn.write_all(body.as_bytes());
+            ([head.into_bytes(), body.into_bytes()].concat(), false)
         }
         Reply::Slow(wait, inner) => {
             std::thread::sleep(wait);
-            answer(conn, rec, *inner);
-            return;
+            return answer(conn, rec, *inner, keep_alive);
         }
         Reply::With(f) => {
             let next = f(rec);
-            answer(conn, rec, next);
-            return;
+            return answer(conn, rec, next, keep_alive);
         }
-    }
-    let _ = conn.flush();
-    let _ = conn.shutdown(std::net::Shutdown::Both);
+    };
+    conn.write_all(&bytes).is_ok() && conn.flush().is_ok() && open
 }
 
 fn reason(status: u16) -> &'static str {
     match status {
         200 => "OK",
+        301 => "Moved Permanently",
         302 => "Found",
         401 => "Unauthorized",
         403 => "Forbidden",

@@ -7,9 +7,9 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::api::{self, ApiError, ApiInfo, parse_json, status_error};
-use crate::http::{Http, Request, encode};
+use crate::http::{Http, Request, Response, encode};
 
-const API: ApiInfo = ApiInfo {
+pub(crate) const API: ApiInfo = ApiInfo {
     name: "Cloudflare",
     credential: "CLOUDFLARE_PAGES_READ_TOKEN",
 };
@@ -111,30 +111,39 @@ impl Pages {
             .header("Accept", "application/json");
         let resp = api::send(API, &self.http, &req, self.deadline)
             .map_err(|e| PagesError::Api(e.to_string()))?;
-        let envelope: Result<Envelope<Vec<Deployment>>, ApiError> = parse_json(API, &resp);
-        let errors = |e: &Envelope<Vec<Deployment>>| {
-            e.errors
-                .iter()
-                .map(|m| format!("{} ({})", m.message, m.code))
-                .collect::<Vec<_>>()
-                .join("; ")
-        };
-        match (resp.status, envelope) {
-            (404, Ok(e)) => Err(PagesError::NoSuchProject(errors(&e))),
-            (404, Err(_)) => Err(PagesError::NoSuchProject(resp.snippet(120))),
-            // A refused token or a rate limit says which variable or when, as for any API.
-            (401 | 403 | 429, _) => Err(PagesError::Api(
-                status_error(API, &resp, &format!("project {project}")).to_string(),
-            )),
-            (200..=299, Ok(e)) if e.success => Ok(e.result.unwrap_or_default()),
-            (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Api(format!(
-                "Cloudflare answered HTTP {status}, success false: {}",
-                errors(&e)
-            ))),
-            (200..=299, Err(e)) => Err(PagesError::Api(e.to_string())),
-            _ => Err(PagesError::Api(
-                status_error(API, &resp, &format!("project {project}")).to_string(),
-            )),
-        }
+        read_deployments(&resp, project)
+    }
+}
+
+/// Reads Cloudflare's answer for `project`'s deployments: the envelope's result, or what its
+/// status and errors mean.
+pub(crate) fn read_deployments(
+    resp: &Response,
+    project: &str,
+) -> Result<Vec<Deployment>, PagesError> {
+    let envelope: Result<Envelope<Vec<Deployment>>, ApiError> = parse_json(API, resp);
+    let errors = |e: &Envelope<Vec<Deployment>>| {
+        e.errors
+            .iter()
+            .map(|m| format!("{} ({})", m.message, m.code))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    match (resp.status, envelope) {
+        (404, Ok(e)) => Err(PagesError::NoSuchProject(errors(&e))),
+        (404, Err(_)) => Err(PagesError::NoSuchProject(resp.snippet(120))),
+        // A refused token or a rate limit says which variable or when, as for any API.
+        (401 | 403 | 429, _) => Err(PagesError::Api(
+            status_error(API, resp, &format!("project {project}")).to_string(),
+        )),
+        (200..=299, Ok(e)) if e.success => Ok(e.result.unwrap_or_default()),
+        (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Api(format!(
+            "Cloudflare answered HTTP {status}, success false: {}",
+            errors(&e)
+        ))),
+        (200..=299, Err(e)) => Err(PagesError::Api(e.to_string())),
+        _ => Err(PagesError::Api(
+            status_error(API, resp, &format!("project {project}")).to_string(),
+        )),
     }
 }

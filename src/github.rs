@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::api::{self, ApiError, ApiInfo, parse_json};
 use crate::http::{Http, Request, encode};
 
-const API: ApiInfo = ApiInfo {
+pub(crate) const API: ApiInfo = ApiInfo {
     name: "GitHub",
     credential: "GITHUB_TOKEN",
 };
@@ -66,9 +66,10 @@ pub struct Run {
     pub run_started_at: Option<DateTime<Utc>>,
 }
 
+/// The list of runs GitHub answers with.
 #[derive(Debug, Deserialize)]
-struct RunList {
-    workflow_runs: Vec<Run>,
+pub(crate) struct RunList {
+    pub(crate) workflow_runs: Vec<Run>,
 }
 
 /// The fields of a workflow the monitor reads.

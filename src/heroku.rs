@@ -8,7 +8,7 @@ use serde::Deserialize;
 use crate::api::{self, ApiError, ApiInfo, parse_json};
 use crate::http::{Http, Request, Response, encode};
 
-const API: ApiInfo = ApiInfo {
+pub(crate) const API: ApiInfo = ApiInfo {
     name: "Heroku",
     credential: "HEROKU_API_KEY",
 };
@@ -162,16 +162,7 @@ impl Heroku {
             None,
             &format!("the config vars of {app}"),
         )?;
-        let mut de = serde_json::Deserializer::from_slice(&resp.body);
-        serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de).map_err(|_| {
-            ApiError::BadBody {
-                api: API.name,
-                status: resp.status,
-                content_type: resp.content_type(),
-                reason: "config vars that are not a JSON object of strings".into(),
-                snippet: "(not quoted: it holds the app's secrets)".into(),
-            }
-        })
+        only_keys(&resp, wanted)
     }
 
     fn get<T: serde::de::DeserializeOwned>(
@@ -194,6 +185,23 @@ impl Heroku {
         }
         api::success(API, api::send(API, &self.http, &req, self.deadline)?, what)
     }
+}
+
+/// The wanted keys' string values of a config-vars body; the rest is skipped unread.
+pub(crate) fn only_keys(
+    resp: &Response,
+    wanted: &[String],
+) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let mut de = serde_json::Deserializer::from_slice(&resp.body);
+    serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de).map_err(|_| {
+        ApiError::BadBody {
+            api: API.name,
+            status: resp.status,
+            content_type: resp.content_type(),
+            reason: "config vars that are not a JSON object of strings".into(),
+            snippet: "(not quoted: it holds the app's secrets)".into(),
+        }
+    })
 }
 
 /// Deserializes a JSON object keeping only some keys' string values.

@@ -25,6 +25,7 @@ pub mod runner;
 pub mod silence;
 pub mod state;
 pub mod time;
+pub mod untrusted;
 
 pub use app::run;
 pub use env::Env;

@@ -91,18 +91,19 @@ pub fn load(path: &Path) -> (State, Option<String>) {
             "cannot read the state file {}: {e}",
             path.display()
         )),
-        Ok(text) => match serde_json::from_str::<State>(&text) {
-            Ok(s) if s.version == STATE_VERSION => (s, None),
-            Ok(s) => first(format!(
-                "the state file {} has version {}, not {STATE_VERSION}",
-                path.display(),
-                s.version
-            )),
-            Err(e) => first(format!(
-                "the state file {} is not valid ({e})",
-                path.display()
-            )),
+        Ok(text) => match parse(&text) {
+            Ok(s) => (s, None),
+            Err(why) => first(format!("the state file {} {why}", path.display())),
         },
+    }
+}
+
+/// The state file's text as a state of this version, or what is wrong with it.
+pub fn parse(text: &str) -> Result<State, String> {
+    match serde_json::from_str::<State>(text) {
+        Ok(s) if s.version == STATE_VERSION => Ok(s),
+        Ok(s) => Err(format!("has version {}, not {STATE_VERSION}", s.version)),
+        Err(e) => Err(format!("is not valid ({e})")),
     }
 }
 

@@ -7,10 +7,10 @@ use serde::{Deserialize, Serialize};
 
 use super::Mail;
 use crate::api::{ApiInfo, parse_json, status_error};
-use crate::http::{Http, Request};
+use crate::http::{Http, Request, Response};
 use crate::result::Notification;
 
-const API: ApiInfo = ApiInfo {
+pub(crate) const API: ApiInfo = ApiInfo {
     name: "Postmark",
     credential: "POSTMARK_SERVER_TOKEN",
 };
@@ -41,7 +41,7 @@ struct Message<'a> {
 
 #[derive(Deserialize)]
 #[serde(rename_all = "PascalCase")]
-struct Answer {
+pub(crate) struct Answer {
     error_code: i64,
     #[serde(default)]
     message: String,
@@ -74,32 +74,10 @@ impl Postmark<'_> {
         .header("Accept", "application/json")
         .header("Content-Type", "application/json")
         .header("X-Postmark-Server-Token", self.token);
-        let answers = match http.send(&req, deadline) {
-            Err(e) => Err(format!("Postmark: {e}")),
-            Ok(resp) if resp.status == 200 => parse_json::<Vec<Answer>>(API, &resp)
-                .map_err(|e| e.to_string())
-                .and_then(|a| {
-                    if a.len() == mails.len() {
-                        Ok(a)
-                    } else {
-                        Err(format!(
-                            "Postmark answered {} results for {} mails",
-                            a.len(),
-                            mails.len()
-                        ))
-                    }
-                }),
-            Ok(resp) if resp.status == 422 => {
-                Err(match serde_json::from_slice::<Answer>(&resp.body) {
-                    Ok(a) => format!(
-                        "Postmark refused the batch (HTTP 422, ErrorCode {}: {})",
-                        a.error_code, a.message
-                    ),
-                    Err(_) => status_error(API, &resp, "the batch").to_string(),
-                })
-            }
-            Ok(resp) => Err(status_error(API, &resp, "/email/batch").to_string()),
-        };
+        let answers = http
+            .send(&req, deadline)
+            .map_err(|e| format!("Postmark: {e}"))
+            .and_then(|resp| read_answers(&resp, mails.len()));
         mails
             .iter()
             .enumerate()
@@ -121,5 +99,31 @@ impl Postmark<'_> {
                 n
             })
             .collect()
+    }
+}
+
+/// Postmark's answer to a batch of `count` mails: one entry per mail, in order, or why not.
+pub(crate) fn read_answers(resp: &Response, count: usize) -> Result<Vec<Answer>, String> {
+    match resp.status {
+        200 => parse_json::<Vec<Answer>>(API, resp)
+            .map_err(|e| e.to_string())
+            .and_then(|a| {
+                if a.len() == count {
+                    Ok(a)
+                } else {
+                    Err(format!(
+                        "Postmark answered {} results for {count} mails",
+                        a.len()
+                    ))
+                }
+            }),
+        422 => Err(match serde_json::from_slice::<Answer>(&resp.body) {
+            Ok(a) => format!(
+                "Postmark refused the batch (HTTP 422, ErrorCode {}: {})",
+                a.error_code, a.message
+            ),
+            Err(_) => status_error(API, resp, "the batch").to_string(),
+        }),
+        _ => Err(status_error(API, resp, "/email/batch").to_string()),
     }
 }

@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use std::time::Instant;
 
-use crate::http::{BodyError, Http, HttpError, Request, Response};
+use crate::http::{Http, HttpError, Request, Response};
 
 /// How many body characters an error message may quote.
 const SNIPPET: usize = 120;
@@ -223,17 +223,8 @@ pub fn parse_json<T: DeserializeOwned>(api: ApiInfo, resp: &Response) -> Result<
         reason,
         snippet: resp.snippet(SNIPPET),
     };
-    match &resp.body_error {
-        Some(BodyError::Truncated(_)) => {
-            return Err(bad(format!(
-                "the body was cut off after {} bytes",
-                resp.body.len()
-            )));
-        }
-        Some(BodyError::TooLarge(cap)) => {
-            return Err(bad(format!("the body is larger than the {cap}-byte limit")));
-        }
-        None => {}
+    if let Some(problem) = resp.body_problem() {
+        return Err(bad(problem));
     }
     let ct = resp.content_type();
     let looks_html = ct.contains("html")

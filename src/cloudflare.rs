@@ -129,21 +129,22 @@ pub(crate) fn read_deployments(
             .collect::<Vec<_>>()
             .join("; ")
     };
+    let shared = || {
+        Err(PagesError::Api(
+            status_error(API, resp, &format!("project {project}")).to_string(),
+        ))
+    };
     match (resp.status, envelope) {
         (404, Ok(e)) => Err(PagesError::NoSuchProject(errors(&e))),
         (404, Err(_)) => Err(PagesError::NoSuchProject(resp.snippet(120))),
         // A refused token or a rate limit says which variable or when, as for any API.
-        (401 | 403 | 429, _) => Err(PagesError::Api(
-            status_error(API, resp, &format!("project {project}")).to_string(),
-        )),
+        (401 | 403 | 429, _) => shared(),
         (200..=299, Ok(e)) if e.success => Ok(e.result.unwrap_or_default()),
         (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Api(format!(
             "Cloudflare answered HTTP {status}, success false: {}",
             errors(&e)
         ))),
         (200..=299, Err(e)) => Err(PagesError::Api(e.to_string())),
-        _ => Err(PagesError::Api(
-            status_error(API, resp, &format!("project {project}")).to_string(),
-        )),
+        _ => shared(),
     }
 }

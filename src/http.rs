@@ -119,6 +119,16 @@ pub enum BodyError {
 }
 
 impl Response {
+    /// Why the body is not whole, in words, when it is not.
+    pub fn body_problem(&self) -> Option<String> {
+        self.body_error.as_ref().map(|e| match e {
+            BodyError::Truncated(_) => {
+                format!("the body was cut off after {} bytes", self.body.len())
+            }
+            BodyError::TooLarge(cap) => format!("the body is larger than the {cap}-byte limit"),
+        })
+    }
+
     /// The first value of header `name` (case-insensitive).
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();

@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{CheckResult, Kind, Status};
 use crate::api::strip_query;
-use crate::http::{BodyError, Http, Request, Response};
+use crate::http::{Http, Request, Response};
 use crate::time::rfc3339;
 
 /// One health URL to probe.
@@ -169,14 +169,10 @@ fn judge(
         };
         return (Status::Critical, message, details);
     }
-    if let Some(broken) = &resp.body_error {
-        let why = match broken {
-            BodyError::Truncated(_) => format!("was cut off after {} bytes", resp.body.len()),
-            BodyError::TooLarge(cap) => format!("is larger than the {cap}-byte limit"),
-        };
+    if let Some(problem) = resp.body_problem() {
         return (
             Status::Critical,
-            format!("HTTP {code} but the body {why}: {}", first_bytes()),
+            format!("HTTP {code} but {problem}: {}", first_bytes()),
             details,
         );
     }

@@ -339,6 +339,36 @@ fn smtp_that_refuses_the_connection_is_a_delivery_error() {
 }
 
 #[test]
+fn an_smtp_server_that_never_answers_fails_every_mail_after_one_wait() {
+    let server = world(STALE_SINCE, postmark_batch(&[]));
+    let silent = super::support::raw::RawServer::silent();
+    let closed = super::support::raw::closed_port();
+    // Two alerts (the stale cron and a dead probe), so two mails to send.
+    let cfg = format!(
+        "{TRACE_ONLY}\n[[http_probe]]\nname = \"console-prod\"\nurl = \"http://127.0.0.1:{closed}/health\"\n\n[mail]\ntransport = \"smtp\"\n\n[run]\nrequest_timeout_seconds = 1\n"
+    );
+    let run = Monitor::new(&server)
+        .env("SMTP_URL", &format!("smtp://{}", silent.addr))
+        .config(&cfg)
+        .run();
+    assert_eq!(run.code, 3);
+    let notes = run.result()["notifications"].as_array().unwrap().clone();
+    assert_eq!(notes.len(), 2, "{notes:#?}");
+    for n in &notes {
+        assert_eq!(n["sent"], false);
+        assert_eq!(
+            n["error"], "SMTP: no answer from the server within 1 s",
+            "{n}"
+        );
+    }
+    assert_eq!(
+        silent.connections(),
+        1,
+        "the second mail must not wait on the same dead server"
+    );
+}
+
+#[test]
 fn a_token_expiring_within_a_week_warns_with_the_date() {
     let server = FakeServer::start(vec![
         Route::get(&runs_path(TRACE)).query("status=success").reply(

@@ -5,12 +5,14 @@
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// A loopback TCP server handing every connection to its handler, on its own thread.
 pub struct RawServer {
     /// `127.0.0.1:PORT`.
     pub addr: String,
+    connections: Arc<AtomicUsize>,
 }
 
 impl RawServer {
@@ -19,13 +21,21 @@ impl RawServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind loopback");
         let addr = listener.local_addr().unwrap().to_string();
         let handler = Arc::new(handler);
+        let connections = Arc::new(AtomicUsize::new(0));
+        let count = Arc::clone(&connections);
         std::thread::spawn(move || {
             for conn in listener.incoming().flatten() {
+                count.fetch_add(1, Ordering::SeqCst);
                 let handler = Arc::clone(&handler);
                 std::thread::spawn(move || handler(conn));
             }
         });
-        Self { addr }
+        Self { addr, connections }
+    }
+
+    /// How many connections it has accepted.
+    pub fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
     }
 
     /// Writes `bytes` on connect and closes.

@@ -7,13 +7,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::checks::heartbeat::{self, HeartbeatSpec};
+use crate::checks::pool::{self, Identity, Job};
 use crate::checks::{CheckResult, Kind, heroku, pages, probe, promotions, repo_activity, token};
-use crate::cloudflare::Pages;
+use crate::clients::cloudflare::Pages;
+use crate::clients::github::{GitHub, Repo};
+use crate::clients::heroku::Heroku;
+use crate::clients::http::Http;
 use crate::config::{Config, Secrets};
-use crate::github::{GitHub, Repo};
-use crate::heroku::Heroku;
-use crate::http::Http;
-use crate::runner::{self, Identity, Job};
 
 /// The repositories of `heartbeats`, each once, in first-seen order.
 pub fn repos_of(heartbeats: &[HeartbeatSpec]) -> Vec<Repo> {
@@ -77,7 +77,7 @@ pub fn check_all(
     jobs.extend(probe_jobs(cfg, secrets, http, now, deadline));
     jobs.extend(pages_jobs(cfg, secrets, http, now, deadline));
     jobs.extend(promotions_job(cfg, secrets, http, now, deadline));
-    let mut results = runner::run_all(jobs, cfg.run.concurrency, deadline);
+    let mut results = pool::run_all(jobs, cfg.run.concurrency, deadline);
     if let Some(expiry) = gh.token_expiry() {
         results.push(token::evaluate(&expiry, now));
     }
@@ -179,7 +179,8 @@ fn promotions_job(
         &spec.table.clone(),
         &spec.table.clone(),
         Box::new(move || {
-            let rows = crate::db::parse_url(&url).and_then(|u| promotions::read_rows(&u, &spec));
+            let rows = crate::clients::postgres::parse_url(&url)
+                .and_then(|u| promotions::read_rows(&u, &spec));
             let live = match &rows {
                 Ok(rows) if !rows.is_empty() => {
                     promotions::liveness(&heroku, &spec, &stuck_only(&spec, rows, now))

@@ -4,28 +4,14 @@
 //! tests and the demo can call it with an environment of their own.
 
 pub mod alerting;
-pub mod api;
-pub mod app;
 pub mod checks;
-pub mod cli;
-pub mod cloudflare;
+pub mod clients;
 pub mod config;
-pub mod db;
-pub mod env;
-pub mod github;
-pub mod heroku;
-pub mod http;
+#[cfg(any(fuzzing, test))]
+pub mod fuzzing;
 pub mod jobs;
-pub mod mail;
-pub mod ping;
-pub mod redact;
-pub mod report;
-pub mod result;
-pub mod runner;
-pub mod silence;
-pub mod state;
-pub mod time;
-pub mod untrusted;
+pub mod output;
+pub mod run;
 
-pub use app::run;
-pub use env::Env;
+pub use config::env::Env;
+pub use run::run;

@@ -2,7 +2,7 @@
 //! (`name: value`) up to a blank line, then the body.
 #![no_main]
 
-use heartbeat_monitor::untrusted;
+use heartbeat_monitor::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
@@ -21,5 +21,5 @@ fuzz_target!(|data: &[u8]| {
         .filter_map(|l| l.split_once(':'))
         .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
         .collect();
-    let _ = untrusted::api_answer(reader, status, &headers, body);
+    let _ = fuzzing::api_answer(reader, status, &headers, body);
 });

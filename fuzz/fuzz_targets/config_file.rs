@@ -1,9 +1,9 @@
 //! Any configuration file.
 #![no_main]
 
-use heartbeat_monitor::untrusted;
+use heartbeat_monitor::fuzzing;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {
-    let _ = untrusted::config_file(text);
+    let _ = fuzzing::config_file(text);
 });

@@ -5,9 +5,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::{CheckResult, Kind, Status};
-use crate::api::ApiError;
-use crate::github::{GitHub, Repo, Run, RunFilter, Workflow};
-use crate::time::{age_hours, fmt_hours, rfc3339};
+use crate::checks::time::{age_hours, fmt_hours, rfc3339};
+use crate::clients::api::ApiError;
+use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 
 /// One heartbeat to check.
 #[derive(Debug, Clone, PartialEq)]

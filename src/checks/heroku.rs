@@ -6,9 +6,9 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::{CheckResult, Kind, Status};
-use crate::api::ApiError;
-use crate::heroku::{App, Dyno, Formation, Heroku, Release};
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
+use crate::clients::api::ApiError;
+use crate::clients::heroku::{App, Dyno, Formation, Heroku, Release};
 
 /// A release still `pending` after this long is stuck.
 pub const PENDING_GRACE_MINUTES: i64 = 30;
@@ -387,7 +387,7 @@ pub fn human(d: Duration) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::heroku::SlugRef;
+    use crate::clients::heroku::SlugRef;
 
     const NOW: &str = "2026-04-30T16:30:00Z";
 
@@ -503,7 +503,7 @@ mod tests {
             "Deploy 1a2b3c",
             "2026-04-30T10:00:00Z",
         );
-        rel.artifacts = vec![crate::heroku::Artifact {
+        rel.artifacts = vec![crate::clients::heroku::Artifact {
             kind: "oci-image".into(),
         }];
         assert_eq!(

@@ -4,9 +4,11 @@
 pub mod heartbeat;
 pub mod heroku;
 pub mod pages;
+pub mod pool;
 pub mod probe;
 pub mod promotions;
 pub mod repo_activity;
+pub mod time;
 pub mod token;
 
 use serde::{Deserialize, Serialize};

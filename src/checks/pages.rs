@@ -6,8 +6,8 @@ use serde_json::json;
 
 use super::heroku::human;
 use super::{CheckResult, Kind, Status};
-use crate::cloudflare::{Deployment, PagesError};
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
+use crate::clients::cloudflare::{Deployment, PagesError};
 
 /// One Pages project to check.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,7 +156,7 @@ fn judge(spec: &PagesSpec, list: &[Deployment], now: DateTime<Utc>) -> CheckResu
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::cloudflare::Stage;
+    use crate::clients::cloudflare::Stage;
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

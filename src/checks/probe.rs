@@ -8,9 +8,9 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{CheckResult, Kind, Status};
-use crate::api::strip_query;
-use crate::http::{Http, Request, Response};
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
+use crate::clients::api::strip_query;
+use crate::clients::http::{Http, Request, Response};
 
 /// One health URL to probe.
 #[derive(Debug, Clone, PartialEq)]
@@ -250,7 +250,7 @@ fn html_title(body: &[u8]) -> Option<String> {
 
 /// A redirect to a Cloudflare Access login: `*.cloudflareaccess.com` or its login path.
 pub fn is_access_login(location: &str) -> bool {
-    let host = crate::http::host_of(location).to_ascii_lowercase();
+    let host = crate::clients::http::host_of(location).to_ascii_lowercase();
     let host = host.split(':').next().unwrap_or("");
     host.ends_with(".cloudflareaccess.com") || location.contains("/cdn-cgi/access/login")
 }

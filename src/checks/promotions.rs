@@ -9,9 +9,9 @@ use serde_json::json;
 
 use super::heroku::human;
 use super::{CheckResult, Kind, Status};
-use crate::db::{self, DbLimits, DbUrl};
-use crate::heroku::Heroku;
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
+use crate::clients::heroku::Heroku;
+use crate::clients::postgres::{self, DbLimits, DbUrl};
 
 /// Rows read at most: a table with more stuck rows than this has a bigger problem.
 pub const MAX_ROWS: i64 = 500;
@@ -108,11 +108,11 @@ pub fn query(spec: &PromotionsSpec) -> String {
 
 /// Reads the rows in stuck states, inside a read-only transaction.
 pub fn read_rows(url: &DbUrl, spec: &PromotionsSpec) -> Result<Vec<Row>, String> {
-    let mut client = db::connect(url, spec.limits)?;
-    let mut tx = db::read_only(&mut client, spec.limits, url)?;
+    let mut client = postgres::connect(url, spec.limits)?;
+    let mut tx = postgres::read_only(&mut client, spec.limits, url)?;
     let rows = tx
         .query(query(spec).as_str(), &[&spec.stuck_states])
-        .map_err(|e| db::explain(&e, url, spec.limits))?;
+        .map_err(|e| postgres::explain(&e, url, spec.limits))?;
     let _ = tx.rollback();
     rows.iter()
         .map(|r| {

@@ -5,8 +5,8 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::{CheckResult, Kind, Status};
-use crate::github::{Repo, Repository};
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
+use crate::clients::github::{Repo, Repository};
 
 /// Days without a push after which GitHub disables a public repository's schedules.
 pub const DISABLE_AFTER_DAYS: i64 = 60;

@@ -4,8 +4,8 @@
 use super::file::{FileConfig, line_of};
 use super::{ConfigError, DEFAULT_SLA_HOURS, LEGACY_WORKFLOWS};
 use crate::checks::heartbeat::{HeartbeatSpec, default_name};
-use crate::cli::Cli;
-use crate::github::{Repo, RunFilter};
+use crate::clients::github::{Repo, RunFilter};
+use crate::config::cli::Cli;
 
 /// The heartbeats of the file and the flags, and whether the old script's two were assumed
 /// (its call, `--repo` and nothing else to check, checked its two crons).

@@ -1,6 +1,8 @@
 //! The configuration of one run: the file, then the flags on top, then the secrets from the
 //! environment. Resolving is pure; every problem is collected and reported together.
 
+pub mod cli;
+pub mod env;
 pub mod file;
 mod heartbeats;
 mod secrets;
@@ -19,7 +21,7 @@ use crate::checks::heroku::HerokuAppSpec;
 use crate::checks::pages::PagesSpec;
 use crate::checks::probe::ProbeSpec;
 use crate::checks::promotions::PromotionsSpec;
-use crate::cli::Cli;
+use crate::config::cli::Cli;
 use file::{FileConfig, line_of};
 
 /// The config file looked for in the working directory when `--config` is not given.
@@ -121,7 +123,7 @@ pub struct Config {
     /// With a state file: how long before a still-failing check is mailed again.
     pub remind_after: chrono::Duration,
     /// Known problems not to mail about until a date.
-    pub silences: Vec<crate::silence::Silence>,
+    pub silences: Vec<crate::alerting::silence::Silence>,
     /// Run limits.
     pub run: RunSettings,
 }
@@ -227,7 +229,7 @@ pub fn resolve_parsed(
                 ));
                 return None;
             }
-            Some(crate::silence::Silence {
+            Some(crate::alerting::silence::Silence {
                 matches: e.matches.get_ref().trim().to_string(),
                 until,
                 reason: e.reason.get_ref().trim().to_string(),
@@ -322,7 +324,7 @@ pub fn output_file(cli: &Cli, file: Option<&FileConfig>) -> PathBuf {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::env::Env;
+    use crate::config::env::Env;
 
     fn cli() -> Cli {
         Cli::default()

@@ -3,8 +3,8 @@
 
 use super::{Config, ConfigError, Transport};
 use crate::checks::probe::{AccessToken, ProbeSpec};
-use crate::cli::Cli;
-use crate::env::Env;
+use crate::config::cli::Cli;
+use crate::config::env::Env;
 
 /// The secrets and endpoints a run uses, from the environment (and `--gh-token`).
 #[derive(Debug, Clone, Default)]

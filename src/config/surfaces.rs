@@ -11,7 +11,7 @@ use crate::checks::heroku::HerokuAppSpec;
 use crate::checks::pages::PagesSpec;
 use crate::checks::probe::ProbeSpec;
 use crate::checks::promotions::{PromotionsSpec, is_ident};
-use crate::db::DbLimits;
+use crate::clients::postgres::DbLimits;
 
 /// Reports problems at lines of one file.
 pub struct Lines<'a> {
@@ -138,7 +138,7 @@ pub fn probes(file: &FileConfig, at: &Lines, errors: &mut Vec<ConfigError>) -> V
                 &e.url,
                 format!(
                     "url must be an http(s) URL without credentials, not `{}`",
-                    crate::api::strip_query(&url)
+                    crate::clients::api::strip_query(&url)
                 ),
             ));
             ok = false;

@@ -205,13 +205,16 @@ fn a_locked_table_hits_the_statement_timeout_within_the_bound() {
 #[test]
 fn the_monitors_session_cannot_write_even_as_a_superuser() {
     let db = TestDb::new();
-    let url =
-        heartbeat_monitor::db::parse_url(&format!("{}?sslmode=require", db.admin_url())).unwrap();
-    let limits = heartbeat_monitor::db::DbLimits {
+    let url = heartbeat_monitor::clients::postgres::parse_url(&format!(
+        "{}?sslmode=require",
+        db.admin_url()
+    ))
+    .unwrap();
+    let limits = heartbeat_monitor::clients::postgres::DbLimits {
         connect_timeout: Duration::from_secs(5),
         statement_timeout: Duration::from_secs(5),
     };
-    let mut client = heartbeat_monitor::db::connect(&url, limits).unwrap();
+    let mut client = heartbeat_monitor::clients::postgres::connect(&url, limits).unwrap();
     let ssl: bool = client
         .query_one(
             "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
@@ -225,11 +228,12 @@ fn the_monitors_session_cannot_write_even_as_a_superuser() {
         .unwrap()
         .get(0);
     assert_eq!(app, "heartbeat-monitor");
-    let mut tx = heartbeat_monitor::db::read_only(&mut client, limits, &url).unwrap();
+    let mut tx =
+        heartbeat_monitor::clients::postgres::read_only(&mut client, limits, &url).unwrap();
     let err = tx
         .execute("UPDATE console_flag_promotions SET state = 'deployed'", &[])
         .unwrap_err();
-    let why = heartbeat_monitor::db::explain(&err, &url, limits);
+    let why = heartbeat_monitor::clients::postgres::explain(&err, &url, limits);
     assert_eq!(
         why,
         "refused: the monitor's session is read only (cannot execute UPDATE in a read-only transaction)"

@@ -7,7 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::checks::{CheckResult, Status};
-use crate::redact::Redactor;
+use crate::output::redact::Redactor;
 
 /// The version of the result file's shape (`schema/result.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;

@@ -7,8 +7,8 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::Mail;
-use crate::result::Notification;
+use super::mail::Mail;
+use crate::output::result::Notification;
 
 /// Where and as whom to send.
 #[derive(Debug, Clone)]

@@ -4,10 +4,10 @@
 
 use std::io::Write;
 
+use crate::alerting::mail::Mail;
 use crate::checks::{CheckResult, Status};
-use crate::mail::Mail;
-use crate::redact::Redactor;
-use crate::result::RunResult;
+use crate::output::redact::Redactor;
+use crate::output::result::RunResult;
 
 /// Where output goes, with secrets masked on the way.
 pub struct Console<'a> {

@@ -5,8 +5,8 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::api::{self, ApiError, ApiInfo, parse_json};
-use crate::http::{Http, Request, encode};
+use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
+use crate::clients::http::{Http, Request, encode};
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "GitHub",

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 
 use crate::checks::CheckResult;
-use crate::time::rfc3339;
+use crate::checks::time::rfc3339;
 
 /// One silence.
 #[derive(Debug, Clone, PartialEq)]

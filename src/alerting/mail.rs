@@ -2,14 +2,11 @@
 //! (or the monitor itself) could not tell, and one `RESOLVED` mail per recovery. Composing is
 //! pure; `postmark` and `smtp` send.
 
-pub mod postmark;
-pub mod smtp;
-
 use chrono::{DateTime, Utc};
 
+use crate::alerting::state::Recovered;
+use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, Kind, Status};
-use crate::state::Recovered;
-use crate::time::rfc3339;
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]

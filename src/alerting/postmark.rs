@@ -5,10 +5,10 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::Mail;
-use crate::api::{ApiInfo, parse_json, status_error};
-use crate::http::{Http, Request, Response};
-use crate::result::Notification;
+use super::mail::Mail;
+use crate::clients::api::{ApiInfo, parse_json, status_error};
+use crate::clients::http::{Http, Request, Response};
+use crate::output::result::Notification;
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Postmark",

@@ -2,6 +2,13 @@
 //! changes, reminders and recoveries), how they leave (Postmark or SMTP), and what the state
 //! file remembers afterwards. A check counts as alerted only once its mail was accepted.
 
+pub mod mail;
+pub mod ping;
+pub mod postmark;
+pub mod silence;
+pub mod smtp;
+pub mod state;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -9,15 +16,15 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use crate::checks::{CheckResult, Status};
+use crate::clients::http::{Http, HttpSettings};
+use crate::config::env::Env;
 use crate::config::{self, Config, Secrets, Transport};
-use crate::env::Env;
-use crate::http::{Http, HttpSettings};
-use crate::mail::postmark::Postmark;
-use crate::mail::smtp::Smtp;
-use crate::mail::{self, Mail, MailContext};
-use crate::redact::Redactor;
-use crate::result::Notification;
-use crate::state::{self, Recovered, State};
+use crate::output::redact::Redactor;
+use crate::output::result::Notification;
+use mail::{Mail, MailContext};
+use postmark::Postmark;
+use smtp::Smtp;
+use state::{Recovered, State};
 
 /// Time the mail gets of its own after the checks, whatever the checks' deadline did.
 const MAIL_BUDGET: Duration = Duration::from_secs(20);

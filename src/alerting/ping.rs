@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::http::{Http, HttpSettings, Request};
+use crate::clients::http::{Http, HttpSettings, Request};
 
 /// How long one ping may take.
 const PING_TIMEOUT: Duration = Duration::from_secs(10);

@@ -5,10 +5,12 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::alerting::{postmark, state};
 use crate::checks::pages::{self, PagesSpec};
 use crate::checks::probe::{self, ProbeSpec};
-use crate::http::Response;
-use crate::{api, cli, cloudflare, config, github, heroku, mail, state};
+use crate::clients::http::Response;
+use crate::clients::{api, cloudflare, github, heroku};
+use crate::config::{self, cli};
 
 /// How many readers `api_answer` chooses from.
 pub const READERS: u8 = 12;
@@ -65,10 +67,7 @@ pub fn api_answer(reader: u8, status: u16, headers: &[(String, String)], body: &
             let seen = cloudflare::read_deployments(&resp, &spec.name);
             pages::evaluate(&spec, &seen, now).message
         }
-        9 => format!(
-            "{:?}",
-            mail::postmark::read_answers(&resp, 2).map(|a| a.len())
-        ),
+        9 => format!("{:?}", postmark::read_answers(&resp, 2).map(|a| a.len())),
         10 => api::status_error(github::API, &resp, "the workflow").to_string(),
         _ => {
             let spec = ProbeSpec {
@@ -145,10 +144,10 @@ mod tests {
 
     #[test]
     fn the_files_parse() {
-        let state = include_str!("../fuzz/seeds/state_file/state-v1.json");
+        let state = include_str!("../../fuzz/seeds/state_file/state-v1.json");
         assert_eq!(state_file(state), "Ok(1)");
         assert!(state_file("{").starts_with("Err("));
-        let config = include_str!("../examples/raxx.toml");
+        let config = include_str!("../../examples/raxx.toml");
         assert_eq!(config_file(config), "2 heartbeats");
         let bad = config_file("[run]\nconcurrency = 0\n");
         assert!(bad.ends_with(" errors") && bad != "0 errors", "{bad}");

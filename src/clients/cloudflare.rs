@@ -6,8 +6,8 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::api::{self, ApiError, ApiInfo, parse_json, status_error};
-use crate::http::{Http, Request, Response, encode};
+use crate::clients::api::{self, ApiError, ApiInfo, parse_json, status_error};
+use crate::clients::http::{Http, Request, Response, encode};
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Cloudflare",

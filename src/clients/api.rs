@@ -7,7 +7,7 @@ use thiserror::Error;
 
 use std::time::Instant;
 
-use crate::http::{Http, HttpError, Request, Response};
+use crate::clients::http::{Http, HttpError, Request, Response};
 
 /// How many body characters an error message may quote.
 const SNIPPET: usize = 120;
@@ -170,7 +170,7 @@ pub fn status_error(api: ApiInfo, resp: &Response, what: &str) -> ApiError {
                 .header("x-ratelimit-reset")
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0))
-                .map(|t| format!(", resets at {}", crate::time::rfc3339(t)))
+                .map(|t| format!(", resets at {}", crate::checks::time::rfc3339(t)))
                 .unwrap_or_default(),
         },
         429 => throttled(name, resp),
@@ -267,7 +267,7 @@ fn api_message(resp: &Response) -> Option<String> {
             }
         }
     };
-    Some(crate::http::snippet(m.as_bytes(), SNIPPET))
+    Some(crate::clients::http::snippet(m.as_bytes(), SNIPPET))
 }
 
 fn content_type_or_none(resp: &Response) -> String {

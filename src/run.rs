@@ -7,16 +7,17 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::alerting::{self, Mailer};
+use crate::alerting::{ping, silence};
+use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, repo_activity};
-use crate::cli::{self, Cli, Parsed};
+use crate::clients::http::{Http, HttpSettings};
+use crate::config::cli::{self, Cli, Parsed};
+use crate::config::env::Env;
 use crate::config::{self, Config, ConfigError, GATE, Secrets};
-use crate::env::Env;
-use crate::http::{Http, HttpSettings};
-use crate::redact::Redactor;
-use crate::report::{self, Console};
-use crate::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
-use crate::time::rfc3339;
-use crate::{jobs, ping, silence};
+use crate::jobs;
+use crate::output::redact::Redactor;
+use crate::output::report::{self, Console};
+use crate::output::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
 
 /// Runs the program with real stdout and stderr; returns the exit code.
 pub fn run(args: &[String], env: &Env, color: bool) -> u8 {
@@ -249,7 +250,7 @@ fn check_config(
         ids.push(format!(
             "{}  ({} expecting {}{token})",
             p.id(),
-            crate::api::strip_query(&p.url),
+            crate::clients::api::strip_query(&p.url),
             p.expect_status
         ));
     }
@@ -275,7 +276,7 @@ fn check_config(
         text.push_str(&format!(
             "  {}  (SLA {}{filters})\n",
             hb.id(),
-            crate::time::fmt_hours(hb.sla_hours)
+            crate::checks::time::fmt_hours(hb.sla_hours)
         ));
     }
     for r in &repos {
@@ -310,7 +311,7 @@ fn check_config(
         text.push_str(&format!(
             "silence: {} until {} ({})\n",
             s.matches,
-            crate::time::rfc3339(s.until),
+            crate::checks::time::rfc3339(s.until),
             s.reason
         ));
     }

@@ -9,8 +9,8 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, Kind, Status};
-use crate::time::rfc3339;
 
 /// The version of the state file's shape; another version is read as a first run.
 pub const STATE_VERSION: u32 = 1;
@@ -110,7 +110,7 @@ pub fn parse(text: &str) -> Result<State, String> {
 /// Writes the state file atomically.
 pub fn save(path: &Path, state: &State) -> std::io::Result<()> {
     let json = serde_json::to_string_pretty(state).map_err(std::io::Error::other)?;
-    crate::result::write_atomically(path, &json)
+    crate::output::result::write_atomically(path, &json)
 }
 
 /// Decides what to mail from the previous state and this run's results. Silenced checks are

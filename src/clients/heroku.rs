@@ -5,8 +5,8 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
-use crate::api::{self, ApiError, ApiInfo, parse_json};
-use crate::http::{Http, Request, Response, encode};
+use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
+use crate::clients::http::{Http, Request, Response, encode};
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Heroku",

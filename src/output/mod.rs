@@ -1,0 +1,7 @@
+//! Everything a person or a program reads: the console (the only writer of stdout and
+//! stderr), the table, the step summary and annotations, the result file, and the redactor
+//! every byte passes through.
+
+pub mod redact;
+pub mod report;
+pub mod result;

@@ -9,7 +9,6 @@ pub mod clients;
 pub mod config;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
-pub mod jobs;
 pub mod output;
 pub mod run;
 

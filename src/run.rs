@@ -2,6 +2,7 @@
 //! Every path past argument parsing writes the result file.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -9,12 +10,11 @@ use chrono::{DateTime, Utc};
 use crate::alerting::{self, Mailer};
 use crate::alerting::{ping, silence};
 use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, repo_activity};
+use crate::checks::{self, CheckResult, Context, token};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Cli, Parsed};
 use crate::config::env::Env;
 use crate::config::{self, Config, ConfigError, GATE, Secrets};
-use crate::jobs;
 use crate::output::redact::Redactor;
 use crate::output::report::{self, Console};
 use crate::output::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
@@ -54,20 +54,19 @@ pub fn run_with(
     console.set_redactor(redactor_for(&secrets));
 
     let started = clock();
+    let (output, cfg) = config::load(&cli);
     let mut run = Outcome {
         started,
         clock_start: Instant::now(),
         now: cli.now.unwrap_or(started),
         dry_run: cli.dry_run,
-        output: config::output_file(&cli, None),
+        output,
         checks: Vec::new(),
         errors: Vec::new(),
         notifications: Vec::new(),
         warnings: Vec::new(),
         disabled: false,
     };
-
-    let cfg = load(&cli, &mut run.output);
     if let Ok(cfg) = &cfg {
         secrets.read_named(cfg, env);
         console.set_redactor(redactor_for(&secrets));
@@ -117,15 +116,12 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
         let mailer = Mailer::new(&secrets, Some(&cfg), env);
         return run.finish(console, env, Some(&mailer));
     }
-    if cfg.legacy_defaults {
-        console.err(&format!(
-            "note: no heartbeat configured; checking the old script's {} and {}\n",
-            config::LEGACY_WORKFLOWS[0],
-            config::LEGACY_WORKFLOWS[1]
-        ));
+    for note in &cfg.notes {
+        console.err(&format!("note: {note}\n"));
     }
 
-    if let Some(url) = &secrets.ping_url
+    let ping_url = secrets.get("HEARTBEAT_MONITOR_PING_URL").map(String::from);
+    if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, "start")
     {
         console.err(&format!("note: {problem}\n"));
@@ -136,11 +132,15 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
         ..HttpSettings::default()
     });
     let deadline = run.clock_start + cfg.run.deadline;
-    run.checks = jobs::check_all(&cfg, &secrets, &http, run.now, deadline);
+    let ctx = Arc::new(Context::new(http, secrets.clone(), run.now, deadline));
+    run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
+    if let Some(expiry) = ctx.github.token_expiry() {
+        run.checks.push(token::evaluate(&expiry, run.now));
+    }
     run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
     let mailer = Mailer::new(&secrets, Some(&cfg), env);
     let code = run.finish(console, env, Some(&mailer));
-    if let Some(url) = &secrets.ping_url
+    if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, &code.to_string())
     {
         console.err(&format!("note: {problem}\n"));
@@ -155,39 +155,6 @@ fn redactor_for(secrets: &Secrets) -> Redactor {
         redactor.add(v);
     }
     redactor
-}
-
-/// Reads and resolves the configuration; `output` learns the file's `output_file` even when
-/// something else in it is wrong, so the result lands where the user expects it.
-fn load(cli: &Cli, output: &mut PathBuf) -> Result<Config, Vec<ConfigError>> {
-    let path = match &cli.config {
-        Some(p) => Some(p.clone()),
-        None => Some(PathBuf::from(config::DEFAULT_CONFIG)).filter(|p| p.exists()),
-    };
-    let text = match &path {
-        None => None,
-        Some(p) => match std::fs::read_to_string(p) {
-            Ok(t) => Some(t),
-            Err(e) => {
-                return Err(vec![ConfigError {
-                    place: p.display().to_string(),
-                    line: 0,
-                    message: format!("cannot read the configuration file: {e}"),
-                }]);
-            }
-        },
-    };
-    let shown = path
-        .as_ref()
-        .map(|p| p.display().to_string())
-        .unwrap_or_default();
-    let Some(text) = text else {
-        return config::resolve(cli, None);
-    };
-    let parsed = config::file::parse(&text, &shown)?;
-    // Known even when something else in the file is wrong: the result lands where expected.
-    *output = config::output_file(cli, Some(&parsed));
-    config::resolve_parsed(cli, &parsed, Some((&shown, &text)))
 }
 
 /// `--check-config`: validate everything a run needs, print what would run, touch nothing.
@@ -226,71 +193,14 @@ fn check_config(
             "OFF (a run would check nothing)"
         }
     ));
-    let repos = jobs::repos_of(&cfg.heartbeats);
-    let mut ids: Vec<String> = Vec::new();
-    for app in &cfg.heroku_apps {
-        if app.check_slug {
-            ids.push(app.slug_id());
-        }
-        if app.min_web_dynos > 0 {
-            ids.push(format!(
-                "{}  (min {} web, grace {} min)",
-                app.dynos_id(),
-                app.min_web_dynos,
-                app.down_grace_minutes
-            ));
-        }
-    }
-    for p in &cfg.probes {
-        let token = p
-            .token_env
-            .as_ref()
-            .map(|v| format!(", CF Access token from {v}"))
-            .unwrap_or_default();
-        ids.push(format!(
-            "{}  ({} expecting {}{token})",
-            p.id(),
-            crate::clients::api::strip_query(&p.url),
-            p.expect_status
-        ));
-    }
-    for p in &cfg.pages {
-        ids.push(format!(
-            "{}  (grace {} min)",
-            p.id(),
-            p.building_grace_minutes
-        ));
-    }
-    text.push_str(&format!(
-        "would run {} check(s):\n",
-        cfg.heartbeats.len() + repos.len() + ids.len()
-    ));
-    for hb in &cfg.heartbeats {
-        let mut filters = String::new();
-        if let Some(b) = &hb.filter.branch {
-            filters.push_str(&format!(", branch {b}"));
-        }
-        if let Some(e) = &hb.filter.event {
-            filters.push_str(&format!(", event {e}"));
-        }
-        text.push_str(&format!(
-            "  {}  (SLA {}{filters})\n",
-            hb.id(),
-            crate::checks::time::fmt_hours(hb.sla_hours)
-        ));
-    }
-    for r in &repos {
-        text.push_str(&format!("  {}\n", repo_activity::id(r)));
-    }
-    for id in &ids {
-        text.push_str(&format!("  {id}\n"));
+    let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
+    text.push_str(&format!("would run {} check(s):\n", lines.len()));
+    for line in &lines {
+        text.push_str(&format!("  {line}\n"));
     }
     text.push_str(&format!(
         "mail: {} to {} ({}), subjects prefixed {:?}{}\n",
-        match cfg.transport {
-            config::Transport::Postmark => "postmark",
-            config::Transport::Smtp => "smtp",
-        },
+        cfg.transport.as_str(),
         if secrets.to.is_empty() {
             "nobody".into()
         } else {

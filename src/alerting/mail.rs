@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alerting::state::Recovered;
 use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, Kind, Status};
+use crate::checks::{CheckResult, Status, kind_named, token};
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -67,17 +67,15 @@ pub fn compose(
 /// The subject of a mail about `check`, without the prefix; for an unknown check, what its
 /// recovery resolves.
 pub fn subject_of(check: &CheckResult) -> String {
-    let name = &check.subject_name;
-    match check.kind {
-        _ if check.status == Status::Unknown => format!("{MONITOR_FAILED} ({})", check.id),
-        Kind::CronHeartbeat => format!("cron heartbeat STALE: {name}"),
-        Kind::RepoActivity => format!("cron heartbeat AT RISK: {name}"),
-        Kind::GithubToken => format!("GitHub TOKEN EXPIRES: {name}"),
-        Kind::HerokuSlug if check.status == Status::Critical => format!("heroku NO SLUG: {name}"),
-        Kind::HerokuSlug => format!("heroku RELEASE FAILED: {name}"),
-        Kind::HerokuDynos => format!("heroku DYNOS DOWN: {name}"),
-        Kind::HttpProbe | Kind::PagesDeploy => format!("surface DEGRADED: {name}"),
-        Kind::StuckPromotion => format!("promotion STUCK: {name}"),
+    if check.status == Status::Unknown {
+        return format!("{MONITOR_FAILED} ({})", check.id);
+    }
+    match kind_named(check.kind) {
+        Some(kind) => kind.subject(check),
+        None if check.kind == token::NAME => {
+            format!("GitHub TOKEN EXPIRES: {}", check.subject_name)
+        }
+        None => format!("{} PROBLEM: {}", check.kind, check.subject_name),
     }
 }
 
@@ -87,7 +85,7 @@ pub const MONITOR_FAILED: &str = "cron heartbeat MONITOR FAILED";
 fn check_mail(c: &CheckResult, ctx: &MailContext) -> Mail {
     let mut body = format!(
         "{} {} is {}\n\n{}\n\n",
-        c.kind.as_str(),
+        c.kind,
         c.target,
         c.status.as_str().to_uppercase(),
         c.message
@@ -139,17 +137,14 @@ fn resolved_mail(r: &Recovered, now: &CheckResult, ctx: &MailContext) -> Mail {
         .map(|s| {
             format!(
                 "It lasted {} (since {}).",
-                crate::checks::heroku::human(ctx.now - s),
+                crate::checks::time::human(ctx.now - s),
                 rfc3339(s)
             )
         })
         .unwrap_or_default();
     let mut body = format!(
         "RESOLVED: {}\n\n{} {} is ok again: {}\n{lasted}\n\n",
-        r.what,
-        now.kind.as_str(),
-        now.target,
-        now.message
+        r.what, now.kind, now.target, now.message
     );
     body.push_str(&format!(
         "{:<13}{}\n{:<13}{}\n",
@@ -225,7 +220,7 @@ mod tests {
     fn check(status: Status, name: &str) -> CheckResult {
         let mut c = CheckResult::new(
             &format!("cron_heartbeat:o/r:{name}.yml"),
-            Kind::CronHeartbeat,
+            "cron_heartbeat",
             &format!("{name}.yml"),
             status,
             format!("{name} says {}", status.as_str()),

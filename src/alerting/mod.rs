@@ -58,8 +58,8 @@ impl Mailer {
             run_url: env.run_url(),
             transport: cfg.map_or(Transport::Postmark, |c| c.transport),
             postmark_api: secrets.postmark_api.clone(),
-            postmark_token: secrets.postmark_token.clone(),
-            smtp_url: secrets.smtp_url.clone(),
+            postmark_token: secrets.get("POSTMARK_SERVER_TOKEN").map(String::from),
+            smtp_url: secrets.get("SMTP_URL").map(String::from),
             from: secrets.from.clone(),
             to: secrets.to.clone(),
             request_timeout: cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout),
@@ -70,10 +70,7 @@ impl Mailer {
 
     /// `postmark` or `smtp`.
     pub fn channel(&self) -> &'static str {
-        match self.transport {
-            Transport::Postmark => "postmark",
-            Transport::Smtp => "smtp",
-        }
+        self.transport.as_str()
     }
 
     fn send(&self, mails: &[Mail]) -> Vec<Notification> {

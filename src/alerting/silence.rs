@@ -53,7 +53,7 @@ pub fn apply(checks: &mut [CheckResult], silences: &[Silence], now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::{Kind, Status};
+    use crate::checks::Status;
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -64,14 +64,14 @@ mod tests {
         let mut checks = vec![
             CheckResult::new(
                 "heroku_dynos:raxx-api-staging",
-                Kind::HerokuDynos,
+                "heroku_dynos",
                 "raxx-api-staging",
                 Status::Critical,
                 "m".into(),
             ),
             CheckResult::new(
                 "cron_heartbeat:o/r:x.yml",
-                Kind::CronHeartbeat,
+                "cron_heartbeat",
                 "x.yml",
                 Status::Critical,
                 "m".into(),

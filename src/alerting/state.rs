@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, Kind, Status};
+use crate::checks::{CheckResult, Status};
 
 /// The version of the state file's shape; another version is read as a first run.
 pub const STATE_VERSION: u32 = 1;
@@ -32,7 +32,7 @@ pub struct Entry {
     /// Its status at the last run.
     pub status: Status,
     /// Its kind.
-    pub kind: Kind,
+    pub kind: String,
     /// Since when it has not been ok (when it is not).
     pub since: Option<String>,
     /// When the team was last told of it; `None` until a mail was accepted.
@@ -190,7 +190,7 @@ pub fn next(
                 }
                 _ => Entry {
                     status: Status::Ok,
-                    kind: c.kind,
+                    kind: c.kind.to_string(),
                     since: None,
                     last_mailed_at: None,
                     what: what(c),
@@ -201,7 +201,7 @@ pub fn next(
             let same_status = continuing.is_some_and(|e| e.status == c.status);
             Entry {
                 status: c.status,
-                kind: c.kind,
+                kind: c.kind.to_string(),
                 since: continuing
                     .and_then(|e| e.since.clone())
                     .or_else(|| Some(c.since.clone().unwrap_or_else(|| rfc3339(now)))),
@@ -231,7 +231,7 @@ mod tests {
     fn check(status: Status) -> CheckResult {
         CheckResult::new(
             "cron_heartbeat:o/r:x.yml",
-            Kind::CronHeartbeat,
+            "cron_heartbeat",
             "x.yml",
             status,
             "m".into(),

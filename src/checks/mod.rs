@@ -1,15 +1,20 @@
-//! What a check finds, as data. A stale heartbeat is a `CheckResult` with status `critical`,
-//! never an `Err`; only "could not evaluate" is `unknown`.
+//! The checks: one file per kind, each owning its configuration, secrets, observe, pure
+//! evaluate and mail subject (see `kind.rs`), listed once in `KINDS`. What a check finds is
+//! data: a stale heartbeat is a `CheckResult` with status `critical`, never an `Err`; only
+//! "could not evaluate" is `unknown`.
 
-pub mod heartbeat;
-pub mod heroku;
-pub mod pages;
+pub mod cron_heartbeat;
+pub mod heroku_app;
+pub mod http_probe;
+mod kind;
+pub mod pages_deploy;
 pub mod pool;
-pub mod probe;
-pub mod promotions;
 pub mod repo_activity;
+pub mod stuck_promotion;
 pub mod time;
 pub mod token;
+
+pub use kind::{Check, CheckKind, Context, Watch, check_all};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -50,51 +55,13 @@ impl Status {
     }
 }
 
-/// The kinds of check the monitor runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Kind {
-    /// A GitHub Actions workflow with no successful run inside its SLA.
-    CronHeartbeat,
-    /// A public repository about to lose its scheduled workflows to GitHub's 60-day rule.
-    RepoActivity,
-    /// A Heroku app whose newest release has no code.
-    HerokuSlug,
-    /// A Heroku app with fewer web dynos up than it needs.
-    HerokuDynos,
-    /// A health URL that does not answer as expected.
-    HttpProbe,
-    /// A Cloudflare Pages project whose production deployment failed or hangs.
-    PagesDeploy,
-    /// A promotion row left in a state like `deploying` for too long.
-    StuckPromotion,
-    /// The GitHub token the monitor uses expires soon.
-    GithubToken,
-}
-
-impl Kind {
-    /// The snake_case name used in ids and outputs.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::CronHeartbeat => "cron_heartbeat",
-            Kind::RepoActivity => "repo_activity",
-            Kind::HerokuSlug => "heroku_slug",
-            Kind::HerokuDynos => "heroku_dynos",
-            Kind::HttpProbe => "http_probe",
-            Kind::PagesDeploy => "pages_deploy",
-            Kind::StuckPromotion => "stuck_promotion",
-            Kind::GithubToken => "github_token",
-        }
-    }
-}
-
 /// What one check found. `since`, `threshold` and `link` feed the mail body only.
 #[derive(Debug, Clone, Serialize)]
 pub struct CheckResult {
     /// Stable identifier: `kind:scope:target`.
     pub id: String,
-    /// The kind of check.
-    pub kind: Kind,
+    /// The kind of check (one of `KINDS`' names).
+    pub kind: &'static str,
     /// What was checked, as people name it (a workflow file, an app).
     pub target: String,
     /// The outcome.
@@ -130,7 +97,13 @@ pub struct CheckResult {
 
 impl CheckResult {
     /// A result with only the essentials; callers fill in the rest.
-    pub fn new(id: &str, kind: Kind, target: &str, status: Status, message: String) -> Self {
+    pub fn new(
+        id: &str,
+        kind: &'static str,
+        target: &str,
+        status: Status,
+        message: String,
+    ) -> Self {
         Self {
             id: id.to_string(),
             kind,
@@ -148,4 +121,20 @@ impl CheckResult {
             hints: Vec::new(),
         }
     }
+}
+
+/// Every kind of check, in the order their results are reported. Adding a kind is a file in
+/// this folder and a line here.
+pub static KINDS: &[&dyn CheckKind] = &[
+    &cron_heartbeat::CronHeartbeat,
+    &repo_activity::RepoActivity,
+    &heroku_app::HerokuApp,
+    &http_probe::HttpProbe,
+    &pages_deploy::PagesDeploy,
+    &stuck_promotion::StuckPromotion,
+];
+
+/// The kind that yields results of kind `name`.
+pub fn kind_named(name: &str) -> Option<&'static dyn CheckKind> {
+    KINDS.iter().copied().find(|k| k.names().contains(&name))
 }

@@ -7,7 +7,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Instant;
 
-use crate::checks::{CheckResult, Kind, Status};
+use super::{CheckResult, Status};
 
 /// The work of one check; it may yield several results (one per row found, say).
 pub type Work = Box<dyn FnOnce() -> Vec<CheckResult> + Send>;
@@ -18,11 +18,23 @@ pub struct Identity {
     /// The id of the result.
     pub id: String,
     /// Its kind.
-    pub kind: Kind,
+    pub kind: &'static str,
     /// Its target.
     pub target: String,
     /// The name in a mail subject.
     pub subject_name: String,
+}
+
+impl Identity {
+    /// Who result `id` of `kind` is about.
+    pub fn new(id: String, kind: &'static str, target: &str, subject_name: &str) -> Self {
+        Self {
+            id,
+            kind,
+            target: target.to_string(),
+            subject_name: subject_name.to_string(),
+        }
+    }
 }
 
 /// One unit of work and the results it stands for (one job may check several things that
@@ -35,22 +47,6 @@ pub struct Job {
     /// Requests a healthy run of it makes one after another. The longest start first, so a
     /// two-request job does not trail the run on a busy pool.
     pub rounds: usize,
-}
-
-impl Job {
-    /// A job yielding one result.
-    pub fn one(id: String, kind: Kind, target: &str, subject_name: &str, work: Work) -> Self {
-        Self {
-            identities: vec![Identity {
-                id,
-                kind,
-                target: target.to_string(),
-                subject_name: subject_name.to_string(),
-            }],
-            work,
-            rounds: 1,
-        }
-    }
 }
 
 /// How a job ended: its results, or the panic message and how long it ran.
@@ -158,13 +154,17 @@ mod tests {
     use std::time::Duration;
 
     fn job(id: &str, work: impl FnOnce() -> Vec<CheckResult> + Send + 'static) -> Job {
-        Job::one(id.into(), Kind::CronHeartbeat, id, id, Box::new(work))
+        Job {
+            identities: vec![Identity::new(id.into(), "cron_heartbeat", id, id)],
+            work: Box::new(work),
+            rounds: 1,
+        }
     }
 
     fn ok(id: &str) -> Vec<CheckResult> {
         vec![CheckResult::new(
             id,
-            Kind::CronHeartbeat,
+            "cron_heartbeat",
             id,
             Status::Ok,
             "fine".into(),

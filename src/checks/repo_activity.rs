@@ -1,17 +1,82 @@
 //! `repo_activity`: GitHub disables the scheduled workflows of a public repository after 60 days
 //! without activity. Warn at 50, so someone pushes before the crons go quiet.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::rfc3339;
+use super::pool::Identity;
+use super::time::rfc3339;
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::github::{Repo, Repository};
+use crate::config::{Configure, Need};
 
+/// The kind's name.
+pub const NAME: &str = "repo_activity";
 /// Days without a push after which GitHub disables a public repository's schedules.
 pub const DISABLE_AFTER_DAYS: i64 = 60;
 /// Days without a push after which the monitor warns.
 pub const WARN_AFTER_DAYS: i64 = 50;
+
+/// The kind: one check per repository whose workflows are watched (it has no section).
+pub struct RepoActivity;
+
+impl CheckKind for RepoActivity {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        cfg.github_repos
+            .iter()
+            .map(|r| Arc::new(Activity { repo: r.clone() }) as Arc<dyn Watch>)
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("cron heartbeat AT RISK: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["cron heartbeat AT RISK"]
+    }
+}
+
+/// One repository whose activity keeps its schedules alive.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Activity {
+    /// The repository.
+    pub repo: Repo,
+}
+
+impl Check for Activity {
+    type Observation = Result<Repository, String>;
+
+    fn identities(&self) -> Vec<Identity> {
+        let name = self.repo.to_string();
+        vec![Identity::new(id(&self.repo), NAME, &name, &name)]
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::new(
+            "GITHUB_TOKEN",
+            "GITHUB_TOKEN is not set (nor --gh-token): the repository check needs a token with metadata: read",
+        )]
+    }
+
+    fn observe(&self, ctx: &Context) -> Self::Observation {
+        ctx.github.repository(&self.repo).map_err(|e| e.to_string())
+    }
+
+    fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        vec![evaluate(
+            &self.repo,
+            seen.as_ref().map_err(String::as_str),
+            now,
+        )]
+    }
+}
 
 /// `repo_activity:owner/repo`.
 pub fn id(repo: &Repo) -> String {
@@ -24,7 +89,7 @@ pub fn evaluate(repo: &Repo, seen: Result<&Repository, &str>, now: DateTime<Utc>
     let mut r = match seen {
         Err(why) => CheckResult::new(
             &id(repo),
-            Kind::RepoActivity,
+            NAME,
             &target,
             Status::Unknown,
             format!("could not read repository {repo}: {why}"),
@@ -66,13 +131,7 @@ fn judge(repo: &Repo, info: &Repository, now: DateTime<Utc>) -> CheckResult {
         Some(d) => (Status::Ok, format!("last push {d} days ago")),
         None => (Status::Ok, "no push on record".to_string()),
     };
-    let mut r = CheckResult::new(
-        &id(repo),
-        Kind::RepoActivity,
-        &repo.to_string(),
-        status,
-        message,
-    );
+    let mut r = CheckResult::new(&id(repo), NAME, &repo.to_string(), status, message);
     r.details = details;
     if status != Status::Ok {
         r.since = info.pushed_at.map(rfc3339);

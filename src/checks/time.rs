@@ -1,6 +1,6 @@
 //! Small time helpers shared by the checks and the reports.
 
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
 /// RFC 3339 with whole seconds and `Z`, the one format every output uses.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
@@ -19,6 +19,18 @@ pub fn fmt_hours(h: f64) -> String {
         format!("{} h", h.round() as i64)
     } else {
         format!("{h:.1} h")
+    }
+}
+
+/// "45 min", "3 h", "8 days".
+pub fn human(d: Duration) -> String {
+    let mins = d.num_minutes().max(0);
+    if mins < 120 {
+        format!("{mins} min")
+    } else if mins < 48 * 60 {
+        format!("{} h", mins / 60)
+    } else {
+        format!("{} days", mins / (24 * 60))
     }
 }
 

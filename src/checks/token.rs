@@ -4,7 +4,10 @@
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Kind, Status};
+use super::{CheckResult, Status};
+
+/// The kind's name.
+pub const NAME: &str = "github_token";
 
 /// Days before the expiry at which the monitor starts warning.
 pub const WARN_DAYS: i64 = 7;
@@ -28,7 +31,7 @@ pub fn evaluate(header: &str, now: DateTime<Utc>) -> CheckResult {
     let Some(at) = parse(header) else {
         return CheckResult::new(
             id,
-            Kind::GithubToken,
+            NAME,
             "GitHub token",
             Status::Ok,
             format!("GitHub gave an expiry that could not be read: {header}"),
@@ -52,7 +55,7 @@ pub fn evaluate(header: &str, now: DateTime<Utc>) -> CheckResult {
             format!("the GitHub token expires on {date} (in {days} days)"),
         )
     };
-    let mut r = CheckResult::new(id, Kind::GithubToken, "GitHub token", status, message);
+    let mut r = CheckResult::new(id, NAME, "GitHub token", status, message);
     r.details = json!({"expires_at": crate::checks::time::rfc3339(at)});
     r.subject_name = date;
     if status != Status::Ok {

@@ -13,6 +13,17 @@ pub(crate) const API: ApiInfo = ApiInfo {
     credential: "HEROKU_API_KEY",
 };
 
+/// Whether `name` is a valid Heroku app name: lowercase letters, digits and dashes, 3 to 30,
+/// starting with a letter.
+pub fn is_app_name(name: &str) -> bool {
+    let b = name.as_bytes();
+    (3..=30).contains(&b.len())
+        && b[0].is_ascii_lowercase()
+        && b.iter()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == b'-')
+        && *b.last().unwrap_or(&b'-') != b'-'
+}
+
 /// An app, as far as the monitor reads it.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct App {
@@ -241,6 +252,14 @@ impl<'de> serde::de::Visitor<'de> for OnlyKeys<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn app_names() {
+        assert!(is_app_name("raxx-api-prod"));
+        for bad in ["Raxx", "ab", "1abc", "abc-", "a_b_c"] {
+            assert!(!is_app_name(bad), "{bad}");
+        }
+    }
 
     #[test]
     fn only_the_wanted_config_var_is_kept() {

@@ -1,359 +1,536 @@
-//! The TOML file, parsed section by section so that one bad entry does not hide the next:
-//! every unknown key, wrong type and bad value is reported, each with its line.
+//! The TOML file, read key by key. The run settings and every check kind ask a `Table` for
+//! the keys they know, typed; whatever nobody asked for is reported as unknown, so a typo
+//! never passes silently. Every problem is collected with its line and reported together.
 
-use serde::Deserialize;
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::ops::Range;
+
 use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::ConfigError;
 
-/// The configuration file as written, before flags and environment are applied.
+/// The file's name and text, and the problems found in it so far.
 #[derive(Debug, Default)]
-pub struct FileConfig {
-    /// Prefix of every mail subject.
-    pub subject_prefix: Option<Spanned<String>>,
-    /// Linked from every mail.
-    pub runbook_url: Option<Spanned<String>>,
-    /// Where the result file goes.
-    pub output_file: Option<Spanned<String>>,
-    /// `[github]`.
-    pub github: GithubSection,
-    /// `[[heartbeat]]`, in file order.
-    pub heartbeats: Vec<HeartbeatEntry>,
-    /// `[[heroku_app]]`, in file order.
-    pub heroku_apps: Vec<HerokuEntry>,
-    /// `[[http_probe]]`, in file order.
-    pub probes: Vec<ProbeEntry>,
-    /// `[[pages_project]]`, in file order.
-    pub pages: Vec<PagesEntry>,
-    /// `[promotions]`.
-    pub promotions: Option<PromotionsSection>,
-    /// `[[silence]]`, in file order.
-    pub silences: Vec<SilenceEntry>,
-    /// `[mail]`.
-    pub mail: MailSection,
-    /// `[run]`.
-    pub run: RunSection,
+pub struct Source<'a> {
+    /// The file's name in messages.
+    pub path: &'a str,
+    /// Its text, for line numbers.
+    pub text: &'a str,
+    errors: RefCell<Vec<ConfigError>>,
+    /// Syntax, unknown keys, wrong types: the file is not what it means to be, so the
+    /// values' own problems (reported once it reads right) would only add noise.
+    structural: RefCell<Vec<ConfigError>>,
 }
 
-/// `[github]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GithubSection {
-    /// `owner/name` of the repository holding the workflows.
-    pub repo: Option<Spanned<String>>,
+impl<'a> Source<'a> {
+    /// A file to read.
+    pub fn new(path: &'a str, text: &'a str) -> Self {
+        Self {
+            path,
+            text,
+            errors: RefCell::default(),
+            structural: RefCell::default(),
+        }
+    }
+
+    /// The 1-based line of byte `offset`.
+    pub fn line(&self, offset: usize) -> usize {
+        let offset = offset.min(self.text.len());
+        self.text.as_bytes()[..offset]
+            .iter()
+            .filter(|b| **b == b'\n')
+            .count()
+            + 1
+    }
+
+    /// Records a problem at `line`.
+    pub fn error(&self, line: usize, message: impl Into<String>) {
+        self.push(ConfigError {
+            place: format!("{} line {line}", self.path),
+            line,
+            message: message.into().trim().to_string(),
+        });
+    }
+
+    /// Records a problem of the file's form at `line`: syntax, an unknown key, a type.
+    pub fn form_error(&self, line: usize, message: impl Into<String>) {
+        self.structural.borrow_mut().push(ConfigError {
+            place: format!("{} line {line}", self.path),
+            line,
+            message: message.into().trim().to_string(),
+        });
+    }
+
+    /// Records a problem of another place (a flag, the environment).
+    pub fn push(&self, error: ConfigError) {
+        self.errors.borrow_mut().push(error);
+    }
+
+    /// Whether any problem was recorded.
+    pub fn has_errors(&self) -> bool {
+        !self.errors.borrow().is_empty() || !self.structural.borrow().is_empty()
+    }
+
+    /// The problems recorded: those of the file's form when there are any, else the others.
+    pub fn take_errors(&self) -> Vec<ConfigError> {
+        let form = std::mem::take(&mut *self.structural.borrow_mut());
+        let values = std::mem::take(&mut *self.errors.borrow_mut());
+        if form.is_empty() { values } else { form }
+    }
 }
 
-/// One `[[heartbeat]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HeartbeatEntry {
-    /// Workflow file name or numeric id.
-    pub workflow: Spanned<String>,
-    /// Name in mail subjects.
-    pub name: Option<String>,
-    /// SLA in hours (default 48).
-    pub sla_hours: Option<Spanned<f64>>,
-    /// Only runs on this branch count.
-    pub branch: Option<String>,
-    /// Only runs of this event count, e.g. `schedule`.
-    pub event: Option<String>,
-    /// Another repository than `[github] repo`.
-    pub repo: Option<Spanned<String>>,
-    /// Line of the entry, for messages about it as a whole.
-    #[serde(skip)]
-    pub line: usize,
+/// How a section is written: `[name]` once or `[[name]]` per entry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// `[name]`.
+    Table,
+    /// `[[name]]`.
+    Array,
 }
 
-/// One `[[heroku_app]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct HerokuEntry {
-    /// The app's name.
-    pub name: Spanned<String>,
-    /// Web dynos that must be up (default 1; 0 turns the dyno check off).
-    pub min_web_dynos: Option<Spanned<i64>>,
-    /// Minutes a shortfall is only a warning (default 5).
-    pub down_grace_minutes: Option<Spanned<i64>>,
-    /// Check that the newest release has code (default true).
-    pub check_slug: Option<bool>,
+/// A section of the file that some part of the monitor reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Section {
+    /// Its key.
+    pub key: &'static str,
+    /// How it is written.
+    pub shape: Shape,
 }
 
-/// One `[[http_probe]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ProbeEntry {
-    /// Its name.
-    pub name: Spanned<String>,
-    /// The URL.
-    pub url: Spanned<String>,
-    /// The variable holding `client_id:client_secret`.
-    pub cf_access_token_env: Option<Spanned<String>>,
-    /// Expected status (default 200).
-    pub expect_status: Option<Spanned<i64>>,
-    /// A JSON field holding a recent RFC 3339 time.
-    pub fresh_field: Option<String>,
-    /// Its maximum age (default 120).
-    pub fresh_max_age_seconds: Option<Spanned<i64>>,
+impl Section {
+    /// `[[name]]`, written once per entry.
+    pub const fn array(key: &'static str) -> Self {
+        Self {
+            key,
+            shape: Shape::Array,
+        }
+    }
+
+    /// `[name]`, written once.
+    pub const fn table(key: &'static str) -> Self {
+        Self {
+            key,
+            shape: Shape::Table,
+        }
+    }
+
+    /// How people write it: `[[name]]` or `[name]`.
+    pub fn written(&self) -> String {
+        match self.shape {
+            Shape::Array => format!("[[{}]]", self.key),
+            Shape::Table => format!("[{}]", self.key),
+        }
+    }
 }
 
-/// One `[[pages_project]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PagesEntry {
-    /// The project's name.
-    pub name: Spanned<String>,
-    /// Minutes a build may take (default 10).
-    pub building_grace_minutes: Option<Spanned<i64>>,
+/// The parsed file: its sections, and which keys of each were asked for.
+pub struct Document<'a> {
+    /// The file.
+    pub source: Source<'a>,
+    root: Option<Spanned<DeTable<'a>>>,
+    known: RefCell<BTreeMap<String, Vec<&'static str>>>,
 }
 
-/// `[promotions]`: the stuck-promotion watchdog.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PromotionsSection {
-    /// The variable holding the database URL (default `CONSOLE_DATABASE_URL`).
-    pub database_url_env: Option<Spanned<String>>,
-    /// The table, optionally `schema.table`.
-    pub table: Spanned<String>,
-    /// The identifier column (default `id`).
-    pub id_column: Option<Spanned<String>>,
-    /// What is promoted (default `flag_name`).
-    pub name_column: Option<Spanned<String>>,
-    /// The state (default `state`).
-    pub state_column: Option<Spanned<String>>,
-    /// When the row entered its state (default `updated_at`).
-    pub since_column: Option<Spanned<String>>,
-    /// States that must not last (default `["deploying"]`).
-    pub stuck_states: Option<Spanned<Vec<String>>>,
-    /// Hours before a warning (default 12).
-    pub warn_after_hours: Option<Spanned<f64>>,
-    /// Hours before critical (default 24).
-    pub crit_after_hours: Option<Spanned<f64>>,
-    /// Connect timeout (default 10).
-    pub connect_timeout_seconds: Option<Spanned<f64>>,
-    /// statement_timeout (default 10).
-    pub statement_timeout_seconds: Option<Spanned<f64>>,
-    /// The app whose config vars tell whether a stuck flag is already live.
-    pub heroku_app: Option<Spanned<String>>,
-    /// The prefix of a flag's config var, e.g. `FLAG_`.
-    pub config_var_prefix: Option<Spanned<String>>,
-    /// The value a promoted flag holds (default `true`).
-    pub promoted_value: Option<String>,
-}
+/// The key of the top level in `known`.
+const ROOT: &str = "";
 
-/// `[mail]`.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct MailSection {
-    /// `postmark` (default) or `smtp`.
-    pub transport: Option<Spanned<String>>,
-    /// With a state file: hours before a still-failing check is mailed again (default 24).
-    pub remind_after_hours: Option<Spanned<f64>>,
-}
+impl<'a> Document<'a> {
+    /// Parses `source`; a syntax error is recorded and leaves an empty document.
+    pub fn parse(source: Source<'a>) -> Self {
+        let root = match DeTable::parse(source.text) {
+            Ok(t) => Some(t),
+            Err(e) => {
+                let line = source.line(e.span().map_or(0, |s| s.start));
+                source.form_error(line, e.message());
+                None
+            }
+        };
+        Self {
+            source,
+            root,
+            known: RefCell::default(),
+        }
+    }
 
-/// One `[[silence]]`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SilenceEntry {
-    /// A check id or target; a trailing `*` matches any rest.
-    #[serde(rename = "match")]
-    pub matches: Spanned<String>,
-    /// Until when: an RFC 3339 time, quoted or as a TOML date-time.
-    pub until: Spanned<toml::Value>,
-    /// Why; shown with the check.
-    pub reason: Spanned<String>,
-}
+    /// A document with no file behind it: only flags and defaults.
+    pub fn empty() -> Self {
+        Self {
+            source: Source::new("config", ""),
+            root: None,
+            known: RefCell::default(),
+        }
+    }
 
-/// `[run]`: how the run itself behaves.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RunSection {
-    /// Checks running at the same time (default 8).
-    pub concurrency: Option<Spanned<i64>>,
-    /// Bound on one HTTP request, in seconds (default 15).
-    pub request_timeout_seconds: Option<Spanned<f64>>,
-    /// Bound on the whole run, in seconds (default 60).
-    pub deadline_seconds: Option<Spanned<f64>>,
-}
+    /// Whether a file was parsed.
+    pub fn exists(&self) -> bool {
+        self.root.is_some()
+    }
 
-/// Parses `text`, collecting every error with its line.
-pub fn parse(text: &str, path: &str) -> Result<FileConfig, Vec<ConfigError>> {
-    let at = |span: Option<std::ops::Range<usize>>| Place::new(path, text, span);
-    let table = DeTable::parse(text).map_err(|e| vec![at(e.span()).error(e.message())])?;
-    let mut cfg = FileConfig::default();
-    let mut errors = Vec::new();
-    for (key, value) in table.get_ref().iter() {
-        let key_at = at(Some(key.span()));
-        match key.get_ref().as_ref() {
-            "subject_prefix" => cfg.subject_prefix = one(value, &at, &mut errors),
-            "runbook_url" => cfg.runbook_url = one(value, &at, &mut errors),
-            "output_file" => cfg.output_file = one(value, &at, &mut errors),
-            "github" => cfg.github = one(value, &at, &mut errors).unwrap_or_default(),
-            "mail" => cfg.mail = one(value, &at, &mut errors).unwrap_or_default(),
-            "run" => cfg.run = one(value, &at, &mut errors).unwrap_or_default(),
-            "promotions" => cfg.promotions = one(value, &at, &mut errors),
-            "silence" => cfg.silences = many(value, "silence", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
-            "heartbeat" => {
-                for (mut hb, line) in many::<HeartbeatEntry>(value, "heartbeat", &key_at, &at, &mut errors) {
-                    hb.line = line;
-                    cfg.heartbeats.push(hb);
+    /// The top level, for its plain keys (`subject_prefix`, …).
+    pub fn root(&self) -> Option<Table<'_>> {
+        let root = self.root.as_ref()?;
+        Some(Table {
+            doc: self,
+            section: None,
+            table: root.get_ref(),
+            line: 1,
+        })
+    }
+
+    /// Whether the file has a section `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.value(key).is_some()
+    }
+
+    /// The tables of `section`: one for `[name]`, one per entry for `[[name]]`. A section
+    /// written the other way round is reported (by `check_shapes`) and yields nothing.
+    pub fn tables(&self, section: Section) -> Vec<Table<'_>> {
+        self.remember(ROOT, section.key);
+        let Some(value) = self.value(section.key) else {
+            return Vec::new();
+        };
+        let values: Vec<&Spanned<DeValue<'a>>> = match (section.shape, value.get_ref()) {
+            (Shape::Array, DeValue::Array(items)) => items.iter().collect(),
+            (Shape::Table, DeValue::Table(_)) => vec![value],
+            _ => Vec::new(),
+        };
+        values
+            .into_iter()
+            .filter_map(|v| {
+                v.get_ref().as_table().map(|t| Table {
+                    doc: self,
+                    section: Some(section),
+                    table: t,
+                    line: self.source.line(v.span().start),
+                })
+            })
+            .collect()
+    }
+
+    fn value(&self, key: &str) -> Option<&Spanned<DeValue<'a>>> {
+        self.root.as_ref()?.get_ref().get(key)
+    }
+
+    fn remember(&self, section: &str, key: &'static str) {
+        let mut known = self.known.borrow_mut();
+        let keys = known.entry(section.to_string()).or_default();
+        if !keys.contains(&key) {
+            keys.push(key);
+        }
+    }
+
+    /// Reports every section written in the wrong shape (`[x]` for `[[x]]` and the reverse).
+    pub fn check_shapes(&self, sections: &[Section]) {
+        for s in sections {
+            let Some(v) = self.value(s.key) else { continue };
+            let ok = matches!(
+                (s.shape, v.get_ref()),
+                (Shape::Array, DeValue::Array(_)) | (Shape::Table, DeValue::Table(_))
+            );
+            if !ok {
+                let line = self.source.line(v.span().start);
+                let message = match s.shape {
+                    Shape::Array => format!(
+                        "`{}` must be an array of tables: write {}",
+                        s.key,
+                        s.written()
+                    ),
+                    Shape::Table => format!("`{}` must be a table: write {}", s.key, s.written()),
+                };
+                self.source.form_error(line, message);
+            }
+        }
+    }
+
+    /// Reports every key nobody asked for. Call after everything was read; `expected` is the
+    /// list of what may stand at the top level, in words.
+    pub fn check_unknown(&self, expected: &str) {
+        let Some(root) = &self.root else { return };
+        let known = self.known.borrow();
+        let none = Vec::new();
+        let top = known.get(ROOT).unwrap_or(&none);
+        for (key, value) in root.get_ref().iter() {
+            let name = key.get_ref().as_ref();
+            if !top.contains(&name) {
+                self.source.form_error(
+                    self.source.line(key.span().start),
+                    format!("unknown key `{name}`; expected one of {expected}"),
+                );
+                continue;
+            }
+            let tables: Vec<&DeTable> = match value.get_ref() {
+                DeValue::Table(t) => vec![t],
+                DeValue::Array(items) => items
+                    .iter()
+                    .filter_map(|i| i.get_ref().as_table())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let fields = known.get(name).unwrap_or(&none);
+            if fields.is_empty() {
+                // Written in the wrong shape, so never read: that is reported on its own.
+                continue;
+            }
+            for table in tables {
+                for (k, _) in table.iter() {
+                    let field = k.get_ref().as_ref();
+                    if !fields.contains(&field) {
+                        let list = fields
+                            .iter()
+                            .map(|f| format!("`{f}`"))
+                            .collect::<Vec<_>>()
+                            .join(", ");
+                        self.source.form_error(
+                            self.source.line(k.span().start),
+                            format!("unknown field `{field}`, expected one of {list}"),
+                        );
+                    }
                 }
             }
-            "heroku_app" => cfg.heroku_apps = many(value, "heroku_app", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
-            "http_probe" => cfg.probes = many(value, "http_probe", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
-            "pages_project" => cfg.pages = many(value, "pages_project", &key_at, &at, &mut errors).into_iter().map(|(v, _)| v).collect(),
-            other => errors.push(key_at.error(&format!(
-                "unknown key `{other}`; expected one of subject_prefix, runbook_url, output_file, [github], [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [promotions], [[silence]], [mail], [run]"
-            ))),
-        }
-    }
-    if errors.is_empty() {
-        Ok(cfg)
-    } else {
-        errors.sort_by_key(|e| e.line);
-        Err(errors)
-    }
-}
-
-/// Deserializes an array of tables entry by entry, with each entry's line.
-fn many<T: DeserializeOwned>(
-    value: &Spanned<DeValue<'_>>,
-    name: &str,
-    key_at: &Place,
-    at: &dyn Fn(Option<std::ops::Range<usize>>) -> Place,
-    errors: &mut Vec<ConfigError>,
-) -> Vec<(T, usize)> {
-    let DeValue::Array(items) = value.get_ref() else {
-        errors.push(key_at.error(&format!(
-            "`{name}` must be an array of tables: write [[{name}]]"
-        )));
-        return Vec::new();
-    };
-    items
-        .iter()
-        .filter_map(|item| one::<T>(item, at, errors).map(|v| (v, at(Some(item.span())).line)))
-        .collect()
-}
-
-/// Deserializes one value, or records why it could not be.
-fn one<T: DeserializeOwned>(
-    value: &Spanned<DeValue<'_>>,
-    at: &dyn Fn(Option<std::ops::Range<usize>>) -> Place,
-    errors: &mut Vec<ConfigError>,
-) -> Option<T> {
-    match T::deserialize(ValueDeserializer::from(value.clone())) {
-        Ok(v) => Some(v),
-        Err(e) => {
-            let span = e.span().or(Some(value.span()));
-            errors.push(at(span).error(e.message()));
-            None
         }
     }
 }
 
-/// A place in the file: its path and line.
-#[derive(Debug, Clone)]
-pub struct Place {
-    /// The file.
-    pub path: String,
-    /// 1-based line.
+/// A value read from the file, and its line.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Value<T> {
+    /// The value.
+    pub value: T,
+    /// Its 1-based line.
     pub line: usize,
 }
 
-impl Place {
-    /// The place of byte `span.start` in `text`.
-    pub fn new(path: &str, text: &str, span: Option<std::ops::Range<usize>>) -> Self {
-        let offset = span.map_or(0, |s| s.start.min(text.len()));
-        Self {
-            path: path.to_string(),
-            line: text[..offset].matches('\n').count() + 1,
+/// One table of the file (a section, or one entry of an array of tables), read key by key.
+#[derive(Clone, Copy)]
+pub struct Table<'d> {
+    doc: &'d Document<'d>,
+    section: Option<Section>,
+    table: &'d DeTable<'d>,
+    line: usize,
+}
+
+impl<'d> Table<'d> {
+    /// The line the table starts at.
+    pub fn line(&self) -> usize {
+        self.line
+    }
+
+    /// Records a problem at `line` of the file.
+    pub fn error(&self, line: usize, message: impl Into<String>) {
+        self.doc.source.error(line, message);
+    }
+
+    /// A string.
+    pub fn string(&self, key: &'static str) -> Option<Value<String>> {
+        self.typed(key, "a string", |v| v.is_str())
+    }
+
+    /// A string that must be there.
+    pub fn required_string(&self, key: &'static str) -> Option<Value<String>> {
+        let v = self.string(key);
+        if v.is_none() && self.raw(key).is_none() {
+            let what = self
+                .section
+                .map(|s| format!(" in {}", s.written()))
+                .unwrap_or_default();
+            self.doc
+                .source
+                .form_error(self.line, format!("missing `{key}`{what}"));
+        }
+        v
+    }
+
+    /// An integer.
+    pub fn integer(&self, key: &'static str) -> Option<Value<i64>> {
+        self.typed(key, "an integer", |v| v.is_integer())
+    }
+
+    /// A number: an integer or a float.
+    pub fn number(&self, key: &'static str) -> Option<Value<f64>> {
+        self.typed(key, "a number", |v| v.is_integer() || v.is_float())
+    }
+
+    /// `true` or `false`.
+    pub fn boolean(&self, key: &'static str) -> Option<Value<bool>> {
+        self.typed(key, "true or false", |v| v.is_bool())
+    }
+
+    /// A list of strings.
+    pub fn strings(&self, key: &'static str) -> Option<Value<Vec<String>>> {
+        self.typed(key, "a list of strings", |v| {
+            v.as_array()
+                .is_some_and(|a| a.iter().all(|i| i.get_ref().is_str()))
+        })
+    }
+
+    /// A date-time, written as a TOML date-time or as a quoted RFC 3339 string.
+    pub fn instant(&self, key: &'static str) -> Option<Value<String>> {
+        let raw = self.raw(key)?;
+        let line = self.doc.source.line(raw.span().start);
+        match raw.get_ref() {
+            DeValue::String(s) => Some(Value {
+                value: s.to_string(),
+                line,
+            }),
+            DeValue::Datetime(d) => Some(Value {
+                value: d.to_string(),
+                line,
+            }),
+            other => {
+                self.doc.source.form_error(
+                    line,
+                    format!("{key}: expected a date-time, got {}", describe(other)),
+                );
+                None
+            }
         }
     }
 
-    /// An error at this place.
-    pub fn error(&self, message: &str) -> ConfigError {
-        ConfigError {
-            place: format!("{} line {}", self.path, self.line),
-            line: self.line,
-            message: message.trim().to_string(),
+    /// An integer within `range`, or `default` when absent (a bad value is reported).
+    pub fn int_in<T: TryFrom<i64>>(
+        &self,
+        key: &'static str,
+        range: std::ops::RangeInclusive<i64>,
+        default: T,
+    ) -> T {
+        let Some(v) = self.integer(key) else {
+            return default;
+        };
+        match T::try_from(v.value) {
+            Ok(x) if range.contains(&v.value) => x,
+            _ => {
+                self.error(
+                    v.line,
+                    format!(
+                        "{key} must be {} to {}, not {}",
+                        range.start(),
+                        range.end(),
+                        v.value
+                    ),
+                );
+                default
+            }
+        }
+    }
+
+    /// A positive number, or `default` when absent (a bad value is reported).
+    pub fn positive(&self, key: &'static str, default: f64) -> f64 {
+        match self.number(key) {
+            None => default,
+            Some(v) if v.value.is_finite() && v.value > 0.0 => v.value,
+            Some(v) => {
+                self.error(
+                    v.line,
+                    format!("{key} must be a positive number, not {}", v.value),
+                );
+                default
+            }
+        }
+    }
+
+    fn raw(&self, key: &'static str) -> Option<&'d Spanned<DeValue<'d>>> {
+        self.doc.remember(self.section.map_or(ROOT, |s| s.key), key);
+        self.table.get(key)
+    }
+
+    fn typed<T: DeserializeOwned>(
+        &self,
+        key: &'static str,
+        expected: &str,
+        fits: impl Fn(&DeValue<'d>) -> bool,
+    ) -> Option<Value<T>> {
+        let raw = self.raw(key)?;
+        let line = self.doc.source.line(raw.span().start);
+        if !fits(raw.get_ref()) {
+            self.doc.source.form_error(
+                line,
+                format!(
+                    "{key}: expected {expected}, got {}",
+                    describe(raw.get_ref())
+                ),
+            );
+            return None;
+        }
+        match T::deserialize(ValueDeserializer::from(raw.clone())) {
+            Ok(value) => Some(Value { value, line }),
+            Err(e) => {
+                self.doc
+                    .source
+                    .form_error(line, format!("{key}: {}", e.message()));
+                None
+            }
         }
     }
 }
 
-/// The line of a spanned value in `text`.
-pub fn line_of<T>(text: &str, v: &Spanned<T>) -> usize {
-    Place::new("", text, Some(v.span())).line
+/// A TOML value in words, for type errors: `the string "1"`.
+fn describe(v: &DeValue) -> String {
+    match v {
+        DeValue::String(s) => {
+            let short: String = s.chars().take(40).collect();
+            let more = if s.chars().count() > 40 { "…" } else { "" };
+            format!("the string {:?}", format!("{short}{more}"))
+        }
+        DeValue::Integer(i) => format!("the integer {}", i.as_str()),
+        DeValue::Float(f) => format!("the number {}", f.as_str()),
+        DeValue::Boolean(b) => format!("{b}"),
+        DeValue::Datetime(d) => format!("the date-time {d}"),
+        DeValue::Array(_) => "a list".into(),
+        DeValue::Table(_) => "a table".into(),
+    }
+}
+
+/// The line of byte `span.start` in `text` (for callers holding a span).
+pub fn line_at(text: &str, span: Option<Range<usize>>) -> usize {
+    Source::new("", text).line(span.map_or(0, |s| s.start))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn read(text: &str) -> Vec<String> {
+        let doc = Document::parse(Source::new("x.toml", text));
+        for t in doc.tables(Section::array("heartbeat")) {
+            t.required_string("workflow");
+            t.number("sla_hours");
+        }
+        doc.check_shapes(&[Section::array("heartbeat")]);
+        doc.check_unknown("[[heartbeat]]");
+        let mut errors = doc.source.take_errors();
+        errors.sort_by_key(|e| e.line);
+        errors.iter().map(ToString::to_string).collect()
+    }
+
     #[test]
-    fn good_file_parses() {
-        let cfg = parse(
-            r#"
-subject_prefix = "[Ops]"
-[github]
-repo = "o/r"
-[[heartbeat]]
-workflow = "a.yml"
-sla_hours = 24
-[[heartbeat]]
-workflow = "b.yml"
-branch = "main"
-[run]
-concurrency = 4
-"#,
-            "x.toml",
-        )
-        .unwrap();
-        assert_eq!(cfg.heartbeats.len(), 2);
+    fn types_unknown_keys_and_shapes_are_reported_with_lines() {
+        let errors = read(
+            "subject_prefx = \"x\"\n[[heartbeat]]\nworkflow = \"a.yml\"\nsla_hour = 24\n[[heartbeat]]\nworkflow = \"b.yml\"\nsla_hours = \"soon\"\n[[heartbeat]]\nsla_hours = 1\n",
+        );
         assert_eq!(
-            *cfg.heartbeats[0].sla_hours.as_ref().unwrap().get_ref(),
-            24.0
+            errors,
+            [
+                "x.toml line 1: unknown key `subject_prefx`; expected one of [[heartbeat]]",
+                "x.toml line 4: unknown field `sla_hour`, expected one of `workflow`, `sla_hours`",
+                "x.toml line 7: sla_hours: expected a number, got the string \"soon\"",
+                "x.toml line 8: missing `workflow` in [[heartbeat]]",
+            ]
         );
-        assert_eq!(cfg.heartbeats[1].line, 8);
-        assert_eq!(*cfg.run.concurrency.unwrap().get_ref(), 4);
+        assert_eq!(
+            read("[heartbeat]\nworkflow = \"a.yml\"\n"),
+            ["x.toml line 1: `heartbeat` must be an array of tables: write [[heartbeat]]"]
+        );
     }
 
     #[test]
-    fn every_error_is_reported_with_its_line() {
-        let errs = parse(
-            r#"subject_prefx = "x"
-[github]
-repo = "o/r"
-[[heartbeat]]
-workflow = "a.yml"
-sla_hour = 24
-[[heartbeat]]
-workflow = "b.yml"
-sla_hours = "soon"
-[heroku]
-name = "x"
-"#,
-            "x.toml",
-        )
-        .unwrap_err();
-        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
-        assert_eq!(errs.len(), 4, "{text:#?}");
-        assert!(
-            text[0].starts_with("x.toml line 1: unknown key `subject_prefx`"),
-            "{text:#?}"
-        );
-        assert!(
-            text[1].starts_with("x.toml line 6: unknown field `sla_hour`"),
-            "{text:#?}"
-        );
-        assert!(text[2].starts_with("x.toml line 9: "), "{text:#?}");
-        assert!(text[3].contains("unknown key `heroku`"), "{text:#?}");
-    }
-
-    #[test]
-    fn syntax_error_has_a_line() {
-        let errs = parse("a = 1\nb = [1, 2\n", "x.toml").unwrap_err();
-        assert_eq!(errs.len(), 1);
-        assert!(errs[0].place.starts_with("x.toml line "), "{}", errs[0]);
+    fn a_syntax_error_has_a_line() {
+        let doc = Document::parse(Source::new("x.toml", "a = 1\nb = [1, 2\n"));
+        let errors = doc.source.take_errors();
+        assert_eq!(errors.len(), 1);
+        assert!(errors[0].place.starts_with("x.toml line "), "{}", errors[0]);
+        assert!(!doc.exists());
     }
 }

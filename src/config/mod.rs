@@ -1,28 +1,27 @@
 //! The configuration of one run: the file, then the flags on top, then the secrets from the
-//! environment. Resolving is pure; every problem is collected and reported together.
+//! environment. Generic: the run settings live here, and each check kind reads its own
+//! section through `Configure` (see `checks::KINDS`). Every problem is collected with its
+//! place and reported together.
 
 pub mod cli;
 pub mod env;
 pub mod file;
-mod heartbeats;
 mod secrets;
-pub mod surfaces;
 
-pub use secrets::Secrets;
+pub use secrets::{Need, Secrets};
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use thiserror::Error;
 
-use crate::checks::heartbeat::HeartbeatSpec;
-use crate::checks::heroku::HerokuAppSpec;
-use crate::checks::pages::PagesSpec;
-use crate::checks::probe::ProbeSpec;
-use crate::checks::promotions::PromotionsSpec;
-use crate::config::cli::Cli;
-use file::{FileConfig, line_of};
+use crate::alerting::silence::Silence;
+use crate::checks::{KINDS, Watch};
+use crate::clients::github::Repo;
+use cli::Cli;
+use file::{Document, Section, Source, Table};
 
 /// The config file looked for in the working directory when `--config` is not given.
 pub const DEFAULT_CONFIG: &str = "heartbeat-monitor.toml";
@@ -30,12 +29,14 @@ pub const DEFAULT_CONFIG: &str = "heartbeat-monitor.toml";
 pub const DEFAULT_OUTPUT: &str = "heartbeat_result.json";
 /// The subject prefix by default.
 pub const DEFAULT_PREFIX: &str = "[Raxx ops]";
-/// The SLA by default.
-pub const DEFAULT_SLA_HOURS: f64 = 48.0;
-/// What the old script checked when given only `--repo`; kept so its call works unchanged.
-pub const LEGACY_WORKFLOWS: [&str; 2] = ["billing-retention-cron.yml", "trace-integrity-cron.yml"];
 /// The variable that gates the whole monitor.
 pub const GATE: &str = "FLAG_CRON_HEARTBEAT_MONITOR";
+
+/// `[github]`: what every GitHub check shares.
+pub const GITHUB: Section = Section::table("github");
+const MAIL: Section = Section::table("mail");
+const RUN: Section = Section::table("run");
+const SILENCE: Section = Section::array("silence");
 
 /// One problem with the configuration, and where it is.
 #[derive(Debug, Clone, Error, PartialEq, Eq)]
@@ -50,7 +51,8 @@ pub struct ConfigError {
 }
 
 impl ConfigError {
-    fn at(place: &str, message: impl Into<String>) -> Self {
+    /// A problem of a place outside the file: a flag, the environment.
+    pub fn at(place: &str, message: impl Into<String>) -> Self {
         Self {
             place: place.to_string(),
             line: 0,
@@ -66,6 +68,16 @@ pub enum Transport {
     Postmark,
     /// SMTP (`SMTP_URL`), one session.
     Smtp,
+}
+
+impl Transport {
+    /// Its name in outputs: the `channel` of a notification.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Transport::Postmark => "postmark",
+            Transport::Smtp => "smtp",
+        }
+    }
 }
 
 /// Limits of the run itself.
@@ -90,7 +102,7 @@ impl Default for RunSettings {
 }
 
 /// Everything one run needs, resolved.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Config {
     /// The file read, if any.
     pub path: Option<PathBuf>,
@@ -104,18 +116,10 @@ pub struct Config {
     pub dry_run: bool,
     /// Evaluate as if at this instant.
     pub now: Option<DateTime<Utc>>,
-    /// The heartbeats, in configuration order.
-    pub heartbeats: Vec<HeartbeatSpec>,
-    /// The Heroku apps, in configuration order.
-    pub heroku_apps: Vec<HerokuAppSpec>,
-    /// The health probes, in configuration order.
-    pub probes: Vec<ProbeSpec>,
-    /// The Cloudflare Pages projects, in configuration order.
-    pub pages: Vec<PagesSpec>,
-    /// The stuck-promotion watchdog.
-    pub promotions: Option<PromotionsSpec>,
-    /// True when no heartbeat was configured and the old script's two were assumed.
-    pub legacy_defaults: bool,
+    /// Every target of every kind, in registry then configuration order.
+    pub watches: Vec<Arc<dyn Watch>>,
+    /// Things the kinds want said before the run (an assumed default, say).
+    pub notes: Vec<String>,
     /// How mail leaves.
     pub transport: Transport,
     /// The alert state file (`--state-file`).
@@ -123,211 +127,326 @@ pub struct Config {
     /// With a state file: how long before a still-failing check is mailed again.
     pub remind_after: chrono::Duration,
     /// Known problems not to mail about until a date.
-    pub silences: Vec<crate::alerting::silence::Silence>,
+    pub silences: Vec<Silence>,
     /// Run limits.
     pub run: RunSettings,
 }
 
-/// Applies the flags to the file. `file` is the path and text of the configuration file.
-pub fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<ConfigError>> {
-    match file {
-        Some((path, text)) => resolve_parsed(cli, &file::parse(text, path)?, Some((path, text))),
-        None => resolve_parsed(cli, &FileConfig::default(), None),
+/// What a check kind reads its targets from: the file's sections, the flags, the shared
+/// GitHub settings, and what the kinds before it left.
+pub struct Configure<'a> {
+    /// The command line.
+    pub cli: &'a Cli,
+    /// The file (empty when there is none).
+    pub doc: &'a Document<'a>,
+    /// The default repository: `--repo`, else `[github] repo`.
+    pub repo: Option<Repo>,
+    /// Only a repository was given (the old script's call): nothing else names a check.
+    pub only_repo: bool,
+    /// Repositories whose workflows are watched, for the kinds that follow (`repo_activity`).
+    pub github_repos: Vec<Repo>,
+    /// Notes for the run to print.
+    pub notes: Vec<String>,
+}
+
+impl Configure<'_> {
+    /// The tables of `section` (one per entry of `[[name]]`).
+    pub fn tables(&self, section: Section) -> Vec<Table<'_>> {
+        self.doc.tables(section)
+    }
+
+    /// Records a problem of a place outside the file (`--workflow`, the environment).
+    pub fn error(&self, place: &str, message: impl Into<String>) {
+        self.doc.source.push(ConfigError::at(place, message));
+    }
+
+    /// Records a problem at a line of the file.
+    pub fn error_at(&self, line: usize, message: impl Into<String>) {
+        self.doc.source.error(line, message);
+    }
+
+    /// The file's name in messages about it as a whole.
+    pub fn file_name(&self) -> Option<&str> {
+        self.doc.exists().then_some(self.doc.source.path)
+    }
+
+    /// Reports each key that `key` gives twice.
+    pub fn dedupe<T>(&self, items: &[T], key: impl Fn(&T) -> String, what: &str) {
+        let mut seen = std::collections::HashSet::new();
+        for item in items {
+            let k = key(item);
+            if !seen.insert(k.clone()) {
+                self.error(what, format!("{what} `{k}` is configured twice"));
+            }
+        }
     }
 }
 
-/// Applies the flags to a file already parsed from `file` (its path and text, for lines).
-pub fn resolve_parsed(
-    cli: &Cli,
-    parsed: &FileConfig,
-    file: Option<(&str, &str)>,
-) -> Result<Config, Vec<ConfigError>> {
-    let (path, text) = match file {
-        Some((path, text)) => (Some(path), text),
-        None => (None, ""),
+/// Reads the configuration file of `cli` (the flag, else `heartbeat-monitor.toml` when it
+/// exists) and resolves it. The result file's path is known even when the rest is wrong, so
+/// the result lands where the user expects it.
+pub fn load(cli: &Cli) -> (PathBuf, Result<Config, Vec<ConfigError>>) {
+    let path = match &cli.config {
+        Some(p) => Some(p.clone()),
+        None => Some(PathBuf::from(DEFAULT_CONFIG)).filter(|p| p.exists()),
     };
-    let mut errors = Vec::new();
-    let place = |line: usize| format!("{} line {line}", path.unwrap_or("config"));
-    let err_at = |line: usize, message: String| ConfigError {
-        place: place(line),
-        line,
-        message,
+    let Some(path) = path else {
+        return resolve(cli, &Document::empty());
     };
+    let shown = path.display().to_string();
+    match std::fs::read_to_string(&path) {
+        Ok(text) => resolve(cli, &Document::parse(Source::new(&shown, &text))),
+        Err(e) => (
+            output_file(cli, None),
+            Err(vec![ConfigError::at(
+                &shown,
+                format!("cannot read the configuration file: {e}"),
+            )]),
+        ),
+    }
+}
 
-    let (heartbeats, legacy_defaults) = heartbeats::resolve(cli, parsed, path, text, &mut errors);
+/// Resolves a file given as its path and text (tests, fuzzing).
+pub fn resolve_text(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<ConfigError>> {
+    match file {
+        Some((path, text)) => resolve(cli, &Document::parse(Source::new(path, text))).1,
+        None => resolve(cli, &Document::empty()).1,
+    }
+}
 
-    let lines = surfaces::Lines {
-        text,
-        path: path.unwrap_or("config"),
+/// Applies the flags to the file, lets every kind read its targets, and collects every
+/// problem. Returns the result file's path whatever else is wrong.
+pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<ConfigError>>) {
+    let root = doc.root();
+    let subject_prefix = root.and_then(|r| r.string("subject_prefix"));
+    let runbook_url = root.and_then(|r| r.string("runbook_url"));
+    let output = output_file(cli, root.and_then(|r| r.string("output_file")));
+    let repo = default_repo(cli, doc);
+    let kind_sections: Vec<Section> = KINDS.iter().flat_map(|k| k.sections()).copied().collect();
+    let only_repo = repo.is_some()
+        && !kind_sections.iter().any(|s| doc.has(s.key))
+        && cli.workflow.is_empty()
+        && cli.heroku_app.is_empty();
+    let mut configure = Configure {
+        cli,
+        doc,
+        repo,
+        only_repo,
+        github_repos: Vec::new(),
+        notes: Vec::new(),
     };
-    let heroku_apps = surfaces::heroku_apps(parsed, &cli.heroku_app, &lines, &mut errors);
-    let probes = surfaces::probes(parsed, &lines, &mut errors);
-    let pages = surfaces::pages(parsed, &lines, &mut errors);
-    let promotions = surfaces::promotions(parsed, &lines, &mut errors);
-    let nothing = heartbeats.is_empty()
-        && heroku_apps.is_empty()
-        && probes.is_empty()
-        && pages.is_empty()
-        && parsed.promotions.is_none();
-    if nothing && errors.is_empty() {
-        errors.push(ConfigError::at(
-            path.unwrap_or("command line"),
-            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]] or [promotions], or give --repo",
+    let watches: Vec<Arc<dyn Watch>> = KINDS
+        .iter()
+        .flat_map(|k| k.configure(&mut configure))
+        .collect();
+    let src = &doc.source;
+    if watches.is_empty() && !src.has_errors() {
+        let mut written: Vec<String> = kind_sections.iter().map(Section::written).collect();
+        let last = written.pop().unwrap_or_default();
+        src.push(ConfigError::at(
+            if doc.exists() {
+                src.path
+            } else {
+                "command line"
+            },
+            format!(
+                "nothing to check: add {} or {last}, or give --repo",
+                written.join(", ")
+            ),
         ));
     }
 
-    let transport = match &parsed.mail.transport {
+    let mail = doc.tables(MAIL).into_iter().next();
+    let transport = match mail.and_then(|m| m.string("transport")) {
         None => Transport::Postmark,
-        Some(v) if v.get_ref() == "postmark" => Transport::Postmark,
-        Some(v) if v.get_ref() == "smtp" => Transport::Smtp,
+        Some(v) if v.value == "postmark" => Transport::Postmark,
+        Some(v) if v.value == "smtp" => Transport::Smtp,
         Some(v) => {
-            errors.push(err_at(
-                line_of(text, v),
+            src.error(
+                v.line,
                 format!(
                     "transport must be \"postmark\" or \"smtp\", not \"{}\"",
-                    v.get_ref()
+                    v.value
                 ),
-            ));
+            );
             Transport::Postmark
         }
     };
-
-    let remind_after = match &parsed.mail.remind_after_hours {
-        Some(v) if !(v.get_ref().is_finite() && *v.get_ref() > 0.0) => {
-            errors.push(err_at(
-                line_of(text, v),
-                format!(
-                    "remind_after_hours must be a positive number, not {}",
-                    v.get_ref()
-                ),
-            ));
-            chrono::Duration::hours(24)
-        }
-        Some(v) => chrono::Duration::milliseconds((v.get_ref() * 3_600_000.0) as i64),
-        None => chrono::Duration::hours(24),
-    };
-    let silences = parsed
-        .silences
-        .iter()
-        .filter_map(|e| {
-            let until = match e.until.get_ref() {
-                toml::Value::String(s) => s.parse::<DateTime<Utc>>().ok(),
-                toml::Value::Datetime(d) => d.to_string().parse::<DateTime<Utc>>().ok(),
-                _ => None,
-            };
-            let Some(until) = until else {
-                errors.push(err_at(
-                    line_of(text, &e.until),
-                    "until must be an RFC 3339 time with a zone, e.g. 2026-06-01T00:00:00Z".into(),
-                ));
-                return None;
-            };
-            if e.matches.get_ref().trim().is_empty() || e.reason.get_ref().trim().is_empty() {
-                errors.push(err_at(
-                    line_of(text, &e.matches),
-                    "a silence needs a non-empty match and reason".into(),
-                ));
-                return None;
-            }
-            Some(crate::alerting::silence::Silence {
-                matches: e.matches.get_ref().trim().to_string(),
-                until,
-                reason: e.reason.get_ref().trim().to_string(),
-            })
-        })
-        .collect();
-
-    let mut run = RunSettings::default();
-    if let Some(v) = &parsed.run.concurrency {
-        match usize::try_from(*v.get_ref()) {
-            Ok(n) if (1..=64).contains(&n) => run.concurrency = n,
-            _ => errors.push(err_at(
-                line_of(text, v),
-                format!("concurrency must be 1 to 64, not {}", v.get_ref()),
-            )),
-        }
-    }
-    for (value, slot, name) in [
-        (
-            &parsed.run.request_timeout_seconds,
-            &mut run.request_timeout,
-            "request_timeout_seconds",
-        ),
-        (
-            &parsed.run.deadline_seconds,
-            &mut run.deadline,
-            "deadline_seconds",
-        ),
-    ] {
-        if let Some(v) = value {
-            let secs = *v.get_ref();
-            if secs.is_finite() && secs > 0.0 && secs <= 3600.0 {
-                *slot = Duration::from_secs_f64(secs);
-            } else {
-                errors.push(err_at(
-                    line_of(text, v),
-                    format!("{name} must be more than 0 and at most 3600, not {secs}"),
-                ));
-            }
-        }
-    }
-
-    let runbook_url = parsed.runbook_url.as_ref().map(|v| v.get_ref().clone());
-    if let (Some(url), Some(v)) = (&runbook_url, &parsed.runbook_url)
-        && !(url.starts_with("https://") || url.starts_with("http://"))
+    let remind_hours = mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0));
+    let remind_after = chrono::Duration::milliseconds((remind_hours * 3_600_000.0) as i64);
+    let silences = silences(doc);
+    let run = run_settings(doc);
+    if let Some(v) = &runbook_url
+        && !(v.value.starts_with("https://") || v.value.starts_with("http://"))
     {
-        errors.push(err_at(
-            line_of(text, v),
-            format!("runbook_url must be an http(s) URL, not `{url}`"),
-        ));
+        src.error(
+            v.line,
+            format!("runbook_url must be an http(s) URL, not `{}`", v.value),
+        );
     }
 
+    let mut all: Vec<Section> = vec![GITHUB];
+    all.extend(kind_sections.iter().copied());
+    all.extend([SILENCE, MAIL, RUN]);
+    doc.check_shapes(&all);
+    let expected: Vec<String> = ["subject_prefix", "runbook_url", "output_file"]
+        .into_iter()
+        .map(String::from)
+        .chain(all.iter().map(Section::written))
+        .collect();
+    doc.check_unknown(&expected.join(", "));
+
+    let mut errors = src.take_errors();
     if !errors.is_empty() {
-        return Err(errors);
+        // File problems in line order, then those of flags and the environment.
+        errors.sort_by_key(|e| (e.line == 0, e.line));
+        return (output, Err(errors));
     }
-    Ok(Config {
-        path: path.map(PathBuf::from),
-        subject_prefix: parsed
-            .subject_prefix
-            .as_ref()
-            .map(|v| v.get_ref().clone())
+    let config = Config {
+        path: doc.exists().then(|| PathBuf::from(src.path)),
+        subject_prefix: subject_prefix
+            .map(|v| v.value)
             .unwrap_or_else(|| DEFAULT_PREFIX.to_string()),
-        runbook_url,
-        output_file: output_file(cli, Some(parsed)),
+        runbook_url: runbook_url.map(|v| v.value),
+        output_file: output.clone(),
         dry_run: cli.dry_run,
         now: cli.now,
-        heartbeats,
-        heroku_apps,
-        probes,
-        pages,
-        promotions,
-        legacy_defaults,
+        watches,
+        notes: configure.notes,
         transport,
         state_file: cli.state_file.clone(),
         remind_after,
         silences,
         run,
-    })
+    };
+    (output, Ok(config))
+}
+
+/// Whether `s` can name an environment variable.
+pub fn is_env_name(s: &str) -> bool {
+    !s.is_empty()
+        && !s.starts_with(|c: char| c.is_ascii_digit())
+        && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// `--repo`, else `[github] repo`; a malformed one is reported.
+fn default_repo(cli: &Cli, doc: &Document) -> Option<Repo> {
+    let from_file = doc
+        .tables(GITHUB)
+        .into_iter()
+        .next()
+        .and_then(|g| g.string("repo"));
+    match (&cli.repo, from_file) {
+        (Some(flag), _) => Repo::parse(flag).or_else(|| {
+            doc.source.push(ConfigError::at(
+                "--repo",
+                format!("`{flag}` is not OWNER/NAME"),
+            ));
+            None
+        }),
+        (None, Some(v)) => Repo::parse(&v.value).or_else(|| {
+            doc.source.error(
+                v.line,
+                format!("[github] repo `{}` is not OWNER/NAME", v.value),
+            );
+            None
+        }),
+        (None, None) => None,
+    }
+}
+
+/// The `[[silence]]` entries.
+fn silences(doc: &Document) -> Vec<Silence> {
+    doc.tables(SILENCE)
+        .iter()
+        .filter_map(|t| {
+            let matches = t.required_string("match");
+            let until = t.instant("until");
+            let reason = t.required_string("reason");
+            if until.is_none() && matches.is_some() && reason.is_some() {
+                t.error(t.line(), "missing `until` in [[silence]]");
+            }
+            let (matches, until, reason) = (matches?, until?, reason?);
+            let Ok(at) = until.value.parse::<DateTime<Utc>>() else {
+                t.error(
+                    until.line,
+                    "until must be an RFC 3339 time with a zone, e.g. 2026-06-01T00:00:00Z",
+                );
+                return None;
+            };
+            if matches.value.trim().is_empty() || reason.value.trim().is_empty() {
+                t.error(matches.line, "a silence needs a non-empty match and reason");
+                return None;
+            }
+            Some(Silence {
+                matches: matches.value.trim().to_string(),
+                until: at,
+                reason: reason.value.trim().to_string(),
+            })
+        })
+        .collect()
+}
+
+/// `[run]`.
+fn run_settings(doc: &Document) -> RunSettings {
+    let mut run = RunSettings::default();
+    let Some(t) = doc.tables(RUN).into_iter().next() else {
+        return run;
+    };
+    run.concurrency = t.int_in("concurrency", 1..=64, run.concurrency);
+    for (name, slot) in [
+        ("request_timeout_seconds", &mut run.request_timeout),
+        ("deadline_seconds", &mut run.deadline),
+    ] {
+        if let Some(v) = t.number(name) {
+            if v.value.is_finite() && v.value > 0.0 && v.value <= 3600.0 {
+                *slot = Duration::from_secs_f64(v.value);
+            } else {
+                t.error(
+                    v.line,
+                    format!(
+                        "{name} must be more than 0 and at most 3600, not {}",
+                        v.value
+                    ),
+                );
+            }
+        }
+    }
+    run
 }
 
 /// Where the result goes: the flag, else the file's `output_file`, else the default.
-pub fn output_file(cli: &Cli, file: Option<&FileConfig>) -> PathBuf {
+fn output_file(cli: &Cli, file: Option<file::Value<String>>) -> PathBuf {
     cli.output_file
         .clone()
-        .or_else(|| {
-            file.and_then(|f| f.output_file.as_ref())
-                .map(|v| PathBuf::from(v.get_ref()))
-        })
+        .or_else(|| file.map(|v| PathBuf::from(v.value)))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_OUTPUT))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::env::Env;
+    use crate::checks::cron_heartbeat::LEGACY_WORKFLOWS;
+    use env::Env;
 
     fn cli() -> Cli {
         Cli::default()
+    }
+
+    fn resolve(cli: &Cli, file: Option<(&str, &str)>) -> Result<Config, Vec<ConfigError>> {
+        resolve_text(cli, file)
+    }
+
+    /// Each target as `--check-config` lists it, with its name in mail subjects.
+    fn targets(cfg: &Config) -> Vec<(String, String)> {
+        cfg.watches
+            .iter()
+            .flat_map(|w| {
+                let names: Vec<String> =
+                    w.identities().into_iter().map(|i| i.subject_name).collect();
+                w.describe().into_iter().zip(names)
+            })
+            .collect()
     }
 
     const FILE: &str = r#"
@@ -346,15 +465,26 @@ event = "schedule"
     #[test]
     fn file_alone() {
         let cfg = resolve(&cli(), Some(("m.toml", FILE))).unwrap();
-        assert_eq!(cfg.heartbeats.len(), 2);
-        assert_eq!(cfg.heartbeats[0].sla_hours, 48.0);
-        assert_eq!(cfg.heartbeats[0].name, "billing-retention-cron");
-        assert_eq!(cfg.heartbeats[1].sla_hours, 24.0);
-        assert_eq!(cfg.heartbeats[1].name, "trace");
-        assert_eq!(cfg.heartbeats[1].filter.event.as_deref(), Some("schedule"));
+        let t = targets(&cfg);
+        assert_eq!(t.len(), 3, "two heartbeats and their repository: {t:#?}");
+        assert_eq!(
+            t[0],
+            (
+                "cron_heartbeat:raxx-app/TradeMasterAPI:billing-retention-cron.yml  (SLA 48 h)"
+                    .into(),
+                "billing-retention-cron".into()
+            )
+        );
+        assert_eq!(
+            t[1],
+            (
+                "cron_heartbeat:raxx-app/TradeMasterAPI:trace-integrity-cron.yml  (SLA 24 h, event schedule)".into(),
+                "trace".into()
+            )
+        );
         assert_eq!(cfg.subject_prefix, "[Raxx ops]");
         assert_eq!(cfg.output_file, PathBuf::from("heartbeat_result.json"));
-        assert!(!cfg.legacy_defaults);
+        assert!(cfg.notes.is_empty(), "not the old call");
     }
 
     #[test]
@@ -365,10 +495,15 @@ event = "schedule"
         c.repo = Some("o/r".into());
         c.output_file = Some("/tmp/x.json".into());
         let cfg = resolve(&c, Some(("m.toml", FILE))).unwrap();
-        assert_eq!(cfg.heartbeats.len(), 3);
-        assert!(cfg.heartbeats.iter().all(|h| h.sla_hours == 1.0));
-        assert!(cfg.heartbeats.iter().all(|h| h.repo.to_string() == "o/r"));
-        assert_eq!(cfg.heartbeats[2].workflow, "extra.yml");
+        let t: Vec<String> = targets(&cfg).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(t.len(), 4, "{t:#?}");
+        assert!(
+            t[..3]
+                .iter()
+                .all(|d| d.starts_with("cron_heartbeat:o/r:") && d.contains("(SLA 1 h")),
+            "{t:#?}"
+        );
+        assert!(t[2].starts_with("cron_heartbeat:o/r:extra.yml"), "{t:#?}");
         assert_eq!(cfg.output_file, PathBuf::from("/tmp/x.json"));
     }
 
@@ -378,9 +513,13 @@ event = "schedule"
         c.repo = Some("raxx-app/TradeMasterAPI".into());
         c.sla_hours = Some(1.0);
         let cfg = resolve(&c, None).unwrap();
-        assert!(cfg.legacy_defaults);
-        let names: Vec<_> = cfg.heartbeats.iter().map(|h| h.workflow.as_str()).collect();
-        assert_eq!(names, LEGACY_WORKFLOWS);
+        assert_eq!(cfg.notes.len(), 1, "the old call is said");
+        let names: Vec<String> = targets(&cfg).into_iter().map(|(d, _)| d).collect();
+        assert_eq!(
+            names[..2],
+            LEGACY_WORKFLOWS
+                .map(|w| format!("cron_heartbeat:raxx-app/TradeMasterAPI:{w}  (SLA 1 h)"))
+        );
     }
 
     #[test]
@@ -421,9 +560,48 @@ concurrency = 0
     }
 
     #[test]
+    fn every_error_is_reported_with_its_line() {
+        let errs = resolve(
+            &cli(),
+            Some((
+                "x.toml",
+                r#"subject_prefx = "x"
+[github]
+repo = "o/r"
+[[heartbeat]]
+workflow = "a.yml"
+sla_hour = 24
+[[heartbeat]]
+workflow = "b.yml"
+sla_hours = "soon"
+[heroku]
+name = "x"
+"#,
+            )),
+        )
+        .unwrap_err();
+        let text: Vec<String> = errs.iter().map(|e| e.to_string()).collect();
+        assert_eq!(errs.len(), 4, "{text:#?}");
+        assert!(
+            text[0].starts_with("x.toml line 1: unknown key `subject_prefx`"),
+            "{text:#?}"
+        );
+        assert!(
+            text[1].starts_with("x.toml line 6: unknown field `sla_hour`"),
+            "{text:#?}"
+        );
+        assert!(text[2].starts_with("x.toml line 9: "), "{text:#?}");
+        assert!(text[3].contains("unknown key `heroku`"), "{text:#?}");
+    }
+
+    #[test]
     fn nothing_to_check_is_an_error() {
         let errs = resolve(&cli(), None).unwrap_err();
         assert!(errs[0].message.contains("nothing to check"));
+        assert_eq!(
+            errs[0].message,
+            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]] or [promotions], or give --repo"
+        );
     }
 
     #[test]

@@ -1,58 +1,98 @@
 //! The secrets and endpoints of a run, from the environment: never from the file, never
-//! printed. `missing` says, before any request, what a configuration needs and lacks.
+//! printed. Each check declares the variables it needs (`Need`); `missing` says, before any
+//! request, what the configuration needs and lacks.
 
+use std::collections::BTreeMap;
+
+use super::cli::Cli;
+use super::env::Env;
 use super::{Config, ConfigError, Transport};
-use crate::checks::probe::{AccessToken, ProbeSpec};
-use crate::config::cli::Cli;
-use crate::config::env::Env;
+
+/// The secrets every run may use, read before the configuration so that even an early
+/// error message is redacted.
+const WELL_KNOWN: [&str; 7] = [
+    "GITHUB_TOKEN",
+    "HEROKU_API_KEY",
+    "CLOUDFLARE_PAGES_READ_TOKEN",
+    "CLOUDFLARE_ACCOUNT_ID",
+    "POSTMARK_SERVER_TOKEN",
+    "SMTP_URL",
+    "HEARTBEAT_MONITOR_PING_URL",
+];
+
+/// A test of a secret's shape, and what to say when it fails.
+pub type Shape = (fn(&str) -> bool, String);
+
+/// A variable a check needs, and what to say when it is unset or malformed.
+#[derive(Debug, Clone)]
+pub struct Need {
+    /// The variable.
+    pub var: String,
+    /// The whole message when it is unset.
+    pub unset: String,
+    /// A test of its shape, and the message when it fails.
+    pub shape: Option<Shape>,
+}
+
+impl Need {
+    /// `var` must be set; `unset` says who needs it.
+    pub fn new(var: &str, unset: impl Into<String>) -> Self {
+        Self {
+            var: var.to_string(),
+            unset: unset.into(),
+            shape: None,
+        }
+    }
+
+    /// It must also pass `ok`; `message` says what it must look like.
+    pub fn shaped(mut self, ok: fn(&str) -> bool, message: impl Into<String>) -> Self {
+        self.shape = Some((ok, message.into()));
+        self
+    }
+}
 
 /// The secrets and endpoints a run uses, from the environment (and `--gh-token`).
 #[derive(Debug, Clone, Default)]
 pub struct Secrets {
-    /// GitHub token.
-    pub github_token: Option<String>,
+    /// Every secret variable read, by name (set and non-empty only).
+    vars: BTreeMap<String, String>,
     /// GitHub API base.
     pub github_api: String,
-    /// Postmark server token.
-    pub postmark_token: Option<String>,
     /// Postmark API base.
     pub postmark_api: String,
+    /// Heroku API base.
+    pub heroku_api: String,
+    /// Cloudflare API base.
+    pub cloudflare_api: String,
     /// Recipients.
     pub to: Vec<String>,
     /// Sender.
     pub from: Option<String>,
-    /// Heroku API key.
-    pub heroku_key: Option<String>,
-    /// Heroku API base.
-    pub heroku_api: String,
-    /// Cloudflare Pages read token.
-    pub cloudflare_token: Option<String>,
-    /// Cloudflare account id.
-    pub cloudflare_account: Option<String>,
-    /// Cloudflare API base.
-    pub cloudflare_api: String,
-    /// CF Access service tokens by the variable that holds them, as found in the environment.
-    pub access_tokens: std::collections::BTreeMap<String, Option<String>>,
-    /// The promotions database URL, from the variable `[promotions]` names.
-    pub database_url: Option<String>,
-    /// `SMTP_URL`.
-    pub smtp_url: Option<String>,
-    /// `HEARTBEAT_MONITOR_PING_URL`: the dead man's switch.
-    pub ping_url: Option<String>,
 }
 
 impl Secrets {
-    /// Reads them; `--gh-token` wins over `GITHUB_TOKEN` because the old call passed it so.
+    /// Reads the well-known ones; `--gh-token` wins over `GITHUB_TOKEN` because the old call
+    /// passed it so.
     pub fn from_env(cli: &Cli, env: &Env) -> Self {
+        let mut vars = BTreeMap::new();
+        for var in WELL_KNOWN {
+            if let Some(v) = env.get(var) {
+                vars.insert(var.to_string(), v.to_string());
+            }
+        }
+        if let Some(t) = cli.gh_token.as_ref().filter(|t| !t.trim().is_empty()) {
+            vars.insert("GITHUB_TOKEN".into(), t.clone());
+        }
+        if let Some(url) = vars.get_mut("HEARTBEAT_MONITOR_PING_URL") {
+            *url = url.trim_end_matches('/').to_string();
+        }
         Self {
-            github_token: cli
-                .gh_token
-                .clone()
-                .filter(|t| !t.trim().is_empty())
-                .or_else(|| env.get("GITHUB_TOKEN").map(String::from)),
+            vars,
             github_api: env.get_or("GITHUB_API_URL", "https://api.github.com"),
-            postmark_token: env.get("POSTMARK_SERVER_TOKEN").map(String::from),
             postmark_api: env.get_or("POSTMARK_API_URL", "https://api.postmarkapp.com"),
+            heroku_api: env.get_or("HEROKU_API_URL", "https://api.heroku.com"),
+            cloudflare_api: env
+                .get_or("CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"),
             to: env
                 .get("OPS_ALERT_EMAIL")
                 .map(|v| {
@@ -64,71 +104,41 @@ impl Secrets {
                 })
                 .unwrap_or_default(),
             from: env.get("OPS_ALERT_FROM").map(String::from),
-            heroku_key: env.get("HEROKU_API_KEY").map(String::from),
-            heroku_api: env.get_or("HEROKU_API_URL", "https://api.heroku.com"),
-            cloudflare_token: env.get("CLOUDFLARE_PAGES_READ_TOKEN").map(String::from),
-            cloudflare_account: env.get("CLOUDFLARE_ACCOUNT_ID").map(String::from),
-            cloudflare_api: env
-                .get_or("CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"),
-            access_tokens: Default::default(),
-            database_url: None,
-            smtp_url: env.get("SMTP_URL").map(String::from),
-            ping_url: env
-                .get("HEARTBEAT_MONITOR_PING_URL")
-                .map(|u| u.trim_end_matches('/').to_string()),
         }
     }
 
-    /// Reads the secrets whose variables the configuration names: the probes' service
-    /// tokens and the promotions database URL.
+    /// Reads the variables the configuration's checks name (a probe's service token, the
+    /// promotions database URL).
     pub fn read_named(&mut self, cfg: &Config, env: &Env) {
-        if let Some(p) = &cfg.promotions {
-            self.database_url = env.get(&p.database_url_env).map(String::from);
-        }
-        for p in &cfg.probes {
-            if let Some(var) = &p.token_env {
-                self.access_tokens
-                    .insert(var.clone(), env.get(var).map(String::from));
-            }
-        }
-    }
-
-    /// The service token of a probe, when it names one and it is set and well formed.
-    pub fn access_token(&self, probe: &ProbeSpec) -> Option<AccessToken> {
-        let var = probe.token_env.as_ref()?;
-        AccessToken::parse(self.access_tokens.get(var)?.as_deref()?)
-    }
-
-    /// Every secret value, for the redactor (each half of a service token too).
-    pub fn values(&self) -> Vec<&str> {
-        let mut out: Vec<&str> = [
-            self.github_token.as_deref(),
-            self.postmark_token.as_deref(),
-            self.heroku_key.as_deref(),
-            self.cloudflare_token.as_deref(),
-            self.cloudflare_account.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .collect();
-        for url in [&self.database_url, &self.smtp_url, &self.ping_url]
-            .into_iter()
-            .flatten()
-        {
-            out.push(url);
-            // The password alone, wherever a driver might echo it.
-            if let Some(pw) = url
-                .split_once("://")
-                .and_then(|(_, r)| r.split_once('@'))
-                .and_then(|(userinfo, _)| userinfo.split_once(':'))
-                .map(|(_, pw)| pw)
+        for need in cfg.watches.iter().flat_map(|w| w.needs()) {
+            if !self.vars.contains_key(&need.var)
+                && let Some(v) = env.get(&need.var)
             {
-                out.push(pw);
+                self.vars.insert(need.var, v.to_string());
             }
         }
-        for v in self.access_tokens.values().flatten() {
-            out.push(v);
-            if let Some((id, secret)) = v.split_once(':') {
+    }
+
+    /// The value of a secret variable, when set.
+    pub fn get(&self, var: &str) -> Option<&str> {
+        self.vars.get(var).map(String::as_str)
+    }
+
+    /// Every secret value, for the redactor, with the parts a driver might echo alone: a
+    /// URL's password, each half of an `id:secret` pair.
+    pub fn values(&self) -> Vec<&str> {
+        let mut out = Vec::new();
+        for v in self.vars.values() {
+            out.push(v.as_str());
+            if let Some((_, rest)) = v.split_once("://") {
+                if let Some(pw) = rest
+                    .split_once('@')
+                    .and_then(|(userinfo, _)| userinfo.split_once(':'))
+                    .map(|(_, pw)| pw)
+                {
+                    out.push(pw);
+                }
+            } else if let Some((id, secret)) = v.split_once(':') {
                 out.extend([id, secret]);
             }
         }
@@ -139,57 +149,28 @@ impl Secrets {
     pub fn missing(&self, cfg: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         let env = "environment";
-        if !cfg.heartbeats.is_empty() && self.github_token.is_none() {
-            errors.push(ConfigError::at(
-                env,
-                "GITHUB_TOKEN is not set (nor --gh-token): the heartbeats need a token with actions: read",
-            ));
-        }
-        if !cfg.heroku_apps.is_empty() && self.heroku_key.is_none() {
-            errors.push(ConfigError::at(
-                env,
-                "HEROKU_API_KEY is not set: the Heroku checks need it",
-            ));
-        }
-        if !cfg.pages.is_empty() {
-            for (var, v) in [
-                ("CLOUDFLARE_PAGES_READ_TOKEN", &self.cloudflare_token),
-                ("CLOUDFLARE_ACCOUNT_ID", &self.cloudflare_account),
-            ] {
-                if v.is_none() {
-                    errors.push(ConfigError::at(
-                        env,
-                        format!("{var} is not set: the Pages checks need it"),
-                    ));
-                }
+        let mut seen = std::collections::HashSet::new();
+        for need in cfg.watches.iter().flat_map(|w| w.needs()) {
+            if !seen.insert(need.var.clone()) {
+                continue;
             }
-        }
-        for p in &cfg.probes {
-            let Some(var) = &p.token_env else { continue };
-            match self.access_tokens.get(var) {
-                Some(Some(v)) if AccessToken::parse(v).is_some() => {}
-                Some(Some(_)) => errors.push(ConfigError::at(
-                    env,
-                    format!("{var} (probe {}) must be client_id:client_secret", p.name),
-                )),
-                _ => errors.push(ConfigError::at(
-                    env,
-                    format!(
-                        "{var} is not set: probe {} needs its CF Access service token",
-                        p.name
-                    ),
-                )),
+            match (self.get(&need.var), &need.shape) {
+                (None, _) => errors.push(ConfigError::at(env, need.unset)),
+                (Some(v), Some((ok, message))) if !ok(v) => {
+                    errors.push(ConfigError::at(env, message.clone()))
+                }
+                _ => {}
             }
         }
         if !cfg.dry_run {
             match cfg.transport {
-                Transport::Postmark if self.postmark_token.is_none() => {
+                Transport::Postmark if self.get("POSTMARK_SERVER_TOKEN").is_none() => {
                     errors.push(ConfigError::at(
                         env,
                         "POSTMARK_SERVER_TOKEN is not set: alerts could not be mailed",
                     ))
                 }
-                Transport::Smtp if self.smtp_url.is_none() => errors.push(ConfigError::at(
+                Transport::Smtp if self.get("SMTP_URL").is_none() => errors.push(ConfigError::at(
                     env,
                     "SMTP_URL is not set: [mail] transport is \"smtp\"",
                 )),
@@ -209,7 +190,7 @@ impl Secrets {
             }
         }
         if cfg.transport == Transport::Smtp
-            && let Some(url) = &self.smtp_url
+            && let Some(url) = self.get("SMTP_URL")
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {
             errors.push(ConfigError::at(

@@ -6,8 +6,8 @@
 use chrono::{DateTime, Utc};
 
 use crate::alerting::{postmark, state};
-use crate::checks::pages::{self, PagesSpec};
-use crate::checks::probe::{self, ProbeSpec};
+use crate::checks::http_probe::{self as probe, ProbeSpec};
+use crate::checks::pages_deploy::{self as pages, PagesSpec};
 use crate::clients::http::Response;
 use crate::clients::{api, cloudflare, github, heroku};
 use crate::config::{self, cli};
@@ -94,8 +94,15 @@ pub fn config_file(text: &str) -> String {
         cli::Parsed::Run(cli) => cli,
         _ => return String::new(),
     };
-    match config::resolve(&cli, Some(("fuzz.toml", text))) {
-        Ok(cfg) => format!("{} heartbeats", cfg.heartbeats.len()),
+    match config::resolve_text(&cli, Some(("fuzz.toml", text))) {
+        Ok(cfg) => format!(
+            "{} heartbeats",
+            cfg.watches
+                .iter()
+                .flat_map(|w| w.identities())
+                .filter(|i| i.kind == crate::checks::cron_heartbeat::NAME)
+                .count()
+        ),
         Err(errors) => format!("{} errors", errors.len()),
     }
 }

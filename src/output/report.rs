@@ -56,7 +56,7 @@ impl<'a> Console<'a> {
 
 /// The table of checks: status, check, message.
 pub fn table(checks: &[CheckResult], color: bool) -> String {
-    let label = |c: &CheckResult| format!("{} {}", c.kind.as_str(), c.target);
+    let label = |c: &CheckResult| format!("{} {}", c.kind, c.target);
     let width = checks
         .iter()
         .map(|c| label(c).chars().count())
@@ -132,7 +132,7 @@ pub fn step_summary(result: &RunResult) -> String {
             md.push_str(&format!(
                 "| {} | {} | {} |\n",
                 c.status.as_str(),
-                cell(&format!("{} {}", c.kind.as_str(), c.target)),
+                cell(&format!("{} {}", c.kind, c.target)),
                 cell(&format!("{}{}", c.message, silenced(c)))
             ));
         }
@@ -172,7 +172,7 @@ pub fn annotations(checks: &[CheckResult]) -> String {
             };
             format!(
                 "::{level} title={}::{}\n",
-                escape_property(&format!("{} {}", c.kind.as_str(), c.target)),
+                escape_property(&format!("{} {}", c.kind, c.target)),
                 escape_data(&c.message)
             )
         })
@@ -193,10 +193,9 @@ fn escape_property(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Kind;
 
     fn c(status: Status, msg: &str) -> CheckResult {
-        CheckResult::new("id", Kind::CronHeartbeat, "x.yml", status, msg.into())
+        CheckResult::new("id", "cron_heartbeat", "x.yml", status, msg.into())
     }
 
     #[test]

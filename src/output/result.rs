@@ -170,15 +170,14 @@ pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Kind;
 
     #[test]
     fn counts_and_atomic_write() {
         let checks = vec![
-            CheckResult::new("a", Kind::CronHeartbeat, "a", Status::Ok, "fine".into()),
+            CheckResult::new("a", "cron_heartbeat", "a", Status::Ok, "fine".into()),
             CheckResult::new(
                 "b",
-                Kind::CronHeartbeat,
+                "cron_heartbeat",
                 "b",
                 Status::Critical,
                 "token s3cr3t-value leaked?".into(),

@@ -2,16 +2,97 @@
 //! fewer web dynos up than it needs, and for how long, from Heroku's own timestamps. The two
 //! checks of one app share one job and what it fetched: two requests when healthy.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::rfc3339;
+use super::pool::Identity;
+use super::time::{human, rfc3339};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
-use crate::clients::heroku::{App, Dyno, Formation, Heroku, Release};
+use crate::clients::heroku::{App, Dyno, Formation, Heroku, Release, is_app_name};
+use crate::config::file::Section;
+use crate::config::{Configure, Need};
 
+/// The slug check's name.
+pub const SLUG: &str = "heroku_slug";
+/// The dyno check's name.
+pub const DYNOS: &str = "heroku_dynos";
 /// A release still `pending` after this long is stuck.
 pub const PENDING_GRACE_MINUTES: i64 = 30;
+const SECTION: Section = Section::array("heroku_app");
+
+/// The kind: `[[heroku_app]]` and `--heroku-app`.
+pub struct HerokuApp;
+
+impl CheckKind for HerokuApp {
+    fn names(&self) -> &'static [&'static str] {
+        &[SLUG, DYNOS]
+    }
+
+    fn sections(&self) -> &'static [Section] {
+        &[SECTION]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        let mut apps = Vec::new();
+        for t in cfg.tables(SECTION) {
+            let name = t.required_string("name");
+            let min_web_dynos = t.int_in("min_web_dynos", 0..=100, 1);
+            let down_grace_minutes = t.int_in("down_grace_minutes", 0..=1440, 5);
+            let check_slug = t.boolean("check_slug").is_none_or(|v| v.value);
+            let Some(name) = name else { continue };
+            let app = name.value.trim().to_string();
+            if !is_app_name(&app) {
+                t.error(
+                    name.line,
+                    format!("`{app}` is not a Heroku app name (lowercase letters, digits and dashes, 3 to 30)"),
+                );
+                continue;
+            }
+            apps.push(HerokuAppSpec {
+                name: app,
+                min_web_dynos,
+                down_grace_minutes,
+                check_slug,
+            });
+        }
+        for name in &cfg.cli.heroku_app {
+            if !is_app_name(name) {
+                cfg.error("--heroku-app", format!("`{name}` is not a Heroku app name"));
+                continue;
+            }
+            apps.push(HerokuAppSpec {
+                name: name.clone(),
+                min_web_dynos: 1,
+                down_grace_minutes: 5,
+                check_slug: true,
+            });
+        }
+        cfg.dedupe(&apps, |a| a.name.clone(), "heroku_app");
+        apps.into_iter()
+            .map(|a| Arc::new(a) as Arc<dyn Watch>)
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        let name = &check.subject_name;
+        match check.kind {
+            SLUG if check.status == Status::Critical => format!("heroku NO SLUG: {name}"),
+            SLUG => format!("heroku RELEASE FAILED: {name}"),
+            _ => format!("heroku DYNOS DOWN: {name}"),
+        }
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &[
+            "heroku NO SLUG",
+            "heroku RELEASE FAILED",
+            "heroku DYNOS DOWN",
+        ]
+    }
+}
 
 /// One Heroku app to check.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,6 +116,61 @@ impl HerokuAppSpec {
     /// `heroku_dynos:app`.
     pub fn dynos_id(&self) -> String {
         format!("heroku_dynos:{}", self.name)
+    }
+}
+
+impl Check for HerokuAppSpec {
+    type Observation = Result<Observation, String>;
+
+    fn identities(&self) -> Vec<Identity> {
+        let mut out = Vec::new();
+        if self.check_slug {
+            out.push(Identity::new(self.slug_id(), SLUG, &self.name, &self.name));
+        }
+        if self.min_web_dynos > 0 {
+            out.push(Identity::new(
+                self.dynos_id(),
+                DYNOS,
+                &self.name,
+                &self.name,
+            ));
+        }
+        out
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if self.check_slug {
+            out.push(self.slug_id());
+        }
+        if self.min_web_dynos > 0 {
+            out.push(format!(
+                "{}  (min {} web, grace {} min)",
+                self.dynos_id(),
+                self.min_web_dynos,
+                self.down_grace_minutes
+            ));
+        }
+        out
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::new(
+            "HEROKU_API_KEY",
+            "HEROKU_API_KEY is not set: the Heroku checks need it",
+        )]
+    }
+
+    fn rounds(&self) -> usize {
+        Check::identities(self).len()
+    }
+
+    fn observe(&self, ctx: &Context) -> Self::Observation {
+        observe(&ctx.heroku, self)
+    }
+
+    fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        evaluate(self, seen, now)
     }
 }
 
@@ -172,7 +308,7 @@ pub fn evaluate(
     now: DateTime<Utc>,
 ) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    let unknown = |id: String, kind: Kind, why: &str| {
+    let unknown = |id: String, kind: &'static str, why: &str| {
         let mut r = CheckResult::new(
             &id,
             kind,
@@ -186,23 +322,23 @@ pub fn evaluate(
     match obs {
         Err(why) => {
             if spec.check_slug {
-                out.push(unknown(spec.slug_id(), Kind::HerokuSlug, why));
+                out.push(unknown(spec.slug_id(), SLUG, why));
             }
             if spec.min_web_dynos > 0 {
-                out.push(unknown(spec.dynos_id(), Kind::HerokuDynos, why));
+                out.push(unknown(spec.dynos_id(), DYNOS, why));
             }
         }
         Ok(obs) => {
             match &obs.release {
                 Some(Ok(release)) => out.push(slug(spec, release.as_ref(), now)),
-                Some(Err(why)) => out.push(unknown(spec.slug_id(), Kind::HerokuSlug, why)),
+                Some(Err(why)) => out.push(unknown(spec.slug_id(), SLUG, why)),
                 None => {}
             }
             match &obs.dynos {
                 Some(Ok(dynos)) => {
                     out.push(dynos_result(spec, dynos, obs.short_since.as_ref(), now))
                 }
-                Some(Err(why)) => out.push(unknown(spec.dynos_id(), Kind::HerokuDynos, why)),
+                Some(Err(why)) => out.push(unknown(spec.dynos_id(), DYNOS, why)),
                 None => {}
             }
         }
@@ -221,7 +357,7 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
     let Some(rel) = release else {
         let mut r = CheckResult::new(
             &id,
-            Kind::HerokuSlug,
+            SLUG,
             &spec.name,
             Status::Critical,
             "the app has no release at all: nothing was ever deployed".into(),
@@ -265,7 +401,7 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
             ),
         )
     };
-    let mut r = CheckResult::new(&id, Kind::HerokuSlug, &spec.name, status, message);
+    let mut r = CheckResult::new(&id, SLUG, &spec.name, status, message);
     r.details = json!({
         "version": rel.version,
         "description": rel.description,
@@ -303,7 +439,7 @@ fn dynos_result(
     if up >= min {
         let mut r = CheckResult::new(
             &id,
-            Kind::HerokuDynos,
+            DYNOS,
             &spec.name,
             Status::Ok,
             format!("{up} of {min} web dynos up"),
@@ -336,7 +472,7 @@ fn dynos_result(
         ),
         None => (Status::Critical, format!("{up} of {min} web dynos up")),
     };
-    let mut r = CheckResult::new(&id, Kind::HerokuDynos, &spec.name, status, message);
+    let mut r = CheckResult::new(&id, DYNOS, &spec.name, status, message);
     r.details = details;
     r.since = since.and_then(|s| s.as_ref().ok()).map(|s| rfc3339(s.at));
     r.threshold = Some(format!(
@@ -354,9 +490,9 @@ fn activity(app: &str) -> String {
     format!("https://dashboard.heroku.com/apps/{app}/activity")
 }
 
-fn hints(app: &str, kind: Kind) -> Vec<String> {
+fn hints(app: &str, kind: &str) -> Vec<String> {
     match kind {
-        Kind::HerokuSlug => vec![
+        SLUG => vec![
             format!(
                 "heroku releases --app {app}    # only 'Set … config vars', no 'Deploy …': code never shipped"
             ),
@@ -369,18 +505,6 @@ fn hints(app: &str, kind: Kind) -> Vec<String> {
                 "heroku ps:scale web=1 --app {app}    # if it was scaled to 0 and a slug exists"
             ),
         ],
-    }
-}
-
-/// "45 min", "3 h", "8 days".
-pub fn human(d: Duration) -> String {
-    let mins = d.num_minutes().max(0);
-    if mins < 120 {
-        format!("{mins} min")
-    } else if mins < 48 * 60 {
-        format!("{} h", mins / 60)
-    } else {
-        format!("{} days", mins / (24 * 60))
     }
 }
 
@@ -582,7 +706,7 @@ mod tests {
 
     #[test]
     fn durations_read_naturally() {
-        assert_eq!(human(Duration::minutes(3)), "3 min");
+        assert_eq!(super::human(Duration::minutes(3)), "3 min");
         assert_eq!(human(Duration::minutes(180)), "3 h");
         assert_eq!(human(Duration::days(8)), "8 days");
     }

@@ -1,13 +1,71 @@
 //! `pages_deploy`: the newest production deployment of a Cloudflare Pages project failed, or
 //! has been building for longer than its grace.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::heroku::human;
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::rfc3339;
+use super::pool::Identity;
+use super::time::{human, rfc3339};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::cloudflare::{Deployment, PagesError};
+use crate::config::file::Section;
+use crate::config::{Configure, Need};
+
+/// The kind's name.
+pub const NAME: &str = "pages_deploy";
+const SECTION: Section = Section::array("pages_project");
+
+/// The kind: `[[pages_project]]`.
+pub struct PagesDeploy;
+
+impl CheckKind for PagesDeploy {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn sections(&self) -> &'static [Section] {
+        &[SECTION]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        let mut out = Vec::new();
+        for t in cfg.tables(SECTION) {
+            let name = t.required_string("name");
+            let building_grace_minutes = t.int_in("building_grace_minutes", 1..=1440, 10);
+            let Some(name) = name else { continue };
+            let project = name.value.trim().to_string();
+            if project.is_empty()
+                || !project
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '-')
+            {
+                t.error(
+                    name.line,
+                    format!("`{project}` is not a Pages project name"),
+                );
+                continue;
+            }
+            out.push(PagesSpec {
+                name: project,
+                building_grace_minutes,
+            });
+        }
+        cfg.dedupe(&out, |p| p.name.clone(), "pages_project");
+        out.into_iter()
+            .map(|p| Arc::new(p) as Arc<dyn Watch>)
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("surface DEGRADED: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["surface DEGRADED"]
+    }
+}
 
 /// One Pages project to check.
 #[derive(Debug, Clone, PartialEq)]
@@ -25,6 +83,37 @@ impl PagesSpec {
     }
 }
 
+impl Check for PagesSpec {
+    type Observation = Result<Vec<Deployment>, PagesError>;
+
+    fn identities(&self) -> Vec<Identity> {
+        vec![Identity::new(self.id(), NAME, &self.name, &self.name)]
+    }
+
+    fn describe(&self) -> Vec<String> {
+        vec![format!(
+            "{}  (grace {} min)",
+            self.id(),
+            self.building_grace_minutes
+        )]
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        ["CLOUDFLARE_PAGES_READ_TOKEN", "CLOUDFLARE_ACCOUNT_ID"]
+            .into_iter()
+            .map(|var| Need::new(var, format!("{var} is not set: the Pages checks need it")))
+            .collect()
+    }
+
+    fn observe(&self, ctx: &Context) -> Self::Observation {
+        ctx.pages.deployments(&self.name)
+    }
+
+    fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        vec![evaluate(self, seen, now)]
+    }
+}
+
 /// Decides from the deployments Cloudflare listed, or from why it could not list them.
 pub fn evaluate(
     spec: &PagesSpec,
@@ -37,7 +126,7 @@ pub fn evaluate(
         Err(PagesError::NoSuchProject(why)) => {
             let mut r = CheckResult::new(
                 &id,
-                Kind::PagesDeploy,
+                NAME,
                 name,
                 Status::Critical,
                 format!(
@@ -52,7 +141,7 @@ pub fn evaluate(
         }
         Err(PagesError::Api(why)) => CheckResult::new(
             &id,
-            Kind::PagesDeploy,
+            NAME,
             name,
             Status::Unknown,
             format!("could not check {name}: {why}"),
@@ -72,7 +161,7 @@ fn judge(spec: &PagesSpec, list: &[Deployment], now: DateTime<Utc>) -> CheckResu
     let Some(d) = newest else {
         return CheckResult::new(
             &id,
-            Kind::PagesDeploy,
+            NAME,
             &spec.name,
             Status::Warning,
             "no production deployment on record".into(),
@@ -126,7 +215,7 @@ fn judge(spec: &PagesSpec, list: &[Deployment], now: DateTime<Utc>) -> CheckResu
             ),
         ),
     };
-    let mut r = CheckResult::new(&id, Kind::PagesDeploy, &spec.name, status, message);
+    let mut r = CheckResult::new(&id, NAME, &spec.name, status, message);
     r.details = json!({
         "deployment_id": d.id,
         "created_on": rfc3339(d.created_on),

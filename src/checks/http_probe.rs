@@ -2,15 +2,103 @@
 //! redirect to the Cloudflare Access login page is exactly the failure that once fooled the
 //! console's status poller; it gets its own message.
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::rfc3339;
+use super::pool::Identity;
+use super::time::rfc3339;
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::strip_query;
 use crate::clients::http::{Http, Request, Response};
+use crate::config::file::Section;
+use crate::config::{Configure, Need, is_env_name};
+
+/// The kind's name.
+pub const NAME: &str = "http_probe";
+const SECTION: Section = Section::array("http_probe");
+
+/// The kind: `[[http_probe]]`.
+pub struct HttpProbe;
+
+impl CheckKind for HttpProbe {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn sections(&self) -> &'static [Section] {
+        &[SECTION]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        let mut probes = Vec::new();
+        for t in cfg.tables(SECTION) {
+            let name = t.required_string("name");
+            let url = t.required_string("url");
+            let token_env = t.string("cf_access_token_env");
+            let expect_status = t.int_in("expect_status", 100..=599, 200);
+            let fresh_field = t.string("fresh_field");
+            let fresh_max_age_seconds = t.int_in("fresh_max_age_seconds", 1..=31_536_000, 120);
+            let (Some(name), Some(url)) = (name, url) else {
+                continue;
+            };
+            let mut ok = true;
+            if name.value.trim().is_empty() {
+                t.error(name.line, "http_probe name must not be empty");
+                ok = false;
+            }
+            let link = url.value.trim().to_string();
+            if !(link.starts_with("https://") || link.starts_with("http://")) || link.contains('@')
+            {
+                t.error(
+                    url.line,
+                    format!(
+                        "url must be an http(s) URL without credentials, not `{}`",
+                        strip_query(&link)
+                    ),
+                );
+                ok = false;
+            }
+            if let Some(v) = &token_env
+                && !is_env_name(&v.value)
+            {
+                t.error(
+                    v.line,
+                    format!(
+                        "cf_access_token_env must name an environment variable, not `{}`",
+                        v.value
+                    ),
+                );
+                ok = false;
+            }
+            if ok {
+                probes.push(ProbeSpec {
+                    name: name.value.trim().to_string(),
+                    url: link,
+                    token_env: token_env.map(|v| v.value),
+                    expect_status,
+                    fresh_field: fresh_field.map(|v| v.value),
+                    fresh_max_age_seconds,
+                });
+            }
+        }
+        cfg.dedupe(&probes, |p| p.name.clone(), "http_probe");
+        probes
+            .into_iter()
+            .map(|p| Arc::new(p) as Arc<dyn Watch>)
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("surface DEGRADED: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["surface DEGRADED"]
+    }
+}
 
 /// One health URL to probe.
 #[derive(Debug, Clone, PartialEq)]
@@ -33,6 +121,75 @@ impl ProbeSpec {
     /// `http_probe:name`.
     pub fn id(&self) -> String {
         format!("http_probe:{}", self.name)
+    }
+}
+
+/// What the probe got, and whether it sent a service token.
+#[derive(Debug, Clone)]
+pub struct Observation {
+    /// The answer, or why there was none.
+    pub answer: Result<Response, String>,
+    /// Whether the CF Access service token went with the request.
+    pub token_sent: bool,
+}
+
+impl Check for ProbeSpec {
+    type Observation = Observation;
+
+    fn identities(&self) -> Vec<Identity> {
+        vec![Identity::new(self.id(), NAME, &self.name, &self.name)]
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let token = self
+            .token_env
+            .as_ref()
+            .map(|v| format!(", CF Access token from {v}"))
+            .unwrap_or_default();
+        vec![format!(
+            "{}  ({} expecting {}{token})",
+            self.id(),
+            strip_query(&self.url),
+            self.expect_status
+        )]
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        let Some(var) = &self.token_env else {
+            return Vec::new();
+        };
+        vec![
+            Need::new(
+                var,
+                format!(
+                    "{var} is not set: probe {} needs its CF Access service token",
+                    self.name
+                ),
+            )
+            .shaped(
+                |v| AccessToken::parse(v).is_some(),
+                format!(
+                    "{var} (probe {}) must be client_id:client_secret",
+                    self.name
+                ),
+            ),
+        ]
+    }
+
+    fn observe(&self, ctx: &Context) -> Observation {
+        let token = self
+            .token_env
+            .as_ref()
+            .and_then(|var| ctx.secrets.get(var))
+            .and_then(AccessToken::parse);
+        Observation {
+            answer: observe(&ctx.http, self, token.as_ref(), ctx.deadline),
+            token_sent: token.is_some(),
+        }
+    }
+
+    fn evaluate(&self, seen: &Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        vec![evaluate(self, &seen.answer, seen.token_sent, now)]
     }
 }
 
@@ -83,7 +240,7 @@ pub fn evaluate(
         Err(why) => (Status::Critical, format!("no answer: {why}"), json!({})),
         Ok(resp) => judge(spec, resp, token_sent, now),
     };
-    let mut r = CheckResult::new(&spec.id(), Kind::HttpProbe, &spec.name, status, message);
+    let mut r = CheckResult::new(&spec.id(), NAME, &spec.name, status, message);
     r.details = details;
     r.subject_name = spec.name.clone();
     if status != Status::Ok {

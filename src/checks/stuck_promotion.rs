@@ -3,15 +3,173 @@
 //! Read straight from PostgreSQL, so it works when the console does not.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::heroku::human;
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::rfc3339;
-use crate::clients::heroku::Heroku;
+use super::pool::Identity;
+use super::time::{human, rfc3339};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use crate::clients::heroku::{Heroku, is_app_name};
 use crate::clients::postgres::{self, DbLimits, DbUrl};
+use crate::config::file::{Section, Table, Value};
+use crate::config::{Configure, Need, is_env_name};
+
+/// The kind's name.
+pub const NAME: &str = "stuck_promotion";
+const SECTION: Section = Section::table("promotions");
+
+/// The kind: `[promotions]`.
+pub struct StuckPromotion;
+
+impl CheckKind for StuckPromotion {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn sections(&self) -> &'static [Section] {
+        &[SECTION]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        cfg.tables(SECTION)
+            .first()
+            .and_then(spec_of)
+            .map(|s| Arc::new(s) as Arc<dyn Watch>)
+            .into_iter()
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("promotion STUCK: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["promotion STUCK"]
+    }
+}
+
+/// The watchdog of `[promotions]`, or `None` when any of its values is wrong (reported).
+fn spec_of(t: &Table) -> Option<PromotionsSpec> {
+    let mut ok = true;
+    let mut ident = |key: &'static str, v: Option<Value<String>>, default: &str, schema: bool| {
+        let Some(v) = v else {
+            return default.to_string();
+        };
+        let name = v.value.trim().to_string();
+        if !is_ident(&name, schema) {
+            t.error(
+                v.line,
+                format!("{key} `{name}` is not a plain SQL identifier (letters, digits, _)"),
+            );
+            ok = false;
+        }
+        name
+    };
+    let table = t.required_string("table");
+    let has_table = table.is_some();
+    let table = ident("table", table, "", true);
+    let id_column = ident("id_column", t.string("id_column"), "id", false);
+    let name_column = ident("name_column", t.string("name_column"), "flag_name", false);
+    let state_column = ident("state_column", t.string("state_column"), "state", false);
+    let since_column = ident(
+        "since_column",
+        t.string("since_column"),
+        "updated_at",
+        false,
+    );
+    let database_url_env = match t.string("database_url_env") {
+        Some(v) if !is_env_name(&v.value) => {
+            t.error(
+                v.line,
+                format!(
+                    "database_url_env must name an environment variable, not `{}`",
+                    v.value
+                ),
+            );
+            ok = false;
+            String::new()
+        }
+        Some(v) => v.value,
+        None => "CONSOLE_DATABASE_URL".into(),
+    };
+    let stuck_states = match t.strings("stuck_states") {
+        Some(v) if v.value.is_empty() || v.value.iter().any(|s| s.trim().is_empty()) => {
+            t.error(
+                v.line,
+                "stuck_states must list at least one non-empty state",
+            );
+            ok = false;
+            Vec::new()
+        }
+        Some(v) => v.value,
+        None => vec!["deploying".into()],
+    };
+    let warn = t.positive("warn_after_hours", 12.0);
+    let crit = t.positive("crit_after_hours", 24.0);
+    if warn > crit {
+        let line = t
+            .number("crit_after_hours")
+            .or_else(|| t.number("warn_after_hours"))
+            .map_or(t.line(), |v| v.line);
+        t.error(
+            line,
+            format!("crit_after_hours ({crit}) must not be less than warn_after_hours ({warn})"),
+        );
+        ok = false;
+    }
+    let secs = |key: &'static str| {
+        let s = t.positive(key, 10.0);
+        if s > 600.0 {
+            let line = t.number(key).map_or(t.line(), |v| v.line);
+            t.error(line, format!("{key} must be at most 600, not {s}"));
+        }
+        std::time::Duration::from_secs_f64(s.min(600.0))
+    };
+    let limits = DbLimits {
+        connect_timeout: secs("connect_timeout_seconds"),
+        statement_timeout: secs("statement_timeout_seconds"),
+    };
+    let heroku_app = t.string("heroku_app");
+    if let Some(v) = &heroku_app
+        && !is_app_name(&v.value)
+    {
+        t.error(
+            v.line,
+            format!("heroku_app `{}` is not a Heroku app name", v.value),
+        );
+        ok = false;
+    }
+    let config_var_prefix = t.string("config_var_prefix");
+    if heroku_app.is_some() != config_var_prefix.is_some() {
+        let line = heroku_app
+            .as_ref()
+            .or(config_var_prefix.as_ref())
+            .map_or(t.line(), |v| v.line);
+        t.error(
+            line,
+            "heroku_app and config_var_prefix go together: give both or neither",
+        );
+        ok = false;
+    }
+    let promoted_value = t.string("promoted_value");
+    (ok && has_table).then(|| PromotionsSpec {
+        database_url_env,
+        table,
+        id_column,
+        name_column,
+        state_column,
+        since_column,
+        stuck_states,
+        warn_after_hours: warn,
+        crit_after_hours: crit,
+        limits,
+        heroku_app: heroku_app.map(|v| v.value),
+        config_var_prefix: config_var_prefix.map(|v| v.value),
+        promoted_value: promoted_value.map_or_else(|| "true".into(), |v| v.value),
+    })
+}
 
 /// Rows read at most: a table with more stuck rows than this has a bigger problem.
 pub const MAX_ROWS: i64 = 500;
@@ -59,6 +217,73 @@ impl PromotionsSpec {
         let prefix = self.config_var_prefix.as_ref()?;
         Some(format!("{prefix}{}", name.to_ascii_uppercase()))
     }
+}
+
+/// The rows in stuck states, and for those old enough, whether their flag is already live.
+pub type Observation = (Result<Vec<Row>, String>, BTreeMap<String, Live>);
+
+impl Check for PromotionsSpec {
+    type Observation = Observation;
+
+    fn identities(&self) -> Vec<Identity> {
+        vec![Identity::new(
+            self.table_id(),
+            NAME,
+            &self.table,
+            &self.table,
+        )]
+    }
+
+    fn describe(&self) -> Vec<String> {
+        vec![format!(
+            "{}  (states {}, warning after {} h, critical after {} h)",
+            self.table_id(),
+            self.stuck_states.join(", "),
+            self.warn_after_hours,
+            self.crit_after_hours
+        )]
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::new(
+            &self.database_url_env,
+            format!(
+                "{} is not set: [promotions] reads the table through it",
+                self.database_url_env
+            ),
+        )]
+    }
+
+    /// TCP, TLS, authentication and the query, one after another.
+    fn rounds(&self) -> usize {
+        4
+    }
+
+    /// One database read, and one Heroku request when a stuck row's flag is to be looked up.
+    fn observe(&self, ctx: &Context) -> Observation {
+        let url = ctx.secrets.get(&self.database_url_env).unwrap_or_default();
+        let rows = postgres::parse_url(url).and_then(|u| read_rows(&u, self));
+        let live = match &rows {
+            Ok(rows) if !rows.is_empty() => {
+                liveness(&ctx.heroku, self, &stuck_only(self, rows, ctx.now))
+            }
+            _ => Default::default(),
+        };
+        (rows, live)
+    }
+
+    fn evaluate(&self, seen: &Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        evaluate(self, &seen.0, &seen.1, now)
+    }
+}
+
+/// The rows old enough to be reported: only their flags are worth a Heroku request.
+fn stuck_only(spec: &PromotionsSpec, rows: &[Row], now: DateTime<Utc>) -> Vec<Row> {
+    let warn = Duration::milliseconds((spec.warn_after_hours * 3_600_000.0) as i64);
+    rows.iter()
+        .filter(|r| now - r.since > warn)
+        .cloned()
+        .collect()
 }
 
 /// One row in a stuck state.
@@ -194,7 +419,7 @@ pub fn evaluate(
         Err(why) => {
             return vec![CheckResult::new(
                 &spec.table_id(),
-                Kind::StuckPromotion,
+                NAME,
                 table,
                 Status::Unknown,
                 format!("could not read {table}: {why}"),
@@ -229,13 +454,7 @@ pub fn evaluate(
             spec.warn_after_hours
         )
     };
-    let mut r = CheckResult::new(
-        &spec.table_id(),
-        Kind::StuckPromotion,
-        table,
-        Status::Ok,
-        message,
-    );
+    let mut r = CheckResult::new(&spec.table_id(), NAME, table, Status::Ok, message);
     r.details = json!({"rows_in_stuck_states": young});
     vec![r]
 }
@@ -276,7 +495,7 @@ fn row_result(
     );
     let mut r = CheckResult::new(
         &format!("stuck_promotion:{}:{}", spec.table, row.id),
-        Kind::StuckPromotion,
+        NAME,
         &row.name,
         status,
         message,

@@ -1,13 +1,174 @@
 //! `cron_heartbeat`: a workflow must have a successful run inside its SLA. One request when
 //! healthy; only a stale heartbeat pays for the two more that say why.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Kind, Status};
-use crate::checks::time::{age_hours, fmt_hours, rfc3339};
+use super::pool::Identity;
+use super::time::{age_hours, fmt_hours, rfc3339};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
+use crate::config::file::Section;
+use crate::config::{Configure, Need};
+
+/// The kind's name.
+pub const NAME: &str = "cron_heartbeat";
+/// The SLA by default.
+pub const DEFAULT_SLA_HOURS: f64 = 48.0;
+/// What the old script checked when given only `--repo`; kept so its call works unchanged.
+pub const LEGACY_WORKFLOWS: [&str; 2] = ["billing-retention-cron.yml", "trace-integrity-cron.yml"];
+const SECTION: Section = Section::array("heartbeat");
+
+/// The kind: `[[heartbeat]]`, `--workflow`, `--sla-hours`.
+pub struct CronHeartbeat;
+
+impl CheckKind for CronHeartbeat {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn sections(&self) -> &'static [Section] {
+        &[SECTION]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        let specs = configure(cfg);
+        for s in &specs {
+            if !cfg.github_repos.contains(&s.repo) {
+                cfg.github_repos.push(s.repo.clone());
+            }
+        }
+        specs
+            .into_iter()
+            .map(|s| Arc::new(s) as Arc<dyn Watch>)
+            .collect()
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("cron heartbeat STALE: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["cron heartbeat STALE"]
+    }
+}
+
+/// The heartbeats of the file and the flags. The old script's call (`--repo` and nothing
+/// else to check) checks its two crons.
+fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
+    let cli = cfg.cli;
+    let mut heartbeats = Vec::new();
+    for t in cfg.tables(SECTION) {
+        let workflow = t.required_string("workflow");
+        let name = t.string("name");
+        let sla_hours = t.number("sla_hours");
+        let branch = t.string("branch");
+        let event = t.string("event");
+        let repo = t.string("repo");
+        let Some(workflow) = workflow else { continue };
+        let file = workflow.value.trim().to_string();
+        if file.is_empty() || file.contains('/') {
+            t.error(
+                workflow.line,
+                format!("workflow `{file}` must be a file name like nightly.yml or a numeric id"),
+            );
+            continue;
+        }
+        let sla = match (cli.sla_hours, sla_hours) {
+            (Some(h), _) => h,
+            (None, Some(v)) if !(v.value.is_finite() && v.value > 0.0) => {
+                t.error(
+                    v.line,
+                    format!(
+                        "sla_hours must be a positive number of hours, not {}",
+                        v.value
+                    ),
+                );
+                continue;
+            }
+            (None, Some(v)) => v.value,
+            (None, None) => DEFAULT_SLA_HOURS,
+        };
+        let repo = match repo {
+            Some(v) => match Repo::parse(&v.value) {
+                Some(r) => r,
+                None => {
+                    t.error(v.line, format!("repo `{}` is not OWNER/NAME", v.value));
+                    continue;
+                }
+            },
+            None => match &cfg.repo {
+                Some(r) => r.clone(),
+                None => {
+                    t.error(
+                        t.line(),
+                        format!("heartbeat {file} has no repository: set [github] repo, repo in the entry, or --repo"),
+                    );
+                    continue;
+                }
+            },
+        };
+        heartbeats.push(HeartbeatSpec {
+            name: name.map_or_else(|| default_name(&file), |n| n.value),
+            repo,
+            workflow: file,
+            sla_hours: sla,
+            filter: RunFilter {
+                branch: branch.map(|v| v.value),
+                event: event.map(|v| v.value),
+            },
+        });
+    }
+
+    let extra: Vec<String> = if cfg.only_repo {
+        cfg.notes.push(format!(
+            "no heartbeat configured; checking the old script's {} and {}",
+            LEGACY_WORKFLOWS[0], LEGACY_WORKFLOWS[1]
+        ));
+        LEGACY_WORKFLOWS.iter().map(|s| s.to_string()).collect()
+    } else {
+        cli.workflow.clone()
+    };
+    for workflow in extra {
+        let Some(r) = &cfg.repo else {
+            cfg.error(
+                "--workflow",
+                format!("{workflow} needs a repository: give --repo or [github] repo"),
+            );
+            continue;
+        };
+        if workflow.trim().is_empty() || workflow.contains('/') {
+            cfg.error(
+                "--workflow",
+                format!("`{workflow}` must be a file name like nightly.yml or a numeric id"),
+            );
+            continue;
+        }
+        heartbeats.push(HeartbeatSpec {
+            name: default_name(&workflow),
+            repo: r.clone(),
+            workflow,
+            sla_hours: cli.sla_hours.unwrap_or(DEFAULT_SLA_HOURS),
+            filter: RunFilter::default(),
+        });
+    }
+    let mut seen = std::collections::HashSet::new();
+    for hb in &heartbeats {
+        if !seen.insert((hb.repo.clone(), hb.workflow.clone(), hb.filter.clone())) {
+            cfg.error(
+                cfg.file_name().unwrap_or("--workflow"),
+                format!(
+                    "heartbeat {} in {} is configured twice",
+                    hb.workflow, hb.repo
+                ),
+            );
+        }
+    }
+    heartbeats
+}
 
 /// One heartbeat to check.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,6 +189,44 @@ impl HeartbeatSpec {
     /// `cron_heartbeat:owner/repo:file`.
     pub fn id(&self) -> String {
         format!("cron_heartbeat:{}:{}", self.repo, self.workflow)
+    }
+}
+
+impl Check for HeartbeatSpec {
+    type Observation = Observation;
+
+    fn identities(&self) -> Vec<Identity> {
+        vec![Identity::new(self.id(), NAME, &self.workflow, &self.name)]
+    }
+
+    fn describe(&self) -> Vec<String> {
+        let mut filters = String::new();
+        if let Some(b) = &self.filter.branch {
+            filters.push_str(&format!(", branch {b}"));
+        }
+        if let Some(e) = &self.filter.event {
+            filters.push_str(&format!(", event {e}"));
+        }
+        vec![format!(
+            "{}  (SLA {}{filters})",
+            self.id(),
+            fmt_hours(self.sla_hours)
+        )]
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        vec![Need::new(
+            "GITHUB_TOKEN",
+            "GITHUB_TOKEN is not set (nor --gh-token): the heartbeats need a token with actions: read",
+        )]
+    }
+
+    fn observe(&self, ctx: &Context) -> Observation {
+        observe(&ctx.github, self, ctx.now)
+    }
+
+    fn evaluate(&self, seen: &Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
+        vec![evaluate(self, seen, now)]
     }
 }
 
@@ -115,7 +314,7 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
     let mut result = match obs {
         Observation::Failed(why) => CheckResult::new(
             &id,
-            Kind::CronHeartbeat,
+            NAME,
             &spec.workflow,
             Status::Unknown,
             format!("could not check {}: {why}", spec.workflow),
@@ -123,7 +322,7 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
         Observation::NotFound(why) => {
             let mut r = CheckResult::new(
                 &id,
-                Kind::CronHeartbeat,
+                NAME,
                 &spec.workflow,
                 Status::Critical,
                 format!(
@@ -211,13 +410,7 @@ fn evaluate_seen(
             (Status::Critical, message)
         }
     };
-    let mut result = CheckResult::new(
-        &spec.id(),
-        Kind::CronHeartbeat,
-        &spec.workflow,
-        status,
-        message,
-    );
+    let mut result = CheckResult::new(&spec.id(), NAME, &spec.workflow, status, message);
     if status != Status::Ok {
         result.since = last_success.map(|r| rfc3339(success_time(r)));
         result.threshold = Some(format!("a successful run every {sla}"));

@@ -1,0 +1,176 @@
+//! What every check kind implements. A kind (`CheckKind`, listed in `KINDS`) reads its
+//! section of the configuration into targets; a target (`Check`) declares the secrets it
+//! needs, fetches what it needs with a thin `observe`, and decides with a pure `evaluate`.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::CheckResult;
+use super::pool::{Identity, Job};
+use crate::clients::cloudflare::Pages;
+use crate::clients::github::GitHub;
+use crate::clients::heroku::Heroku;
+use crate::clients::http::Http;
+use crate::config::file::Section;
+use crate::config::{Configure, Need, Secrets};
+
+/// A kind of check: its configuration, its mails, its runbook sections.
+pub trait CheckKind: Sync {
+    /// The `kind` of the results it yields. Usually one; kinds that share what they fetch
+    /// (a Heroku app's slug and dynos) may yield several.
+    fn names(&self) -> &'static [&'static str];
+
+    /// The sections of the file it reads, if any.
+    fn sections(&self) -> &'static [Section] {
+        &[]
+    }
+
+    /// Its targets, from the file and the flags. Problems are recorded in `cfg`, each with
+    /// its place; a target with a problem is left out.
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>>;
+
+    /// The subject of a mail about `check` (one of its results, warning or critical), without
+    /// the prefix. Its part before `:` is one of `runbook()`.
+    fn subject(&self, check: &CheckResult) -> String;
+
+    /// The mail subjects it can send, each a section of `docs/runbook.md`.
+    fn runbook(&self) -> &'static [&'static str];
+}
+
+/// One configured target: what it checks, what it needs, and its pure decision.
+pub trait Check: Send + Sync + std::fmt::Debug + 'static {
+    /// What `observe` learned, everything `evaluate` needs.
+    type Observation;
+
+    /// The results it yields: their ids, kinds and targets.
+    fn identities(&self) -> Vec<Identity>;
+
+    /// The lines `--check-config` prints for it: an id, and its thresholds in parentheses.
+    fn describe(&self) -> Vec<String> {
+        self.identities().into_iter().map(|i| i.id).collect()
+    }
+
+    /// The secrets it needs from the environment.
+    fn needs(&self) -> Vec<Need> {
+        Vec::new()
+    }
+
+    /// Requests a healthy run makes one after another (the longest start first).
+    fn rounds(&self) -> usize {
+        1
+    }
+
+    /// Fetches what `evaluate` needs, and no more.
+    fn observe(&self, ctx: &Context) -> Self::Observation;
+
+    /// Decides. Pure: the same observation and `now` always give the same results.
+    fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult>;
+}
+
+/// A target whatever its kind: what the run, `--check-config` and the secrets check see.
+pub trait Watch: Send + Sync + std::fmt::Debug {
+    /// The results it yields.
+    fn identities(&self) -> Vec<Identity>;
+    /// Its `--check-config` lines.
+    fn describe(&self) -> Vec<String>;
+    /// The secrets it needs.
+    fn needs(&self) -> Vec<Need>;
+    /// Requests one after another when healthy.
+    fn rounds(&self) -> usize;
+    /// Observes, then evaluates.
+    fn run(&self, ctx: &Context) -> Vec<CheckResult>;
+}
+
+impl<C: Check> Watch for C {
+    fn identities(&self) -> Vec<Identity> {
+        Check::identities(self)
+    }
+
+    fn describe(&self) -> Vec<String> {
+        Check::describe(self)
+    }
+
+    fn needs(&self) -> Vec<Need> {
+        Check::needs(self)
+    }
+
+    fn rounds(&self) -> usize {
+        Check::rounds(self)
+    }
+
+    fn run(&self, ctx: &Context) -> Vec<CheckResult> {
+        self.evaluate(&self.observe(ctx), ctx.now)
+    }
+}
+
+/// What a run gives every check: the clients, the secrets, the instant and the deadline.
+pub struct Context {
+    /// The shared HTTP layer (the probes use it directly).
+    pub http: Http,
+    /// The secrets the configuration needs.
+    pub secrets: Secrets,
+    /// GitHub, shared: it also learns the token's expiry.
+    pub github: GitHub,
+    /// Heroku.
+    pub heroku: Heroku,
+    /// Cloudflare Pages.
+    pub pages: Pages,
+    /// The instant checks evaluate at.
+    pub now: DateTime<Utc>,
+    /// When every check must be done.
+    pub deadline: Instant,
+}
+
+impl Context {
+    /// The clients of `secrets`, bound to `deadline`.
+    pub fn new(http: Http, secrets: Secrets, now: DateTime<Utc>, deadline: Instant) -> Self {
+        let token = |var: &str| secrets.get(var).unwrap_or_default().to_string();
+        Self {
+            github: GitHub::new(
+                http.clone(),
+                &secrets.github_api,
+                &token("GITHUB_TOKEN"),
+                deadline,
+            ),
+            heroku: Heroku::new(
+                http.clone(),
+                &secrets.heroku_api,
+                &token("HEROKU_API_KEY"),
+                deadline,
+            ),
+            pages: Pages::new(
+                http.clone(),
+                &secrets.cloudflare_api,
+                &token("CLOUDFLARE_ACCOUNT_ID"),
+                &token("CLOUDFLARE_PAGES_READ_TOKEN"),
+                deadline,
+            ),
+            http,
+            secrets,
+            now,
+            deadline,
+        }
+    }
+}
+
+/// Runs every target on the pool; results come back in configuration order.
+pub fn check_all(
+    watches: &[Arc<dyn Watch>],
+    ctx: Arc<Context>,
+    threads: usize,
+) -> Vec<CheckResult> {
+    let jobs = watches
+        .iter()
+        .map(|w| {
+            let (w, ctx) = (Arc::clone(w), Arc::clone(&ctx));
+            Job {
+                identities: w.identities(),
+                rounds: w.rounds(),
+                work: Box::new(move || w.run(&ctx)),
+            }
+        })
+        .collect();
+    super::pool::run_all(jobs, threads, ctx.deadline)
+}

@@ -1,5 +1,6 @@
 //! One run, start to finish: parse, resolve, gate, check, mail, report, write the result.
-//! Every path past argument parsing writes the result file.
+//! Every path past argument parsing writes the result file; `RunStatus::of` decides how it
+//! ends, and `output` words everything a person reads.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -7,17 +8,16 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::alerting::{self, Mailer};
-use crate::alerting::{ping, silence};
+use crate::alerting::{self, Mailer, ping, silence};
 use crate::checks::time::rfc3339;
 use crate::checks::{self, CheckResult, Context, token};
 use crate::clients::http::{Http, HttpSettings};
-use crate::config::cli::{self, Cli, Parsed};
+use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
-use crate::config::{self, Config, ConfigError, GATE, Secrets};
+use crate::config::{self, ConfigError, GATE, Secrets};
 use crate::output::redact::Redactor;
-use crate::output::report::{self, Console};
 use crate::output::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
+use crate::output::{Console, report, text};
 
 /// Runs the program with real stdout and stderr; returns the exit code.
 pub fn run(args: &[String], env: &Env, color: bool) -> u8 {
@@ -43,11 +43,12 @@ pub fn run_with(
         Parsed::Run(cli) => cli,
         Parsed::Print(text) => {
             console.out(&text);
-            return 0;
+            return RunStatus::Ok.code();
         }
         Parsed::Usage(text) => {
+            // A usage error is a monitor that could not run: unknown, never argh's 1.
             console.err(&text);
-            return 3;
+            return RunStatus::Unknown.code();
         }
     };
     let mut secrets = Secrets::from_env(&cli, env);
@@ -71,60 +72,57 @@ pub fn run_with(
         secrets.read_named(cfg, env);
         console.set_redactor(redactor_for(&secrets));
     }
-    if cli.check_config {
-        return check_config(&cli, env, &secrets, cfg, console);
-    }
     let gate_on = env.is_truthy(GATE);
+    if cli.check_config {
+        let problems = match &cfg {
+            Ok(c) => secrets.missing(c),
+            Err(e) => e.clone(),
+        };
+        return match cfg {
+            Ok(cfg) if problems.is_empty() => {
+                console.out(&text::check_config(&cfg, &secrets, gate_on));
+                RunStatus::Ok.code()
+            }
+            _ => {
+                console.err(&text::config_not_ok(&problems));
+                RunStatus::Unknown.code()
+            }
+        };
+    }
     let cfg = match cfg {
         Ok(cfg) => cfg,
         Err(errors) => {
-            console.err(&format!(
-                "heartbeat-monitor: {} configuration error(s):\n",
-                errors.len()
-            ));
-            for e in &errors {
-                console.err(&format!("  {e}\n"));
-            }
-            run.errors = errors.iter().map(ToString::to_string).collect();
+            console.err(&text::problems("configuration error(s)", &errors));
+            run.errors = messages(&errors);
+            // The nightly run must not go quiet: a broken configuration mails MONITOR FAILED.
             let mailer = gate_on.then(|| Mailer::new(&secrets, None, env));
             return run.finish(console, env, mailer.as_ref());
         }
     };
     if !gate_on {
         run.disabled = true;
-        console.err(&format!(
-            "heartbeat-monitor is DISABLED: {GATE} is not 1, true, yes or on, so nothing was checked \
-and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
-        ));
+        console.err(&text::disabled());
         if env.in_actions() {
-            console.out(&format!(
-                "::warning title=heartbeat-monitor disabled::{GATE} is off: cron heartbeats are NOT being checked\n"
-            ));
+            console.out(&text::disabled_annotation());
         }
         return run.finish(console, env, None);
     }
     let missing = secrets.missing(&cfg);
     if !missing.is_empty() {
-        console.err(&format!(
-            "heartbeat-monitor: {} secret(s) missing:\n",
-            missing.len()
-        ));
-        for e in &missing {
-            console.err(&format!("  {e}\n"));
-        }
-        run.errors = missing.iter().map(ToString::to_string).collect();
+        console.err(&text::problems("secret(s) missing", &missing));
+        run.errors = messages(&missing);
         let mailer = Mailer::new(&secrets, Some(&cfg), env);
         return run.finish(console, env, Some(&mailer));
     }
     for note in &cfg.notes {
-        console.err(&format!("note: {note}\n"));
+        console.err(&text::note(note));
     }
 
     let ping_url = secrets.get("HEARTBEAT_MONITOR_PING_URL").map(String::from);
     if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, "start")
     {
-        console.err(&format!("note: {problem}\n"));
+        console.err(&text::note(&problem));
     }
     let http = Http::new(HttpSettings {
         request_timeout: cfg.run.request_timeout,
@@ -143,9 +141,13 @@ and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
     if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, &code.to_string())
     {
-        console.err(&format!("note: {problem}\n"));
+        console.err(&text::note(&problem));
     }
     code
+}
+
+fn messages(errors: &[ConfigError]) -> Vec<String> {
+    errors.iter().map(ToString::to_string).collect()
 }
 
 /// A redactor that knows every secret value of the run.
@@ -155,79 +157,6 @@ fn redactor_for(secrets: &Secrets) -> Redactor {
         redactor.add(v);
     }
     redactor
-}
-
-/// `--check-config`: validate everything a run needs, print what would run, touch nothing.
-fn check_config(
-    cli: &Cli,
-    env: &Env,
-    secrets: &Secrets,
-    cfg: Result<Config, Vec<ConfigError>>,
-    console: &mut Console,
-) -> u8 {
-    let errors = match &cfg {
-        Ok(c) => secrets.missing(c),
-        Err(e) => e.clone(),
-    };
-    if !errors.is_empty() {
-        console.err(&format!(
-            "configuration NOT ok: {} problem(s):\n",
-            errors.len()
-        ));
-        for e in &errors {
-            console.err(&format!("  {e}\n"));
-        }
-        return 3;
-    }
-    let Ok(cfg) = cfg else { return 3 };
-    let source = cfg
-        .path
-        .as_ref()
-        .map_or("command line only".into(), |p| p.display().to_string());
-    let mut text = format!("configuration ok ({source})\n");
-    text.push_str(&format!(
-        "gate {GATE}: {}\n",
-        if env.is_truthy(GATE) {
-            "on"
-        } else {
-            "OFF (a run would check nothing)"
-        }
-    ));
-    let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
-    text.push_str(&format!("would run {} check(s):\n", lines.len()));
-    for line in &lines {
-        text.push_str(&format!("  {line}\n"));
-    }
-    text.push_str(&format!(
-        "mail: {} to {} ({}), subjects prefixed {:?}{}\n",
-        cfg.transport.as_str(),
-        if secrets.to.is_empty() {
-            "nobody".into()
-        } else {
-            secrets.to.join(", ")
-        },
-        if cli.dry_run {
-            "dry run: printed only"
-        } else {
-            "sent"
-        },
-        cfg.subject_prefix,
-        cfg.state_file
-            .as_ref()
-            .map(|p| format!(", alert state in {}", p.display()))
-            .unwrap_or_default()
-    ));
-    for s in &cfg.silences {
-        text.push_str(&format!(
-            "silence: {} until {} ({})\n",
-            s.matches,
-            crate::checks::time::rfc3339(s.until),
-            s.reason
-        ));
-    }
-    text.push_str(&format!("result file: {}\n", cfg.output_file.display()));
-    console.out(&text);
-    0
 }
 
 /// What the run has found so far, and how it ends.
@@ -245,21 +174,10 @@ struct Outcome {
 }
 
 impl Outcome {
-    /// Mails, reports, writes the result file and returns the exit code. Silenced checks
-    /// do not count towards it.
+    /// Mails, reports, writes the result file and returns the exit code.
     fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
-        let mut code = self
-            .checks
-            .iter()
-            .filter(|c| !c.silenced)
-            .map(|c| c.status.code())
-            .max()
-            .unwrap_or(0);
-        if !self.errors.is_empty() {
-            code = 3;
-        }
         for w in &self.warnings {
-            console.err(&format!("warning: {w}\n"));
+            console.err(&text::warning(w));
         }
         if let Some(mailer) = mailer {
             let alerted = alerting::alert(
@@ -271,14 +189,12 @@ impl Outcome {
                 console.redactor(),
             );
             for note in &alerted.notes {
-                console.err(&format!("note: {note}\n"));
+                console.err(&text::note(note));
             }
             if let Some(e) = &alerted.state_error {
-                console.err(&format!("error: {e}\n"));
+                console.err(&text::error(e));
             }
-            if !alerted.errors.is_empty() || alerted.state_error.is_some() {
-                code = 3;
-            }
+            // Undelivered mail and a lost state file are failures of the monitor itself.
             self.errors.extend(alerted.errors);
             self.errors.extend(alerted.state_error);
             self.notifications = alerted.notifications;
@@ -289,19 +205,19 @@ impl Outcome {
                 console.out(&report::dry_run_mails(&alerted.mails, &mailer.to));
             }
             for n in &self.notifications {
-                match (&n.error, n.sent) {
-                    (Some(e), _) => console.err(&format!("mail NOT sent: {}: {e}\n", n.subject)),
-                    (None, true) => console.out(&format!("mailed: {}\n", n.subject)),
-                    _ => {}
+                let (out, err) = text::mail_outcome(n);
+                if let Some(line) = out {
+                    console.out(&line);
+                }
+                if let Some(line) = err {
+                    console.err(&line);
                 }
             }
-        }
-        if self.disabled {
-            code = 0;
         }
         if env.in_actions() || env.get("GITHUB_STEP_SUMMARY").is_some() {
             console.out(&report::annotations(&self.checks));
         }
+        let mut status = RunStatus::of(&self.checks, !self.errors.is_empty(), self.disabled);
         let finished = Utc::now().max(self.started);
         let result = RunResult {
             schema_version: SCHEMA_VERSION,
@@ -312,24 +228,19 @@ impl Outcome {
             duration_ms: self.clock_start.elapsed().as_millis() as u64,
             now: rfc3339(self.now),
             dry_run: self.dry_run,
-            status: if self.disabled {
-                RunStatus::Disabled
-            } else {
-                RunStatus::from_code(code)
-            },
-            exit_code: code,
+            status,
+            exit_code: status.code(),
             counts: Counts::of(&self.checks),
             checks: self.checks,
             notifications: self.notifications,
             errors: self.errors,
             warnings: self.warnings,
         };
+        let mut code = status.code();
         if let Err(e) = result::write(&self.output, &result, console.redactor()) {
-            console.err(&format!(
-                "could not write the result file {}: {e}\n",
-                self.output.display()
-            ));
-            code = 3;
+            console.err(&text::result_not_written(&self.output, &e));
+            status = RunStatus::Unknown;
+            code = status.code();
         }
         if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
             append(
@@ -337,14 +248,7 @@ impl Outcome {
                 &console.redactor().redact(&report::step_summary(&result)),
             );
         }
-        console.out(&format!(
-            "status {} (exit {code}); result written to {}\n",
-            serde_json::to_value(result.status)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            self.output.display()
-        ));
+        console.out(&text::status_line(result.status, code, &self.output));
         code
     }
 }

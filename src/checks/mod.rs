@@ -34,16 +34,6 @@ pub enum Status {
 }
 
 impl Status {
-    /// The monitoring-plugin exit code of this status.
-    pub fn code(self) -> u8 {
-        match self {
-            Status::Ok => 0,
-            Status::Warning => 1,
-            Status::Critical => 2,
-            Status::Unknown => 3,
-        }
-    }
-
     /// The lowercase name used in every output.
     pub fn as_str(self) -> &'static str {
         match self {

@@ -2,6 +2,10 @@
 //! stderr), the table, the step summary and annotations, the result file, and the redactor
 //! every byte passes through.
 
+pub mod console;
 pub mod redact;
 pub mod report;
 pub mod result;
+pub mod text;
+
+pub use console::Console;

@@ -1,58 +1,9 @@
-//! Everything people read on a terminal or in Actions: the table, the dry-run mails, the
-//! step summary and the annotations. The only module that writes to stdout and stderr, and
-//! every byte passes the redactor first.
-
-use std::io::Write;
+//! The reports of a run's checks: the table, the dry-run mails, the step summary and the
+//! annotations.
 
 use crate::alerting::mail::Mail;
 use crate::checks::{CheckResult, Status};
-use crate::output::redact::Redactor;
 use crate::output::result::RunResult;
-
-/// Where output goes, with secrets masked on the way.
-pub struct Console<'a> {
-    out: &'a mut dyn Write,
-    err: &'a mut dyn Write,
-    redactor: Redactor,
-    color: bool,
-}
-
-impl<'a> Console<'a> {
-    /// Wraps the two streams; `color` only when the caller knows stdout is a terminal.
-    pub fn new(out: &'a mut dyn Write, err: &'a mut dyn Write, color: bool) -> Self {
-        Self {
-            out,
-            err,
-            redactor: Redactor::default(),
-            color,
-        }
-    }
-
-    /// Whether colour is on.
-    pub fn color(&self) -> bool {
-        self.color
-    }
-
-    /// The redactor every write goes through.
-    pub fn redactor(&self) -> &Redactor {
-        &self.redactor
-    }
-
-    /// Replaces the redactor once the secrets are known.
-    pub fn set_redactor(&mut self, redactor: Redactor) {
-        self.redactor = redactor;
-    }
-
-    /// Writes to stdout. A closed stdout is not worth failing the run for.
-    pub fn out(&mut self, text: &str) {
-        let _ = self.out.write_all(self.redactor.redact(text).as_bytes());
-    }
-
-    /// Writes to stderr.
-    pub fn err(&mut self, text: &str) {
-        let _ = self.err.write_all(self.redactor.redact(text).as_bytes());
-    }
-}
 
 /// The table of checks: status, check, message.
 pub fn table(checks: &[CheckResult], color: bool) -> String {
@@ -121,10 +72,7 @@ pub fn dry_run_mails(mails: &[Mail], to: &[String]) -> String {
 pub fn step_summary(result: &RunResult) -> String {
     let mut md = format!(
         "### heartbeat-monitor: {}\n\n",
-        serde_json::to_value(result.status)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_uppercase))
-            .unwrap_or_default()
+        result.status.as_str().to_uppercase()
     );
     if !result.checks.is_empty() {
         md.push_str("| Status | Check | Message |\n|---|---|---|\n");

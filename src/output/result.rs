@@ -29,13 +29,46 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
-    /// The run status of an exit code.
-    pub fn from_code(code: u8) -> Self {
-        match code {
-            0 => RunStatus::Ok,
-            1 => RunStatus::Warning,
-            2 => RunStatus::Critical,
-            _ => RunStatus::Unknown,
+    /// The one place a run's status is decided: `disabled` when the gate is off (nothing
+    /// ran); `unknown` when the monitor itself failed; else the worst check not silenced.
+    pub fn of(checks: &[CheckResult], monitor_failed: bool, disabled: bool) -> Self {
+        if disabled {
+            return RunStatus::Disabled;
+        }
+        if monitor_failed {
+            return RunStatus::Unknown;
+        }
+        match checks
+            .iter()
+            .filter(|c| !c.silenced)
+            .map(|c| c.status)
+            .max()
+        {
+            None | Some(Status::Ok) => RunStatus::Ok,
+            Some(Status::Warning) => RunStatus::Warning,
+            Some(Status::Critical) => RunStatus::Critical,
+            Some(Status::Unknown) => RunStatus::Unknown,
+        }
+    }
+
+    /// The process exit code, in the monitoring-plugin convention.
+    pub fn code(self) -> u8 {
+        match self {
+            RunStatus::Ok | RunStatus::Disabled => 0,
+            RunStatus::Warning => 1,
+            RunStatus::Critical => 2,
+            RunStatus::Unknown => 3,
+        }
+    }
+
+    /// Its lowercase name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Ok => "ok",
+            RunStatus::Warning => "warning",
+            RunStatus::Critical => "critical",
+            RunStatus::Unknown => "unknown",
+            RunStatus::Disabled => "disabled",
         }
     }
 }
@@ -170,6 +203,36 @@ pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_run_status_is_decided_in_one_place() {
+        let check = |status, silenced| {
+            let mut c = CheckResult::new("a", "cron_heartbeat", "a", status, "m".into());
+            c.silenced = silenced;
+            c
+        };
+        let of = |checks: &[CheckResult], failed, disabled| {
+            let s = RunStatus::of(checks, failed, disabled);
+            (s.as_str(), s.code())
+        };
+        assert_eq!(of(&[], false, false), ("ok", 0));
+        assert_eq!(
+            of(&[check(Status::Warning, false)], false, false),
+            ("warning", 1)
+        );
+        let mixed = [check(Status::Critical, false), check(Status::Unknown, true)];
+        assert_eq!(
+            of(&mixed, false, false),
+            ("critical", 2),
+            "a silenced unknown does not count"
+        );
+        assert_eq!(
+            of(&mixed, true, false),
+            ("unknown", 3),
+            "the monitor failed"
+        );
+        assert_eq!(of(&[], false, true), ("disabled", 0));
+    }
 
     #[test]
     fn counts_and_atomic_write() {

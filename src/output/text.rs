@@ -1,0 +1,143 @@
+//! The words of a run that are not about one check: configuration problems, the gate,
+//! `--check-config`'s summary, the closing status line.
+
+use std::fmt::Write as _;
+
+use super::result::{Notification, RunStatus};
+use crate::checks::time::rfc3339;
+use crate::config::{Config, ConfigError, GATE, Secrets};
+
+/// `heartbeat-monitor: N configuration error(s):` and the list.
+pub fn problems(what: &str, errors: &[ConfigError]) -> String {
+    list(
+        &format!("heartbeat-monitor: {} {what}:", errors.len()),
+        errors,
+    )
+}
+
+/// `--check-config`'s verdict when something is wrong.
+pub fn config_not_ok(errors: &[ConfigError]) -> String {
+    list(
+        &format!("configuration NOT ok: {} problem(s):", errors.len()),
+        errors,
+    )
+}
+
+fn list(head: &str, errors: &[ConfigError]) -> String {
+    let mut out = format!("{head}\n");
+    for e in errors {
+        let _ = writeln!(out, "  {e}");
+    }
+    out
+}
+
+/// Said on stderr when the gate is off.
+pub fn disabled() -> String {
+    format!(
+        "heartbeat-monitor is DISABLED: {GATE} is not 1, true, yes or on, so nothing was checked \
+and no alert can fire. Enable it with: gh variable set {GATE} --body 1\n"
+    )
+}
+
+/// The Actions annotation when the gate is off.
+pub fn disabled_annotation() -> String {
+    format!(
+        "::warning title=heartbeat-monitor disabled::{GATE} is off: cron heartbeats are NOT being checked\n"
+    )
+}
+
+/// A `note: …` line.
+pub fn note(text: &str) -> String {
+    format!("note: {text}\n")
+}
+
+/// A `warning: …` line.
+pub fn warning(text: &str) -> String {
+    format!("warning: {text}\n")
+}
+
+/// An `error: …` line.
+pub fn error(text: &str) -> String {
+    format!("error: {text}\n")
+}
+
+/// `--check-config`'s summary of a configuration that is ok.
+pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
+    let source = cfg
+        .path
+        .as_ref()
+        .map_or("command line only".into(), |p| p.display().to_string());
+    let mut text = format!("configuration ok ({source})\n");
+    let _ = writeln!(
+        text,
+        "gate {GATE}: {}",
+        if gate_on {
+            "on"
+        } else {
+            "OFF (a run would check nothing)"
+        }
+    );
+    let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
+    let _ = writeln!(text, "would run {} check(s):", lines.len());
+    for line in &lines {
+        let _ = writeln!(text, "  {line}");
+    }
+    let _ = writeln!(
+        text,
+        "mail: {} to {} ({}), subjects prefixed {:?}{}",
+        cfg.transport.as_str(),
+        if secrets.to.is_empty() {
+            "nobody".into()
+        } else {
+            secrets.to.join(", ")
+        },
+        if cfg.dry_run {
+            "dry run: printed only"
+        } else {
+            "sent"
+        },
+        cfg.subject_prefix,
+        cfg.state_file
+            .as_ref()
+            .map(|p| format!(", alert state in {}", p.display()))
+            .unwrap_or_default()
+    );
+    for s in &cfg.silences {
+        let _ = writeln!(
+            text,
+            "silence: {} until {} ({})",
+            s.matches,
+            rfc3339(s.until),
+            s.reason
+        );
+    }
+    let _ = writeln!(text, "result file: {}", cfg.output_file.display());
+    text
+}
+
+/// What became of one mail: `mailed: …` on stdout, or `mail NOT sent: …` on stderr (the
+/// second part); nothing for one only printed.
+pub fn mail_outcome(n: &Notification) -> (Option<String>, Option<String>) {
+    match (&n.error, n.sent) {
+        (Some(e), _) => (None, Some(format!("mail NOT sent: {}: {e}\n", n.subject))),
+        (None, true) => (Some(format!("mailed: {}\n", n.subject)), None),
+        _ => (None, None),
+    }
+}
+
+/// The last line of a run.
+pub fn status_line(status: RunStatus, code: u8, output: &std::path::Path) -> String {
+    format!(
+        "status {} (exit {code}); result written to {}\n",
+        status.as_str(),
+        output.display()
+    )
+}
+
+/// Said when the result file could not be written.
+pub fn result_not_written(output: &std::path::Path, e: &std::io::Error) -> String {
+    format!(
+        "could not write the result file {}: {e}\n",
+        output.display()
+    )
+}

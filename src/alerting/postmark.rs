@@ -6,7 +6,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 
 use super::mail::Mail;
-use crate::clients::api::{ApiInfo, parse_json, status_error};
+use crate::clients::api::{self, ApiError, ApiInfo, parse_json, status_error};
 use crate::clients::http::{Http, Request, Response};
 use crate::output::result::Notification;
 
@@ -74,9 +74,8 @@ impl Postmark<'_> {
         .header("Accept", "application/json")
         .header("Content-Type", "application/json")
         .header("X-Postmark-Server-Token", self.token);
-        let answers = http
-            .send(&req, deadline)
-            .map_err(|e| format!("Postmark: {e}"))
+        let answers = api::send(API, http, &req, deadline)
+            .map_err(BatchError::from)
             .and_then(|resp| read_answers(&resp, mails.len()));
         mails
             .iter()
@@ -84,7 +83,7 @@ impl Postmark<'_> {
             .map(|(i, m)| {
                 let mut n = Notification::pending("postmark", self.to, &m.subject);
                 match &answers {
-                    Err(e) => n.error = Some(e.clone()),
+                    Err(e) => n.error = Some(e.to_string()),
                     Ok(a) if a[i].error_code == 0 => {
                         n.sent = true;
                         n.id = a[i].message_id.clone();
@@ -102,28 +101,51 @@ impl Postmark<'_> {
     }
 }
 
+/// Why Postmark did not take a batch.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum BatchError {
+    /// The API's answer explains it (a status, a body that is not JSON, …).
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Not one answer per mail.
+    #[error("Postmark answered {got} results for {sent} mails")]
+    Count {
+        /// Answers received.
+        got: usize,
+        /// Mails sent.
+        sent: usize,
+    },
+    /// The whole batch was refused.
+    #[error("Postmark refused the batch (HTTP 422, ErrorCode {code}: {message})")]
+    Refused {
+        /// Postmark's `ErrorCode`.
+        code: i64,
+        /// Its `Message`.
+        message: String,
+    },
+}
+
 /// Postmark's answer to a batch of `count` mails: one entry per mail, in order, or why not.
-pub(crate) fn read_answers(resp: &Response, count: usize) -> Result<Vec<Answer>, String> {
+pub(crate) fn read_answers(resp: &Response, count: usize) -> Result<Vec<Answer>, BatchError> {
     match resp.status {
-        200 => parse_json::<Vec<Answer>>(API, resp)
-            .map_err(|e| e.to_string())
-            .and_then(|a| {
-                if a.len() == count {
-                    Ok(a)
-                } else {
-                    Err(format!(
-                        "Postmark answered {} results for {count} mails",
-                        a.len()
-                    ))
-                }
-            }),
+        200 => {
+            let answers = parse_json::<Vec<Answer>>(API, resp)?;
+            if answers.len() == count {
+                Ok(answers)
+            } else {
+                Err(BatchError::Count {
+                    got: answers.len(),
+                    sent: count,
+                })
+            }
+        }
         422 => Err(match serde_json::from_slice::<Answer>(&resp.body) {
-            Ok(a) => format!(
-                "Postmark refused the batch (HTTP 422, ErrorCode {}: {})",
-                a.error_code, a.message
-            ),
-            Err(_) => status_error(API, resp, "the batch").to_string(),
+            Ok(a) => BatchError::Refused {
+                code: a.error_code,
+                message: a.message,
+            },
+            Err(_) => status_error(API, resp, "the batch").into(),
         }),
-        _ => Err(status_error(API, resp, "/email/batch").to_string()),
+        _ => Err(status_error(API, resp, "/email/batch").into()),
     }
 }

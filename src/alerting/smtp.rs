@@ -50,7 +50,7 @@ impl Smtp<'_> {
                 let outcome = match &dead {
                     Some(e) => Err(e.clone()),
                     None => transport.as_ref().map_err(Clone::clone).and_then(|t| {
-                        let message = self.message(m)?;
+                        let message = self.message(m).map_err(|e| e.to_string())?;
                         t.send(&message).map_err(|e| {
                             let said = explain(&e, self.timeout);
                             if !(e.is_permanent() || e.is_transient()) {
@@ -79,26 +79,46 @@ impl Smtp<'_> {
             .collect()
     }
 
-    fn message(&self, m: &Mail) -> Result<Message, String> {
+    fn message(&self, m: &Mail) -> Result<Message, BuildError> {
         let from: Mailbox = self
             .from
             .parse()
-            .map_err(|e| format!("OPS_ALERT_FROM: {e}"))?;
+            .map_err(|e: lettre::address::AddressError| BuildError::From(e.to_string()))?;
         let mut b = Message::builder()
             .from(from)
             .subject(m.subject.clone())
             .header(ContentType::TEXT_PLAIN);
         for to in self.to {
-            b = b.to(to
-                .parse::<Mailbox>()
-                .map_err(|e| format!("OPS_ALERT_EMAIL `{to}`: {e}"))?);
+            b = b.to(to.parse::<Mailbox>().map_err(|e| BuildError::To {
+                address: to.clone(),
+                detail: e.to_string(),
+            })?);
         }
         b.body(m.body.clone())
-            .map_err(|e| format!("the mail could not be built: {e}"))
+            .map_err(|e| BuildError::Body(e.to_string()))
     }
 }
 
 /// An SMTP failure in words: the server's own reply when it gave one.
+/// Why a mail could not be put together.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum BuildError {
+    /// The sender is not an address.
+    #[error("OPS_ALERT_FROM: {0}")]
+    From(String),
+    /// A recipient is not an address.
+    #[error("OPS_ALERT_EMAIL `{address}`: {detail}")]
+    To {
+        /// The recipient as given.
+        address: String,
+        /// What is wrong with it.
+        detail: String,
+    },
+    /// Anything else.
+    #[error("the mail could not be built: {0}")]
+    Body(String),
+}
+
 fn explain(e: &lettre::transport::smtp::Error, timeout: Duration) -> String {
     let text = e.to_string();
     let lower = text.to_ascii_lowercase();

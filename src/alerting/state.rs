@@ -98,12 +98,23 @@ pub fn load(path: &Path) -> (State, Option<String>) {
     }
 }
 
+/// Why a state file's text is not a state of this version; said after "the state file P".
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum StateError {
+    /// Another version of the shape.
+    #[error("has version {0}, not {STATE_VERSION}")]
+    Version(u32),
+    /// Not JSON of the state's shape.
+    #[error("is not valid ({0})")]
+    Invalid(String),
+}
+
 /// The state file's text as a state of this version, or what is wrong with it.
-pub fn parse(text: &str) -> Result<State, String> {
+pub fn parse(text: &str) -> Result<State, StateError> {
     match serde_json::from_str::<State>(text) {
         Ok(s) if s.version == STATE_VERSION => Ok(s),
-        Ok(s) => Err(format!("has version {}, not {STATE_VERSION}", s.version)),
-        Err(e) => Err(format!("is not valid ({e})")),
+        Ok(s) => Err(StateError::Version(s.version)),
+        Err(e) => Err(StateError::Invalid(e.to_string())),
     }
 }
 

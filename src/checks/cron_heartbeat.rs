@@ -250,18 +250,18 @@ pub enum Observation {
         diagnosis: Option<Box<Diagnosis>>,
     },
     /// GitHub says the workflow does not exist (or the token cannot see it).
-    NotFound(String),
+    NotFound(ApiError),
     /// GitHub could not be asked or gave no usable answer.
-    Failed(String),
+    Failed(ApiError),
 }
 
 /// Why a heartbeat is stale, as far as GitHub would say.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Diagnosis {
     /// The newest run of any status, or why it could not be read.
-    pub latest_run: Result<Option<Run>, String>,
+    pub latest_run: Result<Option<Run>, ApiError>,
     /// The workflow, or why it could not be read.
-    pub workflow: Result<Workflow, String>,
+    pub workflow: Result<Workflow, ApiError>,
 }
 
 /// Whether the newest success is inside the SLA. A success in the future of `now` (clock
@@ -283,8 +283,8 @@ pub fn success_time(run: &Run) -> DateTime<Utc> {
 pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observation {
     let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
         Ok(run) => run,
-        Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e.to_string()),
-        Err(e) => return Observation::Failed(e.to_string()),
+        Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
+        Err(e) => return Observation::Failed(e),
     };
     if is_fresh(last_success.as_ref(), spec.sla_hours, now) {
         return Observation::Seen {
@@ -293,12 +293,8 @@ pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observa
         };
     }
     let diagnosis = Diagnosis {
-        latest_run: gh
-            .latest_run(&spec.repo, &spec.workflow, &spec.filter, false)
-            .map_err(|e| e.to_string()),
-        workflow: gh
-            .workflow(&spec.repo, &spec.workflow)
-            .map_err(|e| e.to_string()),
+        latest_run: gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, false),
+        workflow: gh.workflow(&spec.repo, &spec.workflow),
     };
     Observation::Seen {
         last_success,
@@ -447,7 +443,7 @@ fn explain(
             Some(w.state.as_str())
         }
         Err(e) => {
-            details.insert("workflow_state_error".into(), json!(e));
+            details.insert("workflow_state_error".into(), json!(e.to_string()));
             None
         }
     };
@@ -468,7 +464,7 @@ fn explain(
             details.insert("latest_run".into(), serde_json::Value::Null);
         }
         Err(e) => {
-            details.insert("latest_run_error".into(), json!(e));
+            details.insert("latest_run_error".into(), json!(e.to_string()));
         }
     }
     match state {
@@ -520,6 +516,7 @@ fn describe_run(run: &Run) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clients::http::HttpError;
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()
@@ -600,8 +597,8 @@ mod tests {
     }
 
     fn stale_with(
-        latest: Result<Option<Run>, String>,
-        wf: Result<Workflow, String>,
+        latest: Result<Option<Run>, ApiError>,
+        wf: Result<Workflow, ApiError>,
     ) -> CheckResult {
         let obs = Observation::Seen {
             last_success: Some(run(1, "2026-05-18T05:00:00Z", "completed", Some("success"))),
@@ -703,30 +700,43 @@ mod tests {
 
     #[test]
     fn diagnosis_failures_still_critical() {
-        let r = stale_with(Err("GitHub: boom".into()), Err("GitHub: bang".into()));
+        let down = |detail: &str| ApiError::Transport {
+            api: "GitHub",
+            source: HttpError::Other {
+                host: "api.github.com".into(),
+                detail: detail.into(),
+            },
+        };
+        let r = stale_with(Err(down("boom")), Err(down("bang")));
         assert_eq!(r.status, Status::Critical);
-        assert!(
-            r.message
-                .contains("latest run could not be read (GitHub: boom)")
-        );
-        assert!(
-            r.message
-                .contains("workflow state could not be read (GitHub: bang)")
-        );
+        assert!(r.message.contains(
+            "latest run could not be read (GitHub: request to api.github.com failed: boom)"
+        ));
+        assert!(r.message.contains(
+            "workflow state could not be read (GitHub: request to api.github.com failed: bang)"
+        ));
     }
 
     #[test]
     fn not_found_is_critical_and_failure_unknown() {
         let r = evaluate(
             &spec(48.0),
-            &Observation::NotFound("GitHub answered 404".into()),
+            &Observation::NotFound(ApiError::NotFound {
+                api: "GitHub",
+                what: "workflow trace-integrity-cron.yml".into(),
+                detail: String::new(),
+            }),
             t(NOW),
         );
         assert_eq!(r.status, Status::Critical);
         assert!(r.message.contains("not found in raxx-app/TradeMasterAPI"));
         let r = evaluate(
             &spec(48.0),
-            &Observation::Failed("GitHub rate limit".into()),
+            &Observation::Failed(ApiError::RateLimited {
+                api: "GitHub",
+                status: 403,
+                resets: String::new(),
+            }),
             t(NOW),
         );
         assert_eq!(r.status, Status::Unknown);

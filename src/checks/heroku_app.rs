@@ -120,7 +120,7 @@ impl HerokuAppSpec {
 }
 
 impl Check for HerokuAppSpec {
-    type Observation = Result<Observation, String>;
+    type Observation = Result<Observation, ApiError>;
 
     fn identities(&self) -> Vec<Identity> {
         let mut out = Vec::new();
@@ -183,15 +183,26 @@ pub struct Since {
     pub why: String,
 }
 
+/// Why the start of an outage could not be dated.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum SinceError {
+    /// Heroku could not be asked.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// Nothing it said carries a usable time.
+    #[error("Heroku gave no timestamp to date the outage from")]
+    NoTimestamp,
+}
+
 /// What the job learned from Heroku. A `None` field was not needed.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Observation {
     /// The newest release (slug check on).
-    pub release: Option<Result<Option<Release>, String>>,
+    pub release: Option<Result<Option<Release>, ApiError>>,
     /// The dynos (dyno check on).
-    pub dynos: Option<Result<Vec<Dyno>, String>>,
+    pub dynos: Option<Result<Vec<Dyno>, ApiError>>,
     /// Since when it has been short, asked only when it is.
-    pub short_since: Option<Result<Since, String>>,
+    pub short_since: Option<Result<Since, SinceError>>,
 }
 
 /// Web dynos in state `up`. Workers and one-off dynos do not serve traffic.
@@ -251,21 +262,20 @@ pub fn short_since(
 }
 
 /// Asks Heroku what the two checks need, and no more.
-pub fn observe(h: &Heroku, spec: &HerokuAppSpec) -> Result<Observation, String> {
-    let not_found = |e: ApiError| e.to_string();
+pub fn observe(h: &Heroku, spec: &HerokuAppSpec) -> Result<Observation, ApiError> {
     let mut obs = Observation::default();
     if spec.check_slug {
         match h.newest_release(&spec.name) {
-            Err(e @ ApiError::NotFound { .. }) => return Err(not_found(e)),
-            r => obs.release = Some(r.map_err(|e| e.to_string())),
+            Err(e @ ApiError::NotFound { .. }) => return Err(e),
+            r => obs.release = Some(r),
         }
     }
     if spec.min_web_dynos == 0 {
         return Ok(obs);
     }
     let dynos = match h.dynos(&spec.name) {
-        Err(e @ ApiError::NotFound { .. }) => return Err(not_found(e)),
-        r => r.map_err(|e| e.to_string()),
+        Err(e @ ApiError::NotFound { .. }) => return Err(e),
+        r => r,
     };
     if let Ok(list) = &dynos
         && web_up(list) < spec.min_web_dynos
@@ -281,7 +291,7 @@ fn find_since(
     spec: &HerokuAppSpec,
     dynos: &[Dyno],
     obs: &Observation,
-) -> Result<Since, String> {
+) -> Result<Since, SinceError> {
     let release = match &obs.release {
         Some(Ok(r)) => r.clone(),
         _ => None,
@@ -289,26 +299,26 @@ fn find_since(
     if let Some(s) = short_since(dynos, None, None, None) {
         return Ok(s);
     }
-    let formation = h.formation(&spec.name).map_err(|e| e.to_string())?;
+    let formation = h.formation(&spec.name)?;
     let has_web = formation.iter().any(|f| f.kind == "web");
     let app = if has_web {
         None
     } else {
-        Some(h.app(&spec.name).map_err(|e| e.to_string())?)
+        Some(h.app(&spec.name)?)
     };
     short_since(dynos, Some(&formation), app.as_ref(), release.as_ref())
-        .ok_or_else(|| "Heroku gave no timestamp to date the outage from".to_string())
+        .ok_or(SinceError::NoTimestamp)
 }
 
 /// Both results for one app. `Err` is an app Heroku does not know, or could not be asked
 /// about: both checks are then `unknown` with Heroku's own words.
 pub fn evaluate(
     spec: &HerokuAppSpec,
-    obs: &Result<Observation, String>,
+    obs: &Result<Observation, ApiError>,
     now: DateTime<Utc>,
 ) -> Vec<CheckResult> {
     let mut out = Vec::new();
-    let unknown = |id: String, kind: &'static str, why: &str| {
+    let unknown = |id: String, kind: &'static str, why: &dyn std::fmt::Display| {
         let mut r = CheckResult::new(
             &id,
             kind,
@@ -424,7 +434,7 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
 fn dynos_result(
     spec: &HerokuAppSpec,
     dynos: &[Dyno],
-    since: Option<&Result<Since, String>>,
+    since: Option<&Result<Since, SinceError>>,
     now: DateTime<Utc>,
 ) -> CheckResult {
     let id = spec.dynos_id();
@@ -555,7 +565,7 @@ mod tests {
         release: Option<Release>,
         dynos: Vec<Dyno>,
         since: Option<Since>,
-    ) -> Result<Observation, String> {
+    ) -> Result<Observation, ApiError> {
         Ok(Observation {
             release: Some(Ok(release)),
             dynos: Some(Ok(dynos)),
@@ -693,7 +703,11 @@ mod tests {
     fn unknown_app_makes_both_unknown() {
         let rs = evaluate(
             &spec(),
-            &Err("Heroku answered 404 for app x: Couldn't find that app.".into()),
+            &Err(ApiError::NotFound {
+                api: "Heroku",
+                what: "app x".into(),
+                detail: ": Couldn't find that app.".into(),
+            }),
             t(NOW),
         );
         assert_eq!(rs.len(), 2);

@@ -12,7 +12,7 @@ use super::pool::Identity;
 use super::time::rfc3339;
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::strip_query;
-use crate::clients::http::{Http, Request, Response};
+use crate::clients::http::{Http, HttpError, Request, Response};
 use crate::config::file::Section;
 use crate::config::{Configure, Need, is_env_name};
 
@@ -128,7 +128,7 @@ impl ProbeSpec {
 #[derive(Debug, Clone)]
 pub struct Observation {
     /// The answer, or why there was none.
-    pub answer: Result<Response, String>,
+    pub answer: Result<Response, HttpError>,
     /// Whether the CF Access service token went with the request.
     pub token_sent: bool,
 }
@@ -219,20 +219,20 @@ pub fn observe(
     spec: &ProbeSpec,
     token: Option<&AccessToken>,
     deadline: Instant,
-) -> Result<Response, String> {
+) -> Result<Response, HttpError> {
     let mut req = Request::get(&spec.url).header("Accept", "application/json, text/html;q=0.5");
     if let Some(t) = token {
         req = req
             .header("CF-Access-Client-Id", t.client_id.clone())
             .header("CF-Access-Client-Secret", t.client_secret.clone());
     }
-    http.send(&req, deadline).map_err(|e| e.to_string())
+    http.send(&req, deadline)
 }
 
 /// Decides from the answer (or the failure to get one).
 pub fn evaluate(
     spec: &ProbeSpec,
-    answer: &Result<Response, String>,
+    answer: &Result<Response, HttpError>,
     token_sent: bool,
     now: DateTime<Utc>,
 ) -> CheckResult {

@@ -139,7 +139,7 @@ pub fn evaluate(
             ];
             r
         }
-        Err(PagesError::Api(why)) => CheckResult::new(
+        Err(why) => CheckResult::new(
             &id,
             NAME,
             name,
@@ -337,7 +337,11 @@ mod tests {
             r.message
                 .contains("does not exist in the Cloudflare account (http_404")
         );
-        let r = evaluate(&spec, &Err(PagesError::Api("boom".into())), t(NOW));
+        let refused = PagesError::Refused {
+            status: 500,
+            errors: "boom (10000)".into(),
+        };
+        let r = evaluate(&spec, &Err(refused), t(NOW));
         assert_eq!(r.status, Status::Unknown);
     }
 }

@@ -9,6 +9,7 @@ use serde_json::json;
 use super::pool::Identity;
 use super::time::rfc3339;
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Repository};
 use crate::config::{Configure, Need};
 
@@ -51,7 +52,7 @@ pub struct Activity {
 }
 
 impl Check for Activity {
-    type Observation = Result<Repository, String>;
+    type Observation = Result<Repository, ApiError>;
 
     fn identities(&self) -> Vec<Identity> {
         let name = self.repo.to_string();
@@ -66,15 +67,11 @@ impl Check for Activity {
     }
 
     fn observe(&self, ctx: &Context) -> Self::Observation {
-        ctx.github.repository(&self.repo).map_err(|e| e.to_string())
+        ctx.github.repository(&self.repo)
     }
 
     fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
-        vec![evaluate(
-            &self.repo,
-            seen.as_ref().map_err(String::as_str),
-            now,
-        )]
+        vec![evaluate(&self.repo, seen.as_ref(), now)]
     }
 }
 
@@ -84,7 +81,11 @@ pub fn id(repo: &Repo) -> String {
 }
 
 /// Decides from the repository as GitHub describes it, or from why it could not be read.
-pub fn evaluate(repo: &Repo, seen: Result<&Repository, &str>, now: DateTime<Utc>) -> CheckResult {
+pub fn evaluate(
+    repo: &Repo,
+    seen: Result<&Repository, &ApiError>,
+    now: DateTime<Utc>,
+) -> CheckResult {
     let target = repo.to_string();
     let mut r = match seen {
         Err(why) => CheckResult::new(
@@ -169,7 +170,12 @@ mod tests {
         assert_eq!(r.status, Status::Ok);
         let r = evaluate(&repo, Ok(&info(true, "2025-01-01T00:00:00Z")), now);
         assert_eq!(r.status, Status::Ok);
-        let r = evaluate(&repo, Err("GitHub answered 404"), now);
+        let gone = ApiError::NotFound {
+            api: "GitHub",
+            what: "repository o/r".into(),
+            detail: String::new(),
+        };
+        let r = evaluate(&repo, Err(&gone), now);
         assert_eq!(r.status, Status::Unknown);
     }
 }

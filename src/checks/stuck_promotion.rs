@@ -12,7 +12,7 @@ use super::pool::Identity;
 use super::time::{human, rfc3339};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::heroku::{Heroku, is_app_name};
-use crate::clients::postgres::{self, DbLimits, DbUrl};
+use crate::clients::postgres::{self, DbError, DbLimits, DbUrl};
 use crate::config::file::{Section, Table, Value};
 use crate::config::{Configure, Need, is_env_name};
 
@@ -220,7 +220,7 @@ impl PromotionsSpec {
 }
 
 /// The rows in stuck states, and for those old enough, whether their flag is already live.
-pub type Observation = (Result<Vec<Row>, String>, BTreeMap<String, Live>);
+pub type Observation = (Result<Vec<Row>, DbError>, BTreeMap<String, Live>);
 
 impl Check for PromotionsSpec {
     type Observation = Observation;
@@ -332,7 +332,7 @@ pub fn query(spec: &PromotionsSpec) -> String {
 }
 
 /// Reads the rows in stuck states, inside a read-only transaction.
-pub fn read_rows(url: &DbUrl, spec: &PromotionsSpec) -> Result<Vec<Row>, String> {
+pub fn read_rows(url: &DbUrl, spec: &PromotionsSpec) -> Result<Vec<Row>, DbError> {
     let mut client = postgres::connect(url, spec.limits)?;
     let mut tx = postgres::read_only(&mut client, spec.limits, url)?;
     let rows = tx
@@ -344,20 +344,20 @@ pub fn read_rows(url: &DbUrl, spec: &PromotionsSpec) -> Result<Vec<Row>, String>
             Ok(Row {
                 id: r
                     .try_get::<_, Option<String>>(0)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| DbError::Row(e.to_string()))?
                     .unwrap_or_default(),
                 name: r
                     .try_get::<_, Option<String>>(1)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| DbError::Row(e.to_string()))?
                     .unwrap_or_default(),
                 state: r
                     .try_get::<_, Option<String>>(2)
-                    .map_err(|e| e.to_string())?
+                    .map_err(|e| DbError::Row(e.to_string()))?
                     .unwrap_or_default(),
                 since: r
                     .try_get::<_, Option<DateTime<Utc>>>(3)
-                    .map_err(|e| e.to_string())?
-                    .ok_or_else(|| format!("a row has no {}", spec.since_column))?,
+                    .map_err(|e| DbError::Row(e.to_string()))?
+                    .ok_or_else(|| DbError::Row(format!("a row has no {}", spec.since_column)))?,
             })
         })
         .collect()
@@ -410,7 +410,7 @@ pub fn liveness(h: &Heroku, spec: &PromotionsSpec, rows: &[Row]) -> BTreeMap<Str
 /// One result per stuck row, or one `ok` for the table, or one `unknown`.
 pub fn evaluate(
     spec: &PromotionsSpec,
-    rows: &Result<Vec<Row>, String>,
+    rows: &Result<Vec<Row>, DbError>,
     live: &BTreeMap<String, Live>,
     now: DateTime<Utc>,
 ) -> Vec<CheckResult> {
@@ -634,7 +634,7 @@ mod tests {
         );
         let rs = evaluate(
             &spec(),
-            &Err("authentication failed".into()),
+            &Err(DbError::Row("authentication failed".into())),
             &BTreeMap::new(),
             t(NOW),
         );

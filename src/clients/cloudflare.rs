@@ -77,12 +77,22 @@ pub struct Pages {
 }
 
 /// What can go wrong asking Pages: a project that does not exist, or anything else.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum PagesError {
-    /// The project is not in the account.
+    /// The project is not in the account; Cloudflare's words.
+    #[error("{0}")]
     NoSuchProject(String),
-    /// Anything else.
-    Api(String),
+    /// The API could not be asked, or its answer explains the failure.
+    #[error(transparent)]
+    Api(#[from] ApiError),
+    /// The envelope said `success: false`.
+    #[error("Cloudflare answered HTTP {status}, success false: {errors}")]
+    Refused {
+        /// The HTTP status.
+        status: u16,
+        /// Its errors, with their codes.
+        errors: String,
+    },
 }
 
 impl Pages {
@@ -109,8 +119,7 @@ impl Pages {
         let req = Request::get(url)
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Accept", "application/json");
-        let resp = api::send(API, &self.http, &req, self.deadline)
-            .map_err(|e| PagesError::Api(e.to_string()))?;
+        let resp = api::send(API, &self.http, &req, self.deadline)?;
         read_deployments(&resp, project)
     }
 }
@@ -130,9 +139,11 @@ pub(crate) fn read_deployments(
             .join("; ")
     };
     let shared = || {
-        Err(PagesError::Api(
-            status_error(API, resp, &format!("project {project}")).to_string(),
-        ))
+        Err(PagesError::Api(status_error(
+            API,
+            resp,
+            &format!("project {project}"),
+        )))
     };
     match (resp.status, envelope) {
         (404, Ok(e)) => Err(PagesError::NoSuchProject(errors(&e))),
@@ -140,11 +151,11 @@ pub(crate) fn read_deployments(
         // A refused token or a rate limit says which variable or when, as for any API.
         (401 | 403 | 429, _) => shared(),
         (200..=299, Ok(e)) if e.success => Ok(e.result.unwrap_or_default()),
-        (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Api(format!(
-            "Cloudflare answered HTTP {status}, success false: {}",
-            errors(&e)
-        ))),
-        (200..=299, Err(e)) => Err(PagesError::Api(e.to_string())),
+        (status, Ok(e)) if !e.errors.is_empty() => Err(PagesError::Refused {
+            status,
+            errors: errors(&e),
+        }),
+        (200..=299, Err(e)) => Err(PagesError::Api(e)),
         _ => shared(),
     }
 }

@@ -14,7 +14,145 @@ use rustls::crypto::CryptoProvider;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use thiserror::Error;
 use tokio_postgres_rustls::MakeRustlsConnect;
+
+/// What can go wrong reading PostgreSQL, in words for the person on call. No variant ever
+/// carries the password.
+#[derive(Debug, Clone, Error, PartialEq)]
+pub enum DbError {
+    /// The URL is not a PostgreSQL URL.
+    #[error("the database URL must start with postgres:// or postgresql://")]
+    Scheme,
+    /// An `sslmode` libpq does not know.
+    #[error("sslmode `{0}` is not one of disable, allow, prefer, require, verify-ca, verify-full")]
+    SslMode(String),
+    /// The driver could not read the URL.
+    #[error("the database URL is not valid: {0}")]
+    BadUrl(String),
+    /// The peer accepted the connection and then said nothing.
+    #[error(
+        "no answer from {place} within {secs} s of connecting (is a PostgreSQL server listening there?)"
+    )]
+    Silent {
+        /// `host:port/db`.
+        place: String,
+        /// The connect timeout.
+        secs: f64,
+    },
+    /// A wrong user or password.
+    #[error("authentication failed at {place}: {message}")]
+    Auth {
+        /// `host:port/db`.
+        place: String,
+        /// The server's words.
+        message: String,
+    },
+    /// No such database.
+    #[error("database does not exist at {place}: {message}")]
+    NoDatabase {
+        /// `host:port/db`.
+        place: String,
+        /// The server's words.
+        message: String,
+    },
+    /// No such table, or no right to its schema.
+    #[error("table does not exist (or the monitor's role may not use its schema): {0}")]
+    NoTable(String),
+    /// No such column.
+    #[error("column does not exist: {0}")]
+    NoColumn(String),
+    /// No SELECT on the table.
+    #[error("permission denied: {0} (the monitor's role needs SELECT)")]
+    Permission(String),
+    /// The statement ran past `statement_timeout`.
+    #[error(
+        "query cancelled by statement_timeout after {secs} s: the table may be locked by another session ({message})"
+    )]
+    StatementTimeout {
+        /// The timeout.
+        secs: f64,
+        /// The server's words.
+        message: String,
+    },
+    /// A write refused by the read-only session.
+    #[error("refused: the monitor's session is read only ({0})")]
+    ReadOnly(String),
+    /// Any other error the server reported.
+    #[error("PostgreSQL error {code} at {place}: {message}")]
+    Server {
+        /// SQLSTATE.
+        code: String,
+        /// `host:port/db`.
+        place: String,
+        /// The server's words.
+        message: String,
+    },
+    /// The TCP connect timed out.
+    #[error("could not connect to {place} within {secs} s")]
+    ConnectTimeout {
+        /// `host:port/db`.
+        place: String,
+        /// The connect timeout, whole seconds.
+        secs: u64,
+    },
+    /// Something answered, but not PostgreSQL.
+    #[error(
+        "the server at {place} does not speak the PostgreSQL protocol (a wrong port, or another service there): {text}"
+    )]
+    NotPostgres {
+        /// `host:port/db`.
+        place: String,
+        /// What the driver said.
+        text: String,
+    },
+    /// The server hung up.
+    #[error("the server at {place} closed the connection before answering: {text}")]
+    Closed {
+        /// `host:port/db`.
+        place: String,
+        /// What the driver said.
+        text: String,
+    },
+    /// Nothing listens there.
+    #[error(
+        "could not connect to {place}: connection refused (is the server running and listening?)"
+    )]
+    Refused {
+        /// `host:port/db`.
+        place: String,
+    },
+    /// The TLS handshake failed.
+    #[error("TLS with {place} failed: {detail}")]
+    Tls {
+        /// `host:port/db`.
+        place: String,
+        /// Why.
+        detail: String,
+    },
+    /// TLS could not even be set up here.
+    #[error("TLS setup failed: {0}")]
+    TlsSetup(String),
+    /// The CA file of `sslrootcert` could not be used.
+    #[error("cannot read sslrootcert {path}: {detail}")]
+    RootCert {
+        /// The file.
+        path: String,
+        /// Why.
+        detail: String,
+    },
+    /// A value of a row could not be read as expected.
+    #[error("{0}")]
+    Row(String),
+    /// Anything else.
+    #[error("database error at {place}: {detail}")]
+    Other {
+        /// `host:port/db`.
+        place: String,
+        /// What the driver said.
+        detail: String,
+    },
+}
 
 /// libpq's `sslmode`, as far as it differs in what it checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -56,10 +194,10 @@ pub struct DbLimits {
 }
 
 /// Parses a `postgres://` URL; the error never quotes the URL, which holds the password.
-pub fn parse_url(url: &str) -> Result<DbUrl, String> {
+pub fn parse_url(url: &str) -> Result<DbUrl, DbError> {
     let url = url.trim();
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        return Err("the database URL must start with postgres:// or postgresql://".into());
+        return Err(DbError::Scheme);
     }
     let (base, query) = url.split_once('?').unwrap_or((url, ""));
     let mut ssl = SslMode::Prefer;
@@ -75,11 +213,7 @@ pub fn parse_url(url: &str) -> Result<DbUrl, String> {
                     "require" => SslMode::Require,
                     "verify-ca" => SslMode::VerifyCa,
                     "verify-full" => SslMode::VerifyFull,
-                    other => {
-                        return Err(format!(
-                            "sslmode `{other}` is not one of disable, allow, prefer, require, verify-ca, verify-full"
-                        ));
-                    }
+                    other => return Err(DbError::SslMode(other.to_string())),
                 }
             }
             "sslrootcert" => root_cert = Some(PathBuf::from(percent_decode(v))),
@@ -91,12 +225,9 @@ pub fn parse_url(url: &str) -> Result<DbUrl, String> {
     } else {
         format!("{base}?{}", rest.join("&"))
     };
-    let config: Config = rebuilt.parse().map_err(|e: postgres::Error| {
-        format!(
-            "the database URL is not valid: {}",
-            without_secrets(&e.to_string(), url)
-        )
-    })?;
+    let config: Config = rebuilt
+        .parse()
+        .map_err(|e: postgres::Error| DbError::BadUrl(without_secrets(&e.to_string(), url)))?;
     let host = config
         .get_hosts()
         .first()
@@ -153,22 +284,21 @@ fn without_secrets(text: &str, url: &str) -> String {
 /// connect timeout. The driver bounds only the TCP connect: a peer that accepts and then says
 /// nothing would hold the check until the run's deadline, so the whole start-up is bounded
 /// here (a late connection is dropped with its thread).
-pub fn connect(url: &DbUrl, limits: DbLimits) -> Result<Client, String> {
+pub fn connect(url: &DbUrl, limits: DbLimits) -> Result<Client, DbError> {
     let (tx, rx) = std::sync::mpsc::channel();
     let owned = url.clone();
     std::thread::spawn(move || {
         let _ = tx.send(connect_now(&owned, limits));
     });
     rx.recv_timeout(limits.connect_timeout).unwrap_or_else(|_| {
-        Err(format!(
-            "no answer from {} within {} s of connecting (is a PostgreSQL server listening there?)",
-            url.place,
-            limits.connect_timeout.as_secs_f64()
-        ))
+        Err(DbError::Silent {
+            place: url.place.clone(),
+            secs: limits.connect_timeout.as_secs_f64(),
+        })
     })
 }
 
-fn connect_now(url: &DbUrl, limits: DbLimits) -> Result<Client, String> {
+fn connect_now(url: &DbUrl, limits: DbLimits) -> Result<Client, DbError> {
     let mut cfg = url.config.clone();
     cfg.application_name("heartbeat-monitor");
     cfg.connect_timeout(limits.connect_timeout);
@@ -196,7 +326,7 @@ pub fn read_only<'c>(
     client: &'c mut Client,
     limits: DbLimits,
     url: &DbUrl,
-) -> Result<Transaction<'c>, String> {
+) -> Result<Transaction<'c>, DbError> {
     let mut tx = client
         .build_transaction()
         .read_only(true)
@@ -210,26 +340,28 @@ pub fn read_only<'c>(
     Ok(tx)
 }
 
-/// What a database error means, in words, without secrets.
-pub fn explain(e: &postgres::Error, url: &DbUrl, limits: DbLimits) -> String {
-    let place = &url.place;
+/// What a database error means, without secrets.
+pub fn explain(e: &postgres::Error, url: &DbUrl, limits: DbLimits) -> DbError {
+    let place = url.place.clone();
     if let Some(db) = e.as_db_error() {
         let code = db.code().code();
-        let msg = db.message();
+        let message = db.message().to_string();
         return match code {
-            "28P01" | "28000" => format!("authentication failed at {place}: {msg}"),
-            "3D000" => format!("database does not exist at {place}: {msg}"),
-            "42P01" => format!(
-                "table does not exist (or the monitor's role may not use its schema): {msg}"
-            ),
-            "42703" => format!("column does not exist: {msg}"),
-            "42501" => format!("permission denied: {msg} (the monitor's role needs SELECT)"),
-            "57014" => format!(
-                "query cancelled by statement_timeout after {} s: the table may be locked by another session ({msg})",
-                limits.statement_timeout.as_secs_f64()
-            ),
-            "25006" => format!("refused: the monitor's session is read only ({msg})"),
-            _ => format!("PostgreSQL error {code} at {place}: {msg}"),
+            "28P01" | "28000" => DbError::Auth { place, message },
+            "3D000" => DbError::NoDatabase { place, message },
+            "42P01" => DbError::NoTable(message),
+            "42703" => DbError::NoColumn(message),
+            "42501" => DbError::Permission(message),
+            "57014" => DbError::StatementTimeout {
+                secs: limits.statement_timeout.as_secs_f64(),
+                message,
+            },
+            "25006" => DbError::ReadOnly(message),
+            _ => DbError::Server {
+                code: code.to_string(),
+                place,
+                message,
+            },
         };
     }
     let text = without_secrets(&e.to_string(), &url.password.clone().unwrap_or_default());
@@ -238,32 +370,34 @@ pub fn explain(e: &postgres::Error, url: &DbUrl, limits: DbLimits) -> String {
         .unwrap_or_default();
     let lower = format!("{text} {source}").to_ascii_lowercase();
     if lower.contains("timed out") || lower.contains("timeout") {
-        format!(
-            "could not connect to {place} within {} s",
-            limits.connect_timeout.as_secs()
-        )
+        DbError::ConnectTimeout {
+            place,
+            secs: limits.connect_timeout.as_secs(),
+        }
     } else if lower.contains("bytes remaining") || lower.contains("unexpected message") {
-        format!(
-            "the server at {place} does not speak the PostgreSQL protocol (a wrong port, or another service there): {text}"
-        )
+        DbError::NotPostgres { place, text }
     } else if lower.contains("reset by peer")
         || lower.contains("connection closed")
         || lower.contains("unexpected eof")
     {
-        format!("the server at {place} closed the connection before answering: {text}")
+        DbError::Closed { place, text }
     } else if lower.contains("refused") {
-        format!(
-            "could not connect to {place}: connection refused (is the server running and listening?)"
-        )
+        DbError::Refused { place }
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("ssl") {
-        format!(
-            "TLS with {place} failed: {}",
-            if source.is_empty() { text } else { source }
-        )
+        DbError::Tls {
+            place,
+            detail: if source.is_empty() { text } else { source },
+        }
     } else if source.is_empty() {
-        format!("database error at {place}: {text}")
+        DbError::Other {
+            place,
+            detail: text,
+        }
     } else {
-        format!("database error at {place}: {text}: {source}")
+        DbError::Other {
+            place,
+            detail: format!("{text}: {source}"),
+        }
     }
 }
 
@@ -272,26 +406,25 @@ fn provider() -> Arc<CryptoProvider> {
 }
 
 /// The rustls configuration of a TLS mode.
-fn tls_config(mode: SslMode, root_cert: Option<&PathBuf>) -> Result<ClientConfig, String> {
+fn tls_config(mode: SslMode, root_cert: Option<&PathBuf>) -> Result<ClientConfig, DbError> {
     let p = provider();
     let builder = ClientConfig::builder_with_provider(Arc::clone(&p))
         .with_safe_default_protocol_versions()
-        .map_err(|e| format!("TLS setup failed: {e}"))?;
+        .map_err(|e| DbError::TlsSetup(e.to_string()))?;
     let verifier: Arc<dyn ServerCertVerifier> = match mode {
         SslMode::Disable | SslMode::Prefer | SslMode::Require => Arc::new(NoVerify(p)),
         SslMode::VerifyCa | SslMode::VerifyFull => {
             let mut roots = RootCertStore::empty();
             match root_cert {
                 Some(path) => {
-                    let certs = CertificateDer::pem_file_iter(path)
-                        .map_err(|e| format!("cannot read sslrootcert {}: {e}", path.display()))?;
+                    let unusable = |e: &dyn std::fmt::Display| DbError::RootCert {
+                        path: path.display().to_string(),
+                        detail: e.to_string(),
+                    };
+                    let certs = CertificateDer::pem_file_iter(path).map_err(|e| unusable(&e))?;
                     for cert in certs {
-                        let cert = cert.map_err(|e| {
-                            format!("cannot read sslrootcert {}: {e}", path.display())
-                        })?;
-                        roots
-                            .add(cert)
-                            .map_err(|e| format!("sslrootcert {}: {e}", path.display()))?;
+                        let cert = cert.map_err(|e| unusable(&e))?;
+                        roots.add(cert).map_err(|e| unusable(&e))?;
                     }
                 }
                 None => roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned()),
@@ -299,7 +432,7 @@ fn tls_config(mode: SslMode, root_cert: Option<&PathBuf>) -> Result<ClientConfig
             let webpki =
                 rustls::client::WebPkiServerVerifier::builder_with_provider(Arc::new(roots), p)
                     .build()
-                    .map_err(|e| format!("TLS setup failed: {e}"))?;
+                    .map_err(|e| DbError::TlsSetup(e.to_string()))?;
             if mode == SslMode::VerifyCa {
                 Arc::new(ChainOnly(webpki))
             } else {
@@ -429,11 +562,14 @@ mod tests {
 
     #[test]
     fn errors_never_quote_the_url() {
-        let err = parse_url("postgres://u:hunter2secret@h/d?sslmode=sometimes").unwrap_err();
+        let err = parse_url("postgres://u:hunter2secret@h/d?sslmode=sometimes")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("hunter2secret"), "{err}");
         assert!(
             parse_url("mysql://u:p@h/d")
                 .unwrap_err()
+                .to_string()
                 .contains("postgres://")
         );
     }

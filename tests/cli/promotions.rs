@@ -233,7 +233,7 @@ fn the_monitors_session_cannot_write_even_as_a_superuser() {
     let err = tx
         .execute("UPDATE console_flag_promotions SET state = 'deployed'", &[])
         .unwrap_err();
-    let why = heartbeat_monitor::clients::postgres::explain(&err, &url, limits);
+    let why = heartbeat_monitor::clients::postgres::explain(&err, &url, limits).to_string();
     assert_eq!(
         why,
         "refused: the monitor's session is read only (cannot execute UPDATE in a read-only transaction)"

@@ -3,11 +3,11 @@
 
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{age_hours, fmt_hours, rfc3339};
+use super::time::{Hours, age_hours, fmt_hours, rfc3339};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
@@ -17,7 +17,7 @@ use crate::config::{Configure, Need};
 /// The kind's name.
 pub const NAME: &str = "cron_heartbeat";
 /// The SLA by default.
-pub const DEFAULT_SLA_HOURS: f64 = 48.0;
+pub const DEFAULT_SLA: Hours = Hours(48.0);
 /// What the old script checked when given only `--repo`; kept so its call works unchanged.
 pub const LEGACY_WORKFLOWS: [&str; 2] = ["billing-retention-cron.yml", "trace-integrity-cron.yml"];
 const SECTION: Section = Section::array("heartbeat");
@@ -78,7 +78,7 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
             continue;
         }
         let sla = match (cli.sla_hours, sla_hours) {
-            (Some(h), _) => h,
+            (Some(h), _) => Hours(h),
             (None, Some(v)) if !(v.value.is_finite() && v.value > 0.0) => {
                 t.error(
                     v.line,
@@ -89,8 +89,8 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
                 );
                 continue;
             }
-            (None, Some(v)) => v.value,
-            (None, None) => DEFAULT_SLA_HOURS,
+            (None, Some(v)) => Hours(v.value),
+            (None, None) => DEFAULT_SLA,
         };
         let repo = match repo {
             Some(v) => match Repo::parse(&v.value) {
@@ -151,7 +151,7 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
             name: default_name(&workflow),
             repo: r.clone(),
             workflow,
-            sla_hours: cli.sla_hours.unwrap_or(DEFAULT_SLA_HOURS),
+            sla_hours: cli.sla_hours.map_or(DEFAULT_SLA, Hours),
             filter: RunFilter::default(),
         });
     }
@@ -180,7 +180,7 @@ pub struct HeartbeatSpec {
     /// Name in mail subjects (the file name without `.yml` unless configured).
     pub name: String,
     /// The SLA.
-    pub sla_hours: f64,
+    pub sla_hours: Hours,
     /// Which runs count.
     pub filter: RunFilter,
 }
@@ -210,7 +210,7 @@ impl Check for HeartbeatSpec {
         vec![format!(
             "{}  (SLA {}{filters})",
             self.id(),
-            fmt_hours(self.sla_hours)
+            fmt_hours(self.sla_hours.get())
         )]
     }
 
@@ -266,12 +266,11 @@ pub struct Diagnosis {
 
 /// Whether the newest success is inside the SLA. A success in the future of `now` (clock
 /// skew between GitHub and this machine) counts as fresh.
-pub fn is_fresh(last_success: Option<&Run>, sla_hours: f64, now: DateTime<Utc>) -> bool {
+pub fn is_fresh(last_success: Option<&Run>, sla: Hours, now: DateTime<Utc>) -> bool {
     let Some(run) = last_success else {
         return false;
     };
-    let sla = Duration::milliseconds((sla_hours * 3_600_000.0).round() as i64);
-    now - success_time(run) <= sla
+    now - success_time(run) <= sla.duration()
 }
 
 /// When a successful run finished.
@@ -306,7 +305,7 @@ pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observa
 /// give the same result.
 pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> CheckResult {
     let id = spec.id();
-    let sla = fmt_hours(spec.sla_hours);
+    let sla = fmt_hours(spec.sla_hours.get());
     let mut result = match obs {
         Observation::Failed(why) => CheckResult::new(
             &id,
@@ -361,7 +360,7 @@ fn evaluate_seen(
     diagnosis: Option<&Diagnosis>,
     now: DateTime<Utc>,
 ) -> CheckResult {
-    let sla = fmt_hours(spec.sla_hours);
+    let sla = fmt_hours(spec.sla_hours.get());
     let mut details = serde_json::Map::new();
     details.insert("sla_hours".into(), json!(spec.sla_hours));
     details.insert(
@@ -527,7 +526,7 @@ mod tests {
             repo: Repo::parse("raxx-app/TradeMasterAPI").unwrap(),
             workflow: "trace-integrity-cron.yml".into(),
             name: "trace-integrity-cron".into(),
-            sla_hours: sla,
+            sla_hours: Hours(sla),
             filter: RunFilter::default(),
         }
     }
@@ -555,19 +554,19 @@ mod tests {
     const NOW: &str = "2026-05-23T06:30:00Z";
 
     fn success_hours_ago(h: f64) -> Run {
-        let at = t(NOW) - Duration::milliseconds((h * 3_600_000.0) as i64);
+        let at = t(NOW) - chrono::Duration::milliseconds((h * 3_600_000.0) as i64);
         run(1, &rfc3339(at), "completed", Some("success"))
     }
 
     #[test]
     fn sla_edges_are_exact() {
         let now = t(NOW);
-        assert!(is_fresh(Some(&success_hours_ago(47.9)), 48.0, now));
-        assert!(is_fresh(Some(&success_hours_ago(48.0)), 48.0, now));
-        assert!(!is_fresh(Some(&success_hours_ago(48.1)), 48.0, now));
-        assert!(!is_fresh(None, 48.0, now));
-        assert!(is_fresh(Some(&success_hours_ago(0.5)), 1.0, now));
-        assert!(!is_fresh(Some(&success_hours_ago(1.01)), 1.0, now));
+        assert!(is_fresh(Some(&success_hours_ago(47.9)), Hours(48.0), now));
+        assert!(is_fresh(Some(&success_hours_ago(48.0)), Hours(48.0), now));
+        assert!(!is_fresh(Some(&success_hours_ago(48.1)), Hours(48.0), now));
+        assert!(!is_fresh(None, Hours(48.0), now));
+        assert!(is_fresh(Some(&success_hours_ago(0.5)), Hours(1.0), now));
+        assert!(!is_fresh(Some(&success_hours_ago(1.01)), Hours(1.0), now));
     }
 
     #[test]

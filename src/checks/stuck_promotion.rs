@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, Utc};
+use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{human, rfc3339};
+use super::time::{Hours, human, rfc3339};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::heroku::{Heroku, is_app_name};
 use crate::clients::postgres::{self, DbError, DbLimits, DbUrl};
@@ -162,8 +162,8 @@ fn spec_of(t: &Table) -> Option<PromotionsSpec> {
         state_column,
         since_column,
         stuck_states,
-        warn_after_hours: warn,
-        crit_after_hours: crit,
+        warn_after_hours: Hours(warn),
+        crit_after_hours: Hours(crit),
         limits,
         heroku_app: heroku_app.map(|v| v.value),
         config_var_prefix: config_var_prefix.map(|v| v.value),
@@ -192,9 +192,9 @@ pub struct PromotionsSpec {
     /// States that must not last.
     pub stuck_states: Vec<String>,
     /// Hours before a warning.
-    pub warn_after_hours: f64,
+    pub warn_after_hours: Hours,
     /// Hours before critical.
-    pub crit_after_hours: f64,
+    pub crit_after_hours: Hours,
     /// Database limits.
     pub limits: DbLimits,
     /// The app whose config vars say whether the flag is already live.
@@ -239,8 +239,8 @@ impl Check for PromotionsSpec {
             "{}  (states {}, warning after {} h, critical after {} h)",
             self.table_id(),
             self.stuck_states.join(", "),
-            self.warn_after_hours,
-            self.crit_after_hours
+            self.warn_after_hours.get(),
+            self.crit_after_hours.get()
         )]
     }
 
@@ -279,7 +279,7 @@ impl Check for PromotionsSpec {
 
 /// The rows old enough to be reported: only their flags are worth a Heroku request.
 fn stuck_only(spec: &PromotionsSpec, rows: &[Row], now: DateTime<Utc>) -> Vec<Row> {
-    let warn = Duration::milliseconds((spec.warn_after_hours * 3_600_000.0) as i64);
+    let warn = spec.warn_after_hours.duration();
     rows.iter()
         .filter(|r| now - r.since > warn)
         .cloned()
@@ -427,17 +427,16 @@ pub fn evaluate(
         }
         Ok(rows) => rows,
     };
-    let hours = |h: f64| Duration::milliseconds((h * 3_600_000.0) as i64);
     let stuck: Vec<CheckResult> = rows
         .iter()
-        .filter(|r| now - r.since > hours(spec.warn_after_hours))
+        .filter(|r| now - r.since > spec.warn_after_hours.duration())
         .map(|r| {
             row_result(
                 spec,
                 r,
                 live.get(&r.name),
                 now,
-                now - r.since > hours(spec.crit_after_hours),
+                now - r.since > spec.crit_after_hours.duration(),
             )
         })
         .collect();
@@ -451,7 +450,7 @@ pub fn evaluate(
         format!(
             "{young} promotion(s) in {} for less than {} h",
             spec.stuck_states.join(" or "),
-            spec.warn_after_hours
+            spec.warn_after_hours.get()
         )
     };
     let mut r = CheckResult::new(&spec.table_id(), NAME, table, Status::Ok, message);
@@ -512,7 +511,9 @@ fn row_result(
     r.since = Some(rfc3339(row.since));
     r.threshold = Some(format!(
         "warning after {} h, critical after {} h in {}",
-        spec.warn_after_hours, spec.crit_after_hours, row.state
+        spec.warn_after_hours.get(),
+        spec.crit_after_hours.get(),
+        row.state
     ));
     r.subject_name = row.name.clone();
     let check_value = match (&var, &spec.heroku_app) {
@@ -547,8 +548,8 @@ mod tests {
             state_column: "state".into(),
             since_column: "updated_at".into(),
             stuck_states: vec!["deploying".into()],
-            warn_after_hours: 12.0,
-            crit_after_hours: 24.0,
+            warn_after_hours: Hours(12.0),
+            crit_after_hours: Hours(24.0),
             limits: DbLimits {
                 connect_timeout: StdDuration::from_secs(10),
                 statement_timeout: StdDuration::from_secs(10),

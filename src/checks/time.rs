@@ -2,6 +2,24 @@
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 
+/// A number of hours from the configuration. It becomes a duration here and nowhere else,
+/// so every threshold compares the same way (to the millisecond, rounded).
+#[derive(Debug, Clone, Copy, PartialEq, PartialOrd, serde::Serialize)]
+#[serde(transparent)]
+pub struct Hours(pub f64);
+
+impl Hours {
+    /// The hours as a duration.
+    pub fn duration(self) -> Duration {
+        Duration::milliseconds((self.0 * 3_600_000.0).round() as i64)
+    }
+
+    /// The number, as configured.
+    pub fn get(self) -> f64 {
+        self.0
+    }
+}
+
 /// RFC 3339 with whole seconds and `Z`, the one format every output uses.
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
@@ -52,6 +70,13 @@ mod tests {
             age_hours(t("2026-05-23T07:00:00Z"), t("2026-05-23T06:30:00Z")),
             -0.5
         );
+    }
+
+    #[test]
+    fn hours_become_a_duration_in_one_way() {
+        assert_eq!(Hours(48.0).duration(), Duration::hours(48));
+        assert_eq!(Hours(1.5).duration(), Duration::minutes(90));
+        assert_eq!(Hours(0.1).duration(), Duration::minutes(6));
     }
 
     #[test]

@@ -18,6 +18,7 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::alerting::silence::Silence;
+use crate::checks::time::Hours;
 use crate::checks::{KINDS, Watch};
 use crate::clients::github::Repo;
 use cli::Cli;
@@ -272,8 +273,8 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
             Transport::Postmark
         }
     };
-    let remind_hours = mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0));
-    let remind_after = chrono::Duration::milliseconds((remind_hours * 3_600_000.0) as i64);
+    let remind_after =
+        Hours(mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0))).duration();
     let silences = silences(doc);
     let run = run_settings(doc);
     if let Some(v) = &runbook_url

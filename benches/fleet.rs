@@ -6,6 +6,16 @@
 //! default 5), `BENCH_LATENCY_MS` (default 100), `BENCH_POOLS` (pool sizes, default
 //! `8,16,32,64`), `BENCH_SIZES` (workflow counts, default `10,60,200`).
 
+// Printing the figures is the benchmark's job, and a failed setup may panic.
+#![allow(
+    clippy::print_stdout,
+    clippy::print_stderr,
+    unreachable_pub,
+    clippy::unwrap_used
+)]
+// wait4 is the one way to read a child's peak RSS; it is the only unsafe code in the project.
+#![allow(unsafe_code)]
+
 #[path = "../tests/support/server.rs"]
 mod server;
 

@@ -5,6 +5,9 @@
 //!
 //! `cargo run --example demo` (add `-- --dry-run` to print the mails instead of sending them).
 
+// Printing what happened is the demo's job; it borrows the tests' fixture server.
+#![allow(clippy::print_stdout, unreachable_pub, clippy::unwrap_used)]
+
 #[path = "../tests/support/server.rs"]
 mod server;
 

@@ -2,6 +2,9 @@
 //! Postmark. Every run's result file is schema-checked and every output scanned for secrets
 //! (see `support`).
 
+// A test crate: the support helpers are `pub` for the test modules, and a panic is the report.
+#![allow(unreachable_pub, clippy::unwrap_used)]
+
 mod support;
 
 use std::time::Duration;

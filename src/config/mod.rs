@@ -8,7 +8,7 @@ pub mod env;
 pub mod file;
 mod secrets;
 
-pub use secrets::{Need, Secrets};
+pub use secrets::{Need, Secrets, Shape};
 
 use std::path::PathBuf;
 use std::sync::Arc;

@@ -62,6 +62,13 @@ pub trait Check: Send + Sync + std::fmt::Debug + 'static {
         1
     }
 
+    /// Whether it runs once every other check is done, on the run's own thread. Such a
+    /// check makes no request: it reads what the others' requests taught the clients (the
+    /// token's expiry from GitHub's headers, say).
+    fn after_others(&self) -> bool {
+        false
+    }
+
     /// Fetches what `evaluate` needs, and no more.
     fn observe(&self, ctx: &Context) -> Self::Observation;
 
@@ -79,6 +86,8 @@ pub trait Watch: Send + Sync + std::fmt::Debug {
     fn needs(&self) -> Vec<Need>;
     /// Requests one after another when healthy.
     fn rounds(&self) -> usize;
+    /// Runs after the others, without a request of its own.
+    fn after_others(&self) -> bool;
     /// Observes, then evaluates.
     fn run(&self, ctx: &Context) -> Vec<CheckResult>;
 }
@@ -98,6 +107,10 @@ impl<C: Check> Watch for C {
 
     fn rounds(&self) -> usize {
         Check::rounds(self)
+    }
+
+    fn after_others(&self) -> bool {
+        Check::after_others(self)
     }
 
     fn run(&self, ctx: &Context) -> Vec<CheckResult> {
@@ -155,14 +168,16 @@ impl Context {
     }
 }
 
-/// Runs every target on the pool; results come back in configuration order.
+/// Runs every target on the pool, then those that read what the others learned; results
+/// come back in configuration order.
 pub fn check_all(
     watches: &[Arc<dyn Watch>],
     ctx: Arc<Context>,
     threads: usize,
 ) -> Vec<CheckResult> {
-    let jobs = watches
-        .iter()
+    let (last, first): (Vec<_>, Vec<_>) = watches.iter().partition(|w| w.after_others());
+    let jobs = first
+        .into_iter()
         .map(|w| {
             let (w, ctx) = (Arc::clone(w), Arc::clone(&ctx));
             Job {
@@ -172,5 +187,82 @@ pub fn check_all(
             }
         })
         .collect();
-    super::pool::run_all(jobs, threads, ctx.deadline)
+    let mut results = super::pool::run_all(jobs, threads, ctx.deadline);
+    for w in last {
+        results.extend(w.run(&ctx));
+    }
+    results
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::Status;
+    use crate::clients::http::HttpSettings;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A check that says whether the flag was up when it ran, and then raises it.
+    #[derive(Debug)]
+    struct Flag {
+        id: &'static str,
+        last: bool,
+        up: Arc<AtomicBool>,
+    }
+
+    impl Check for Flag {
+        type Observation = bool;
+
+        fn identities(&self) -> Vec<Identity> {
+            vec![Identity::new(
+                self.id.into(),
+                "cron_heartbeat",
+                self.id,
+                self.id,
+            )]
+        }
+
+        fn after_others(&self) -> bool {
+            self.last
+        }
+
+        fn observe(&self, _: &Context) -> bool {
+            std::thread::sleep(std::time::Duration::from_millis(if self.last {
+                0
+            } else {
+                50
+            }));
+            self.up.swap(true, Ordering::SeqCst)
+        }
+
+        fn evaluate(&self, was_up: &bool, _: DateTime<Utc>) -> Vec<CheckResult> {
+            let status = if *was_up { Status::Ok } else { Status::Warning };
+            vec![CheckResult::new(
+                self.id,
+                "cron_heartbeat",
+                self.id,
+                status,
+                String::new(),
+            )]
+        }
+    }
+
+    #[test]
+    fn a_check_after_the_others_sees_what_they_did() {
+        let up = Arc::new(AtomicBool::new(false));
+        let flag = |id, last| {
+            Arc::new(Flag {
+                id,
+                last,
+                up: Arc::clone(&up),
+            }) as Arc<dyn Watch>
+        };
+        let watches = vec![flag("last", true), flag("first", false)];
+        let now = "2026-05-23T06:30:00Z".parse().unwrap();
+        let deadline = Instant::now() + std::time::Duration::from_secs(10);
+        let http = Http::new(HttpSettings::default());
+        let ctx = Arc::new(Context::new(http, Secrets::default(), now, deadline));
+        let results = check_all(&watches, ctx, 4);
+        let seen: Vec<_> = results.iter().map(|r| (r.id.as_str(), r.status)).collect();
+        assert_eq!(seen, [("first", Status::Warning), ("last", Status::Ok)]);
+    }
 }

@@ -3,14 +3,8 @@
 //! data: a stale heartbeat is a `CheckResult` with status `critical`, never an `Err`; only
 //! "could not evaluate" is `unknown`.
 
-pub mod cron_heartbeat;
-pub mod heroku_app;
-pub mod http_probe;
 mod kind;
-pub mod pages_deploy;
 pub mod pool;
-pub mod repo_activity;
-pub mod stuck_promotion;
 pub mod time;
 pub mod token;
 
@@ -113,16 +107,25 @@ impl CheckResult {
     }
 }
 
-/// Every kind of check, in the order their results are reported. Adding a kind is a file in
-/// this folder and a line here.
-pub static KINDS: &[&dyn CheckKind] = &[
-    &cron_heartbeat::CronHeartbeat,
-    &repo_activity::RepoActivity,
-    &heroku_app::HerokuApp,
-    &http_probe::HttpProbe,
-    &pages_deploy::PagesDeploy,
-    &stuck_promotion::StuckPromotion,
-];
+/// Declares each kind's module and lists it in `KINDS`, so that a kind is one line here.
+macro_rules! registry {
+    ($($module:ident :: $kind:ident),* $(,)?) => {
+        $(pub mod $module;)*
+
+        /// Every kind of check, in the order their results are reported.
+        pub static KINDS: &[&dyn CheckKind] = &[$(&$module::$kind),*];
+    };
+}
+
+// Adding a kind: a file in this folder, and its line here.
+registry! {
+    cron_heartbeat::CronHeartbeat,
+    repo_activity::RepoActivity,
+    heroku_app::HerokuApp,
+    http_probe::HttpProbe,
+    pages_deploy::PagesDeploy,
+    stuck_promotion::StuckPromotion,
+}
 
 /// The kind that yields results of kind `name`.
 pub fn kind_named(name: &str) -> Option<&'static dyn CheckKind> {

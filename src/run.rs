@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alerting::{self, Mailer, ping, silence};
 use crate::checks::time::rfc3339;
-use crate::checks::{self, CheckResult, Context, token};
+use crate::checks::{self, CheckResult, Context};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
@@ -132,9 +132,6 @@ pub fn run_with(
     let deadline = run.clock_start + cfg.run.deadline;
     let ctx = Arc::new(Context::new(http, secrets.clone(), run.now, deadline));
     run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
-    if let Some(expiry) = ctx.github.token_expiry() {
-        run.checks.push(token::evaluate(&expiry, run.now));
-    }
     run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
     let mailer = Mailer::new(&secrets, Some(&cfg), env);
     let code = run.finish(console, env, Some(&mailer));

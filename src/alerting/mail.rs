@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use crate::alerting::state::Recovered;
 use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, Status, kind_named, token};
+use crate::checks::{CheckResult, Status, kind_named};
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -72,9 +72,6 @@ pub fn subject_of(check: &CheckResult) -> String {
     }
     match kind_named(check.kind) {
         Some(kind) => kind.subject(check),
-        None if check.kind == token::NAME => {
-            format!("GitHub TOKEN EXPIRES: {}", check.subject_name)
-        }
         None => format!("{} PROBLEM: {}", check.kind, check.subject_name),
     }
 }

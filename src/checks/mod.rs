@@ -6,7 +6,6 @@
 mod kind;
 pub mod pool;
 pub mod time;
-pub mod token;
 
 pub use kind::{Check, CheckKind, Context, Watch, check_all};
 
@@ -125,6 +124,7 @@ registry! {
     http_probe::HttpProbe,
     pages_deploy::PagesDeploy,
     stuck_promotion::StuckPromotion,
+    github_token::GithubToken,
 }
 
 /// The kind that yields results of kind `name`.

@@ -1,13 +1,68 @@
 //! `github_token`: the token the monitor reads GitHub with expires soon. A monitor whose token
 //! lapses goes blind on a schedule everybody could have seen coming.
 
+use std::sync::Arc;
+
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde_json::json;
 
-use super::{CheckResult, Status};
+use super::pool::Identity;
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use crate::config::Configure;
 
 /// The kind's name.
 pub const NAME: &str = "github_token";
+
+/// The kind: watched whenever GitHub is; it has no section and makes no request.
+pub struct GithubToken;
+
+impl CheckKind for GithubToken {
+    fn names(&self) -> &'static [&'static str] {
+        &[NAME]
+    }
+
+    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        if cfg.github_repos.is_empty() {
+            return Vec::new();
+        }
+        vec![Arc::new(Expiry)]
+    }
+
+    fn subject(&self, check: &CheckResult) -> String {
+        format!("GitHub TOKEN EXPIRES: {}", check.subject_name)
+    }
+
+    fn runbook(&self) -> &'static [&'static str] {
+        &["GitHub TOKEN EXPIRES"]
+    }
+}
+
+/// The expiry of the token the run reads GitHub with, as GitHub's answers said it.
+#[derive(Debug)]
+pub struct Expiry;
+
+impl Check for Expiry {
+    /// `github-authentication-token-expiration`, when an answer carried it (fine-grained
+    /// and classic personal tokens with an expiry; the Actions token never says).
+    type Observation = Option<String>;
+
+    /// None until GitHub says there is an expiry: nothing to report otherwise.
+    fn identities(&self) -> Vec<Identity> {
+        Vec::new()
+    }
+
+    fn after_others(&self) -> bool {
+        true
+    }
+
+    fn observe(&self, ctx: &Context) -> Option<String> {
+        ctx.github.token_expiry()
+    }
+
+    fn evaluate(&self, header: &Option<String>, now: DateTime<Utc>) -> Vec<CheckResult> {
+        header.iter().map(|h| evaluate(h, now)).collect()
+    }
+}
 
 /// Days before the expiry at which the monitor starts warning.
 pub const WARN_DAYS: i64 = 7;

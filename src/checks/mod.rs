@@ -131,3 +131,65 @@ registry! {
 pub fn kind_named(name: &str) -> Option<&'static dyn CheckKind> {
     KINDS.iter().copied().find(|k| k.names().contains(&name))
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+    use crate::alerting::mail::MONITOR_FAILED;
+
+    /// The registry is the truth; the schema's `kind` enum and the runbook's sections must
+    /// say the same, or a new kind would ship without them.
+    #[test]
+    fn the_registry_the_schema_and_the_runbook_agree() {
+        let names: BTreeSet<&str> = KINDS.iter().flat_map(|k| k.names()).copied().collect();
+        let schema: Value =
+            serde_json::from_str(include_str!("../../schema/result.schema.json")).unwrap();
+        let enumerated: BTreeSet<&str> = schema
+            .pointer("/$defs/check/properties/kind/enum")
+            .and_then(Value::as_array)
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_str)
+            .collect();
+        assert_eq!(names, enumerated, "schema/result.schema.json kind enum");
+
+        let runbook = include_str!("../../docs/runbook.md");
+        let sections: BTreeSet<&str> = runbook
+            .lines()
+            .filter_map(|l| l.strip_prefix("## "))
+            .collect();
+        let mut subjects: BTreeSet<&str> =
+            KINDS.iter().flat_map(|k| k.runbook()).copied().collect();
+        subjects.extend([MONITOR_FAILED, "RESOLVED"]);
+        assert_eq!(subjects, sections, "docs/runbook.md sections");
+    }
+
+    #[test]
+    fn every_subject_a_kind_sends_is_one_of_its_runbook_sections() {
+        for kind in KINDS {
+            for name in kind.names() {
+                for status in [Status::Warning, Status::Critical] {
+                    let mut check = CheckResult::new("x", name, "t", status, String::new());
+                    check.subject_name = "t".into();
+                    let subject = kind.subject(&check);
+                    assert!(
+                        kind.runbook().iter().any(|s| subject == format!("{s}: t")),
+                        "{name} {status:?}: {subject:?} is not one of {:?}",
+                        kind.runbook()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn every_result_kind_has_one_kind() {
+        for kind in KINDS {
+            for name in kind.names() {
+                assert!(std::ptr::eq(kind_named(name).unwrap(), *kind), "{name}");
+            }
+        }
+    }
+}

@@ -56,7 +56,7 @@ pub fn run_with(
 
     let started = clock();
     let (output, cfg) = config::load(&cli);
-    let mut run = Outcome {
+    let mut run = Run {
         started,
         clock_start: Instant::now(),
         now: cli.now.unwrap_or(started),
@@ -157,7 +157,7 @@ fn redactor_for(secrets: &Secrets) -> Redactor {
 }
 
 /// What the run has found so far, and how it ends.
-struct Outcome {
+struct Run {
     started: DateTime<Utc>,
     clock_start: Instant,
     now: DateTime<Utc>,
@@ -170,7 +170,7 @@ struct Outcome {
     disabled: bool,
 }
 
-impl Outcome {
+impl Run {
     /// Mails, reports, writes the result file and returns the exit code.
     fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
         for w in &self.warnings {

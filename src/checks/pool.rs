@@ -50,7 +50,7 @@ pub struct Job {
 }
 
 /// How a job ended: its results, or the panic message and how long it ran.
-type Outcome = Result<Vec<CheckResult>, (String, u64)>;
+type JobEnd = Result<Vec<CheckResult>, (String, u64)>;
 
 /// Runs `jobs` on at most `threads` threads and returns their results in job order.
 pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckResult> {
@@ -65,7 +65,7 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
     queue.sort_by_key(|(rounds, _, _)| std::cmp::Reverse(*rounds));
     let queue: VecDeque<_> = queue.into_iter().map(|(_, i, work)| (i, work)).collect();
     let queue = Arc::new(Mutex::new(queue));
-    let (tx, rx) = mpsc::channel::<(usize, Outcome)>();
+    let (tx, rx) = mpsc::channel::<(usize, JobEnd)>();
     for _ in 0..threads.clamp(1, total.max(1)) {
         let queue = Arc::clone(&queue);
         let tx = tx.clone();
@@ -80,7 +80,7 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
     }
     drop(tx);
 
-    let mut outcomes: Vec<Option<Outcome>> = (0..total).map(|_| None).collect();
+    let mut outcomes: Vec<Option<JobEnd>> = (0..total).map(|_| None).collect();
     for _ in 0..total {
         let left = deadline.saturating_duration_since(Instant::now());
         match rx.recv_timeout(left) {
@@ -124,7 +124,7 @@ pub fn run_all(jobs: Vec<Job>, threads: usize, deadline: Instant) -> Vec<CheckRe
         .collect()
 }
 
-fn run_one(work: Work) -> Outcome {
+fn run_one(work: Work) -> JobEnd {
     let started = Instant::now();
     let outcome = catch_unwind(AssertUnwindSafe(work));
     let ms = started.elapsed().as_millis() as u64;

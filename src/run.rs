@@ -46,7 +46,13 @@ pub fn run_with(
             return RunStatus::Ok.code();
         }
         Parsed::Usage(text) => {
-            // A usage error is a monitor that could not run: unknown, never argh's 1.
+            // A usage error is a monitor that could not run: unknown, never argh's 1. It may
+            // quote the arguments, a token among them.
+            let mut redactor = Redactor::default();
+            for secret in cli::secret_args(args) {
+                redactor.add(secret);
+            }
+            console.set_redactor(redactor);
             console.err(&text);
             return RunStatus::Unknown.code();
         }
@@ -103,7 +109,7 @@ pub fn run_with(
         run.disabled = true;
         console.err(&text::disabled());
         if env.in_actions() {
-            console.out(&text::disabled_annotation());
+            console.command(&text::disabled_annotation());
         }
         return run.finish(console, env, None);
     }
@@ -129,7 +135,8 @@ pub fn run_with(
         pool_per_host: cfg.run.concurrency,
         ..HttpSettings::default()
     });
-    let deadline = run.clock_start + cfg.run.deadline;
+    // The checks' deadline starts after the start ping, which has its own budget.
+    let deadline = Instant::now() + cfg.run.deadline;
     let ctx = Arc::new(Context::new(http, secrets.clone(), run.now, deadline));
     run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
     run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
@@ -152,6 +159,9 @@ fn redactor_for(secrets: &Secrets) -> Redactor {
     let mut redactor = Redactor::default();
     for v in secrets.values() {
         redactor.add(v);
+    }
+    for (user, password) in secrets.credentials() {
+        redactor.add_credentials(user, password);
     }
     redactor
 }
@@ -212,7 +222,7 @@ impl Run {
             }
         }
         if env.in_actions() || env.get("GITHUB_STEP_SUMMARY").is_some() {
-            console.out(&report::annotations(&self.checks));
+            console.command(&report::annotations(&self.checks));
         }
         let mut status = RunStatus::of(&self.checks, !self.errors.is_empty(), self.disabled);
         let finished = Utc::now().max(self.started);
@@ -234,8 +244,9 @@ impl Run {
             warnings: self.warnings,
         };
         let mut code = status.code();
-        if let Err(e) = result::write(&self.output, &result, console.redactor()) {
-            console.err(&text::result_not_written(&self.output, &e));
+        let written = result::write(&self.output, &result, console.redactor());
+        if let Err(e) = &written {
+            console.err(&text::result_not_written(&self.output, e));
             status = RunStatus::Unknown;
             code = status.code();
         }
@@ -245,7 +256,12 @@ impl Run {
                 &console.redactor().redact(&report::step_summary(&result)),
             );
         }
-        console.out(&text::status_line(result.status, code, &self.output));
+        console.out(&text::status_line(
+            result.status,
+            code,
+            &self.output,
+            written.is_ok(),
+        ));
         code
     }
 }

@@ -55,6 +55,8 @@ fn stale_trace_routes() -> Vec<Route> {
 mod alerting;
 #[path = "cli/faults.rs"]
 mod faults;
+#[path = "cli/hardening.rs"]
+mod hardening;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

@@ -18,16 +18,13 @@ use chrono::{DateTime, Utc};
 use crate::checks::{CheckResult, Status};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::env::Env;
-use crate::config::{self, Config, Secrets, Transport};
+use crate::config::{self, Config, RunSettings, Secrets, Transport};
 use crate::output::redact::Redactor;
 use crate::output::result::Notification;
 use mail::{Mail, MailContext};
 use postmark::Postmark;
 use smtp::Smtp;
 use state::{Recovered, State};
-
-/// Time the mail gets of its own after the checks, whatever the checks' deadline did.
-const MAIL_BUDGET: Duration = Duration::from_secs(20);
 
 /// How alerts leave, as far as the environment and configuration allow.
 #[derive(Debug, Clone)]
@@ -43,6 +40,8 @@ pub struct Mailer {
     /// Recipients.
     pub to: Vec<String>,
     request_timeout: Duration,
+    /// All delivery of a run must end within this, whatever a server does.
+    budget: Duration,
     state_file: Option<PathBuf>,
     remind_after: chrono::Duration,
 }
@@ -63,6 +62,7 @@ impl Mailer {
             from: secrets.from.clone(),
             to: secrets.to.clone(),
             request_timeout: cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout),
+            budget: cfg.map_or(RunSettings::default().mail_budget, |c| c.run.mail_budget),
             state_file: cfg.and_then(|c| c.state_file.clone()),
             remind_after: cfg.map_or(chrono::Duration::hours(24), |c| c.remind_after),
         }
@@ -98,19 +98,35 @@ impl Mailer {
                     from,
                     to: &self.to,
                 };
-                postmark.send(&http, mails, Instant::now() + MAIL_BUDGET)
+                postmark.send(&http, mails, Instant::now() + self.budget)
             }
             Transport::Smtp => {
                 let Some(url) = &self.smtp_url else {
                     return self.unsent(mails, "mail is not configured (SMTP_URL)");
                 };
-                Smtp {
-                    url,
-                    from,
-                    to: &self.to,
-                    timeout: self.request_timeout,
-                }
-                .send(mails)
+                // lettre's timeout is per read: a server dripping a byte at a time would hold
+                // the run for ever. The session runs on a thread the budget can give up on.
+                let (tx, rx) = std::sync::mpsc::channel();
+                let (url, from, to) = (url.clone(), from.clone(), self.to.clone());
+                let (owned, timeout) = (mails.to_vec(), self.request_timeout);
+                std::thread::spawn(move || {
+                    let smtp = Smtp {
+                        url: &url,
+                        from: &from,
+                        to: &to,
+                        timeout,
+                    };
+                    let _ = tx.send(smtp.send(&owned));
+                });
+                rx.recv_timeout(self.budget).unwrap_or_else(|_| {
+                    self.unsent(
+                        mails,
+                        &format!(
+                            "the SMTP server did not finish within the {} s mail budget",
+                            self.budget.as_secs_f64()
+                        ),
+                    )
+                })
             }
         }
     }
@@ -151,11 +167,17 @@ pub fn alert(
     redactor: &Redactor,
 ) -> Alerted {
     let mut out = Alerted::default();
-    let prev = mailer.state_file.as_ref().map(|path| {
-        let (s, note) = state::load(path);
-        out.notes.extend(note);
-        s
-    });
+    let prev = match mailer.state_file.as_ref().map(|path| state::load(path)) {
+        None => None,
+        Some(state::Loaded::State(s, note)) => {
+            out.notes.extend(note);
+            Some(s)
+        }
+        Some(state::Loaded::Refused(why)) => {
+            out.state_error = Some(why);
+            None
+        }
+    };
     let plan = match &prev {
         Some(prev) => state::plan(prev, checks, now, mailer.remind_after),
         None => state::Plan {
@@ -218,7 +240,8 @@ pub fn alert(
             n.error.as_deref().unwrap_or_default()
         ));
     }
-    if let (Some(prev), Some(path)) = (&prev, &mailer.state_file) {
+    // A run that evaluated no check (a missing secret) knows nothing new: the state stays.
+    if let (Some(prev), Some(path), false) = (&prev, &mailer.state_file, checks.is_empty()) {
         let accepted = |resolves: bool| -> BTreeSet<String> {
             out.mails
                 .iter()

@@ -6,18 +6,19 @@ use std::time::{Duration, Instant};
 
 use crate::clients::http::{Http, HttpSettings, Request};
 
-/// How long one ping may take.
-const PING_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a ping may take in all, retry included: a hanging switch must not hold the run.
+const PING_BUDGET: Duration = Duration::from_secs(5);
 
 /// Pings `{base}/{what}`; returns a line to print when it failed.
 pub fn ping(base: &str, what: &str) -> Option<String> {
     let http = Http::new(HttpSettings {
-        request_timeout: PING_TIMEOUT,
+        request_timeout: PING_BUDGET,
+        connect_timeout: PING_BUDGET.min(HttpSettings::default().connect_timeout),
         max_attempts: 2,
         ..HttpSettings::default()
     });
     let url = format!("{}/{what}", base.trim_end_matches('/'));
-    match http.send(&Request::get(&url), Instant::now() + PING_TIMEOUT * 2) {
+    match http.send(&Request::get(&url), Instant::now() + PING_BUDGET) {
         Ok(r) if (200..300).contains(&r.status) => None,
         Ok(r) => Some(format!(
             "dead man's switch ping /{what} answered HTTP {}",

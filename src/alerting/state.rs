@@ -11,8 +11,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, Status};
+use crate::config::file::{ReadError, read_regular};
 
-/// The version of the state file's shape; another version is read as a first run.
+/// The version of the state file's shape. An older one is read as a first run; a newer one
+/// is refused.
 pub const STATE_VERSION: u32 = 1;
 
 /// The state file.
@@ -74,26 +76,43 @@ pub struct Plan {
     pub resolved: Vec<Recovered>,
 }
 
-/// Reads the state file. A missing, unreadable or foreign file is a first run, said in the
-/// note, never an error.
-pub fn load(path: &Path) -> (State, Option<String>) {
+/// The largest state file read: some 50,000 checks.
+const MAX_STATE_BYTES: u64 = 16 * 1024 * 1024;
+
+/// What reading the state file gave.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Loaded {
+    /// A state to go on from (empty on a first run), and a note to print.
+    State(State, Option<String>),
+    /// A file this run must neither read nor overwrite, and why.
+    Refused(String),
+}
+
+/// Reads the state file. A missing, unreadable or damaged file is a first run, said in the
+/// note. A newer version's file, or one that is not a small regular file, is refused: it is
+/// left as it is, and the run says so.
+pub fn load(path: &Path) -> Loaded {
+    let shown = path.display();
     let first = |why: String| {
-        (
+        Loaded::State(
             State::default(),
             Some(format!("{why}: treating this as the first run")),
         )
     };
-    match std::fs::read_to_string(path) {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            first(format!("no state file at {}", path.display()))
+    match read_regular(path, MAX_STATE_BYTES) {
+        Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => {
+            first(format!("no state file at {shown}"))
         }
-        Err(e) => first(format!(
-            "cannot read the state file {}: {e}",
-            path.display()
+        Err(e @ (ReadError::NotRegular | ReadError::TooLarge(_))) => Loaded::Refused(format!(
+            "the state file {shown} is not used and left as it is: {e}"
         )),
+        Err(e) => first(format!("cannot read the state file {shown}: {e}")),
         Ok(text) => match parse(&text) {
-            Ok(s) => (s, None),
-            Err(why) => first(format!("the state file {} {why}", path.display())),
+            Ok(s) => Loaded::State(s, None),
+            Err(StateError::Version(v)) if v > STATE_VERSION => Loaded::Refused(format!(
+                "the state file {shown} was written by a newer heartbeat-monitor (state version {v}; this one reads {STATE_VERSION}): it is left untouched. Upgrade heartbeat-monitor, or give another --state-file"
+            )),
+            Err(why) => first(format!("the state file {shown} {why}")),
         },
     }
 }
@@ -357,12 +376,24 @@ mod tests {
     fn missing_or_broken_files_are_a_first_run() {
         let dir = std::env::temp_dir().join(format!("hm-state-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let (s, note) = load(&dir.join("none.json"));
+        let Loaded::State(s, Some(note)) = load(&dir.join("none.json")) else {
+            panic!("a missing file is a first run")
+        };
         assert_eq!(s, State::default());
-        assert!(note.unwrap().contains("first run"));
+        assert!(note.contains("first run"));
         std::fs::write(dir.join("bad.json"), "{not json").unwrap();
-        let (_, note) = load(&dir.join("bad.json"));
-        assert!(note.unwrap().contains("not valid"));
+        let Loaded::State(_, Some(note)) = load(&dir.join("bad.json")) else {
+            panic!("a damaged file is a first run")
+        };
+        assert!(note.contains("not valid"));
+        std::fs::write(dir.join("old.json"), r#"{"version": 0, "checks": {}}"#).unwrap();
+        assert!(
+            matches!(load(&dir.join("old.json")), Loaded::State(_, Some(n)) if n.contains("version 0"))
+        );
+        std::fs::write(dir.join("new.json"), r#"{"version": 2, "checks": {}}"#).unwrap();
+        assert!(
+            matches!(load(&dir.join("new.json")), Loaded::Refused(why) if why.contains("newer"))
+        );
         let state = next(
             &State::default(),
             &[check(Status::Critical)],
@@ -372,7 +403,7 @@ mod tests {
             t("2026-05-23T06:30:00Z"),
         );
         save(&dir.join("ok.json"), &state).unwrap();
-        assert_eq!(load(&dir.join("ok.json")), (state, None));
+        assert_eq!(load(&dir.join("ok.json")), Loaded::State(state, None));
         std::fs::remove_dir_all(dir).unwrap();
     }
 }

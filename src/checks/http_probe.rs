@@ -402,7 +402,7 @@ fn html_title(body: &[u8]) -> Option<String> {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
-    (!title.is_empty()).then(|| title.chars().take(100).collect())
+    (!title.is_empty()).then(|| crate::clients::http::snippet(title.as_bytes(), 100))
 }
 
 /// A redirect to a Cloudflare Access login: `*.cloudflareaccess.com` or its login path.

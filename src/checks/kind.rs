@@ -169,7 +169,7 @@ impl Context {
 }
 
 /// Runs every target on the pool, then those that read what the others learned; results
-/// come back in configuration order.
+/// come back in configuration order, every text in them bounded.
 pub fn check_all(
     watches: &[Arc<dyn Watch>],
     ctx: Arc<Context>,
@@ -191,7 +191,7 @@ pub fn check_all(
     for w in last {
         results.extend(w.run(&ctx));
     }
-    results
+    results.into_iter().map(CheckResult::bounded).collect()
 }
 
 #[cfg(test)]

@@ -78,7 +78,32 @@ pub struct CheckResult {
     pub hints: Vec<String>,
 }
 
+/// The most characters a result keeps of any one text: a server can answer with megabytes
+/// where a timestamp was expected, and GitHub's step summary takes at most 1 MiB.
+pub const MAX_TEXT: usize = 1_000;
+
 impl CheckResult {
+    /// The result with every text in it cut to `MAX_TEXT` characters (a cut ends with `…`).
+    pub fn bounded(mut self) -> Self {
+        for s in [
+            &mut self.id,
+            &mut self.target,
+            &mut self.message,
+            &mut self.subject_name,
+        ] {
+            cut(s);
+        }
+        for s in [&mut self.since, &mut self.threshold, &mut self.link]
+            .into_iter()
+            .flatten()
+        {
+            cut(s);
+        }
+        self.hints.iter_mut().for_each(cut);
+        bound_json(&mut self.details);
+        self
+    }
+
     /// A result with only the essentials; callers fill in the rest.
     pub fn new(
         id: &str,
@@ -103,6 +128,22 @@ impl CheckResult {
             subject_name: target.to_string(),
             hints: Vec::new(),
         }
+    }
+}
+
+fn cut(s: &mut String) {
+    if let Some((at, _)) = s.char_indices().nth(MAX_TEXT) {
+        s.truncate(at);
+        s.push(crate::output::redact::CUT);
+    }
+}
+
+fn bound_json(v: &mut Value) {
+    match v {
+        Value::String(s) => cut(s),
+        Value::Array(items) => items.iter_mut().for_each(bound_json),
+        Value::Object(map) => map.values_mut().for_each(bound_json),
+        _ => {}
     }
 }
 
@@ -182,6 +223,28 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn every_text_of_a_result_is_bounded() {
+        let huge = "9".repeat(MAX_TEXT * 50);
+        let mut r = CheckResult::new("id", "http_probe", "t", Status::Critical, huge.clone());
+        r.details = serde_json::json!({"seen": huge, "list": [huge]});
+        r.hints = vec![huge.clone()];
+        let r = r.bounded();
+        assert_eq!(r.message.chars().count(), MAX_TEXT + 1);
+        assert!(r.message.ends_with('…'));
+        assert_eq!(
+            r.details["seen"].as_str().unwrap().chars().count(),
+            MAX_TEXT + 1
+        );
+        assert_eq!(
+            r.details["list"][0].as_str().unwrap().chars().count(),
+            MAX_TEXT + 1
+        );
+        assert_eq!(r.hints[0].chars().count(), MAX_TEXT + 1);
+        let short = CheckResult::new("id", "http_probe", "t", Status::Ok, "fine".into());
+        assert_eq!(short.bounded().message, "fine");
     }
 
     #[test]

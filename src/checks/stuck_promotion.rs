@@ -308,6 +308,12 @@ pub fn quote_ident(name: &str) -> String {
         .join(".")
 }
 
+/// A SQL string literal, quoted as SQL does (`'` doubled), for the copy-paste hint: the row's
+/// id comes from the table and may hold anything.
+pub fn quote_literal(value: &str) -> String {
+    format!("'{}'", value.replace('\'', "''"))
+}
+
 /// Whether `name` is a plain identifier (or `schema.table`): letters, digits, underscores.
 pub fn is_ident(name: &str, allow_schema: bool) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
@@ -526,8 +532,11 @@ fn row_result(
     r.hints = vec![
         format!("{check_value}    # 1. is the flag already live on the app?"),
         format!(
-            "2. then mark the row deployed (live) or failed (not live): the console's Mark completed / Mark failed, or UPDATE {} SET {} = 'deployed' WHERE {} = '{}'",
-            spec.table, spec.state_column, spec.id_column, row.id
+            "2. then mark the row deployed (live) or failed (not live): the console's Mark completed / Mark failed, or UPDATE {} SET {} = 'deployed' WHERE {} = {}",
+            spec.table,
+            spec.state_column,
+            spec.id_column,
+            quote_literal(&row.id)
         ),
         "this is the fix of the 2026-05-11 RCA (promotion stuck in deploying for 97 h)".into(),
     ];
@@ -590,6 +599,17 @@ mod tests {
         for bad in ["", "a b", "x;drop", "1abc", "a.b.c", "\"x\""] {
             assert!(!is_ident(bad, true), "{bad}");
         }
+    }
+
+    #[test]
+    fn the_hint_quotes_the_row_id_as_sql_does() {
+        let evil = row("1'; DROP TABLE canary; --", "x", "2026-05-07T13:18:00Z");
+        let rs = evaluate(&spec(), &Ok(vec![evil]), &BTreeMap::new(), t(NOW));
+        assert!(
+            rs[0].hints[1].ends_with("WHERE id = '1''; DROP TABLE canary; --'"),
+            "{}",
+            rs[0].hints[1]
+        );
     }
 
     #[test]

@@ -226,10 +226,12 @@ pub struct Http {
 }
 
 impl Http {
-    /// Builds the agent: no redirects, statuses returned as they are, no proxy from the
-    /// environment (the monitor talks to known APIs only).
+    /// Builds the agent: no redirects, statuses returned as they are, and no proxy. ureq
+    /// reads `HTTP(S)_PROXY`/`ALL_PROXY` by default, and a CONNECT proxy in front of an
+    /// `http://` base would read the bearer token; the monitor talks to its APIs directly.
     pub fn new(settings: HttpSettings) -> Self {
         let agent = ureq::Agent::config_builder()
+            .proxy(None)
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
@@ -478,9 +480,37 @@ pub fn encode(s: &str) -> String {
     out
 }
 
+/// `%XX` sequences decoded (others left as they are), as a URL's parts are read by the
+/// library that uses them.
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let hex = |b: u8| (b as char).to_digit(16);
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && i + 2 < bytes.len()
+            && let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2]))
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn decoding_takes_only_whole_escapes() {
+        assert_eq!(decode("p%40ss%3a%zz%é%4"), "p@ss:%zz%é%4");
+        assert_eq!(decode(&encode("a b|c\\\"d")), "a b|c\\\"d");
+    }
 
     #[test]
     fn host_never_carries_credentials_or_path() {

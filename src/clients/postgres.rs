@@ -216,7 +216,7 @@ pub fn parse_url(url: &str) -> Result<DbUrl, DbError> {
                     other => return Err(DbError::SslMode(other.to_string())),
                 }
             }
-            "sslrootcert" => root_cert = Some(PathBuf::from(percent_decode(v))),
+            "sslrootcert" => root_cert = Some(PathBuf::from(crate::clients::http::decode(v))),
             _ => rest.push(pair),
         }
     }
@@ -248,25 +248,6 @@ pub fn parse_url(url: &str) -> Result<DbUrl, DbError> {
         root_cert,
         password,
     })
-}
-
-fn percent_decode(s: &str) -> String {
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%'
-            && i + 2 < bytes.len()
-            && let Ok(b) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(b);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn without_secrets(text: &str, url: &str) -> String {

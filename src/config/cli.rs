@@ -66,6 +66,24 @@ pub enum Parsed {
     Usage(String),
 }
 
+/// The values of secret flags in `args` (`--gh-token T` or `--gh-token=T`), found without
+/// parsing so that even a usage error about them can be redacted.
+pub fn secret_args(args: &[String]) -> Vec<&str> {
+    let mut out = Vec::new();
+    let mut next_is_secret = false;
+    for a in args.iter().skip(1) {
+        if next_is_secret {
+            out.push(a.as_str());
+            next_is_secret = false;
+        } else if a == "--gh-token" {
+            next_is_secret = true;
+        } else if let Some(v) = a.strip_prefix("--gh-token=") {
+            out.push(v);
+        }
+    }
+    out
+}
+
 /// Parses `args` (the first one is the program path).
 pub fn parse(args: &[String]) -> Parsed {
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
@@ -132,6 +150,18 @@ mod tests {
         assert_eq!(cli.workflow, vec!["a.yml", "b.yml"]);
         assert!(cli.dry_run);
         assert_eq!(cli.now.unwrap().to_rfc3339(), "2026-05-23T06:30:00+00:00");
+    }
+
+    #[test]
+    fn secret_flags_are_found_before_parsing() {
+        let a = args(&[
+            "--gh-token=t0ken-1",
+            "--gh-token",
+            "t0ken-2",
+            "--repo",
+            "o/r",
+        ]);
+        assert_eq!(secret_args(&a), ["t0ken-1", "t0ken-2"]);
     }
 
     #[test]

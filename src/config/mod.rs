@@ -30,6 +30,8 @@ pub const DEFAULT_CONFIG: &str = "heartbeat-monitor.toml";
 pub const DEFAULT_OUTPUT: &str = "heartbeat_result.json";
 /// The subject prefix by default.
 pub const DEFAULT_PREFIX: &str = "[Raxx ops]";
+/// The largest configuration file read: far more than any real one.
+const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The variable that gates the whole monitor.
 pub const GATE: &str = "FLAG_CRON_HEARTBEAT_MONITOR";
 
@@ -90,6 +92,8 @@ pub struct RunSettings {
     pub request_timeout: Duration,
     /// Bound on all checks together.
     pub deadline: Duration,
+    /// Bound on all delivery of a run, after the checks.
+    pub mail_budget: Duration,
 }
 
 impl Default for RunSettings {
@@ -98,6 +102,7 @@ impl Default for RunSettings {
             concurrency: 32,
             request_timeout: Duration::from_secs(15),
             deadline: Duration::from_secs(60),
+            mail_budget: Duration::from_secs(20),
         }
     }
 }
@@ -195,7 +200,7 @@ pub fn load(cli: &Cli) -> (PathBuf, Result<Config, Vec<ConfigError>>) {
         return resolve(cli, &Document::empty());
     };
     let shown = path.display().to_string();
-    match std::fs::read_to_string(&path) {
+    match file::read_regular(&path, MAX_CONFIG_BYTES) {
         Ok(text) => resolve(cli, &Document::parse(Source::new(&shown, &text))),
         Err(e) => (
             output_file(cli, None),
@@ -398,6 +403,7 @@ fn run_settings(doc: &Document) -> RunSettings {
     for (name, slot) in [
         ("request_timeout_seconds", &mut run.request_timeout),
         ("deadline_seconds", &mut run.deadline),
+        ("mail_budget_seconds", &mut run.mail_budget),
     ] {
         if let Some(v) = t.number(name) {
             if v.value.is_finite() && v.value > 0.0 && v.value <= 3600.0 {

@@ -145,6 +145,18 @@ impl Secrets {
         out
     }
 
+    /// The `user:password` of every secret URL, as authentication may send them encoded.
+    pub fn credentials(&self) -> Vec<(&str, &str)> {
+        self.vars
+            .values()
+            .filter_map(|v| {
+                let (_, rest) = v.split_once("://")?;
+                let (userinfo, _) = rest.split_once('@')?;
+                userinfo.split_once(':')
+            })
+            .collect()
+    }
+
     /// What is missing for `cfg` to run; mail secrets are not needed for a dry run.
     pub fn missing(&self, cfg: &Config) -> Vec<ConfigError> {
         let mut errors = Vec::new();

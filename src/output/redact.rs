@@ -1,28 +1,59 @@
 //! Keeps secrets out of every output: stdout, stderr, the result file and mails all pass
-//! through one `Redactor` that knows every secret value the run was given.
+//! through one `Redactor` that knows every secret value the run was given, in every form it
+//! can take on the way out (JSON-escaped, in a Markdown cell, percent-encoded or decoded,
+//! base64 as SMTP and HTTP authentication send it), and any cut-off fragment of one.
+
+use crate::clients::http::{decode, encode};
 
 /// What a secret is replaced with.
 pub const MASK: &str = "[redacted]";
 
-/// The secret values of this run.
+/// The mark every cut of quoted text ends with; what stands before it may be half a secret.
+pub const CUT: char = '…';
+
+/// A fragment of a secret this long or longer, left at a cut, is masked too.
+const MIN_FRAGMENT: usize = 8;
+
+/// The secret values of this run, in every form.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
     secrets: Vec<String>,
 }
 
 impl Redactor {
-    /// Remembers `value` as a secret. Very short values are ignored: masking "1" everywhere
-    /// would only garble output, and no real token is that short.
+    /// Remembers `value` as a secret, in every form it can be printed in. Very short values
+    /// are ignored: masking "1" everywhere would only garble output, and no real token is
+    /// that short.
     pub fn add(&mut self, value: &str) {
         let value = value.trim();
-        if value.len() >= 6 && !self.secrets.iter().any(|s| s == value) {
-            self.secrets.push(value.to_string());
-            // Longest first, so a secret containing another is masked whole.
-            self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        if value.len() < 6 {
+            return;
+        }
+        for form in forms(value) {
+            if form.len() >= 6 && !self.secrets.contains(&form) {
+                self.secrets.push(form);
+            }
+        }
+        // Longest first, so a secret containing another is masked whole.
+        self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    }
+
+    /// Remembers the credentials of a URL's user information (`user:password`), as HTTP
+    /// basic and SMTP `AUTH PLAIN` / `AUTH LOGIN` send them: base64 of `user:password`, of
+    /// `\0user\0password`, and of the password alone.
+    pub fn add_credentials(&mut self, user: &str, password: &str) {
+        let (user, password) = (decode(user), decode(password));
+        self.add(&password);
+        for raw in [
+            format!("{user}:{password}"),
+            format!("\0{user}\0{password}"),
+            password.clone(),
+        ] {
+            self.add(&base64(raw.as_bytes()));
         }
     }
 
-    /// `text` with every known secret masked.
+    /// `text` with every known secret masked, and any fragment of one left before a cut.
     pub fn redact(&self, text: &str) -> String {
         let mut out = text.to_string();
         for s in &self.secrets {
@@ -30,8 +61,79 @@ impl Redactor {
                 out = out.replace(s.as_str(), MASK);
             }
         }
+        if out.contains(CUT) {
+            out = self.mask_fragments(&out);
+        }
         out
     }
+
+    /// Masks the longest piece of a secret (at least `MIN_FRAGMENT` long) that ends right
+    /// before each cut mark: a snippet cut across a token keeps its first characters.
+    fn mask_fragments(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(at) = rest.find(CUT) {
+            let before = &rest[..at];
+            let cut = self
+                .secrets
+                .iter()
+                .filter_map(|s| {
+                    (MIN_FRAGMENT..s.len())
+                        .rev()
+                        .filter(|k| s.is_char_boundary(*k))
+                        .find(|k| before.ends_with(&s[..*k]))
+                })
+                .max()
+                .unwrap_or(0);
+            out.push_str(&before[..before.len() - cut]);
+            if cut > 0 {
+                out.push_str(MASK);
+            }
+            out.push(CUT);
+            rest = &rest[at + CUT.len_utf8()..];
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Every form `value` can be printed in.
+fn forms(value: &str) -> Vec<String> {
+    let json = serde_json::to_string(value).unwrap_or_default();
+    let json = json
+        .strip_prefix('"')
+        .and_then(|j| j.strip_suffix('"'))
+        .unwrap_or(&json)
+        .to_string();
+    let mut out = vec![value.to_string(), json, decode(value), encode(value)];
+    // A Markdown table cell (the step summary) escapes its pipes, whatever came before.
+    out.extend(
+        out.clone()
+            .iter()
+            .filter(|f| f.contains('|'))
+            .map(|f| f.replace('|', "\\|")),
+    );
+    out
+}
+
+/// Standard base64 with padding (RFC 4648), the form HTTP basic and SMTP AUTH send.
+fn base64(bytes: &[u8]) -> String {
+    const ABC: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ABC[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -48,5 +150,54 @@ mod tests {
             r.redact("a ghp_shortAndLonger b ghp_short c 1"),
             "a [redacted] b [redacted] c 1"
         );
+    }
+
+    #[test]
+    fn a_fragment_left_at_a_cut_is_masked() {
+        let mut r = Redactor::default();
+        r.add("ghs_TestToken0123456789");
+        assert_eq!(r.redact("body: xxxghs_TestTo…"), "body: xxx[redacted]…");
+        assert_eq!(r.redact("body: xxxghs_Test…"), "body: xxx[redacted]…");
+        assert_eq!(
+            r.redact("xxghs_Test… and ghs_TestToken0123456789"),
+            "xx[redacted]… and [redacted]",
+            "8 characters are a fragment"
+        );
+        assert_eq!(r.redact("ghs_Te…"), "ghs_Te…", "shorter is not");
+    }
+
+    #[test]
+    fn every_form_of_a_secret_is_masked() {
+        let mut r = Redactor::default();
+        let secret = r#"q"uo\te|pi pe"#;
+        r.add(secret);
+        for form in [
+            secret,
+            r#"q\"uo\\te|pi pe"#,
+            r#"q"uo\te\|pi pe"#,
+            "q%22uo%5Cte%7Cpi%20pe",
+        ] {
+            assert_eq!(r.redact(&format!("<{form}>")), "<[redacted]>", "{form}");
+        }
+        let mut r = Redactor::default();
+        r.add("p%40ss%3Aw0rd!");
+        assert_eq!(r.redact("got p@ss:w0rd!"), "got [redacted]", "decoded");
+    }
+
+    #[test]
+    fn credentials_are_masked_as_authentication_sends_them() {
+        let mut r = Redactor::default();
+        r.add_credentials("monitor", "s3cret%21pw");
+        for sent in [
+            "s3cret!pw",
+            "bW9uaXRvcjpzM2NyZXQhcHc=",
+            "AG1vbml0b3IAczNjcmV0IXB3",
+            "czNjcmV0IXB3",
+        ] {
+            assert_eq!(r.redact(sent), MASK, "{sent}");
+        }
+        assert_eq!(base64(b"Man"), "TWFu");
+        assert_eq!(base64(b"Ma"), "TWE=");
+        assert_eq!(base64(b"M"), "TQ==");
     }
 }

@@ -25,11 +25,18 @@ pub fn table(checks: &[CheckResult], color: bool) -> String {
         out.push_str(&format!(
             "{status} {:<width$}  {}{}\n",
             label(c),
-            c.message,
+            one_line(&c.message),
             silenced(c)
         ));
     }
     out
+}
+
+/// `s` on one line: a message from a server may hold line breaks and control characters.
+fn one_line(s: &str) -> String {
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// " [silenced: why]" for a silenced check.

@@ -173,12 +173,46 @@ pub struct RunResult {
 
 /// Writes `result` to `path` atomically, with secrets masked.
 pub fn write(path: &Path, result: &RunResult, redactor: &Redactor) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(result).map_err(std::io::Error::other)?;
+    // Each text is masked before it is encoded: JSON escaping would hide a secret's quotes
+    // and backslashes from a mask applied to the encoded text only.
+    let mut clean = result.clone();
+    let r = |s: &mut String| *s = redactor.redact(s);
+    for c in &mut clean.checks {
+        [&mut c.id, &mut c.target, &mut c.message]
+            .into_iter()
+            .for_each(r);
+        c.silence_reason.iter_mut().for_each(r);
+        redact_strings(&mut c.details, redactor);
+    }
+    for n in &mut clean.notifications {
+        r(&mut n.subject);
+        n.error.iter_mut().chain(n.id.iter_mut()).for_each(r);
+    }
+    clean
+        .errors
+        .iter_mut()
+        .chain(clean.warnings.iter_mut())
+        .for_each(r);
+    let json = serde_json::to_string_pretty(&clean).map_err(std::io::Error::other)?;
     write_atomically(path, &redactor.redact(&json))
 }
 
+fn redact_strings(v: &mut serde_json::Value, redactor: &Redactor) {
+    match v {
+        serde_json::Value::String(s) => *s = redactor.redact(s),
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(|i| redact_strings(i, redactor))
+        }
+        serde_json::Value::Object(map) => {
+            map.values_mut().for_each(|i| redact_strings(i, redactor))
+        }
+        _ => {}
+    }
+}
+
 /// Writes `text` to a temporary file beside `path`, then renames it into place, so a reader
-/// (or a crash) never sees half a file.
+/// (or a crash) never sees half a file. The temporary file is created exclusively (never
+/// through a planted link, never over another file) and removed when anything fails.
 pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
@@ -189,20 +223,60 @@ pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "heartbeat_result.json".into());
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let mut f = std::fs::File::create(&tmp)?;
-    f.write_all(json.as_bytes())?;
-    f.write_all(b"\n")?;
-    f.sync_all()?;
+    let (tmp, mut f) = create_temp(&dir, &name)?;
+    let written = f
+        .write_all(json.as_bytes())
+        .and_then(|()| f.write_all(b"\n"))
+        .and_then(|()| f.sync_all());
     drop(f);
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
+    written
+        .and_then(|()| std::fs::rename(&tmp, path))
+        .inspect_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+        })
+}
+
+/// A new file `.{name}.{pid}.{n}.tmp` in `dir`, made with `O_EXCL` (a file or a link already
+/// there is never opened): the first free `n`.
+fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
+    let mut n = 0;
+    loop {
+        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&tmp)
+        {
+            Ok(f) => return Ok((tmp, f)),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_planted_link_at_the_temporary_name_is_never_followed() {
+        let dir = std::env::temp_dir().join(format!("hm-link-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let victim = dir.join("victim");
+        std::fs::write(&victim, "precious").unwrap();
+        for n in 0..3 {
+            let planted = dir.join(format!(".result.json.{}.{n}.tmp", std::process::id()));
+            std::os::unix::fs::symlink(&victim, &planted).unwrap();
+        }
+        write_atomically(&dir.join("result.json"), "{}").unwrap();
+        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(
+            std::fs::read_to_string(dir.join("result.json")).unwrap(),
+            "{}\n"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
 
     #[test]
     fn the_run_status_is_decided_in_one_place() {

@@ -126,9 +126,14 @@ pub fn mail_outcome(n: &Notification) -> (Option<String>, Option<String>) {
 }
 
 /// The last line of a run.
-pub fn status_line(status: RunStatus, code: u8, output: &std::path::Path) -> String {
+pub fn status_line(status: RunStatus, code: u8, output: &std::path::Path, written: bool) -> String {
+    let result = if written {
+        "result written to"
+    } else {
+        "result NOT written to"
+    };
     format!(
-        "status {} (exit {code}); result written to {}\n",
+        "status {} (exit {code}); {result} {}\n",
         status.as_str(),
         output.display()
     )

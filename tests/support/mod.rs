@@ -111,6 +111,7 @@ pub struct Monitor {
     args: Vec<String>,
     env: Vec<(String, String)>,
     config: Option<String>,
+    file_size_limit: Option<u64>,
 }
 
 static SCRATCH: AtomicUsize = AtomicUsize::new(0);
@@ -147,6 +148,7 @@ impl Monitor {
                 ),
             ],
             config: None,
+            file_size_limit: None,
         }
     }
 
@@ -157,7 +159,15 @@ impl Monitor {
             args: Vec::new(),
             env: Vec::new(),
             config: None,
+            file_size_limit: None,
         }
+    }
+
+    /// Runs the binary as on a full disk: no file it writes may grow past `bytes`
+    /// (`RLIMIT_FSIZE`; a write past it fails with EFBIG instead of killing the process).
+    pub fn disk_full_after(mut self, bytes: u64) -> Self {
+        self.file_size_limit = Some(bytes);
+        self
     }
 
     /// Evaluates as if at `now` instead of the tests' usual instant.
@@ -205,13 +215,16 @@ impl Monitor {
             args.extend(["--now".to_string(), now.clone()]);
         }
         let started = Instant::now();
-        let out = Command::new(env!("CARGO_BIN_EXE_heartbeat-monitor"))
+        let mut command = Command::new(env!("CARGO_BIN_EXE_heartbeat-monitor"));
+        command
             .args(&args)
             .env_clear()
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-            .current_dir(&dir)
-            .output()
-            .expect("run heartbeat-monitor");
+            .current_dir(&dir);
+        if let Some(bytes) = self.file_size_limit {
+            limit_file_size(&mut command, bytes);
+        }
+        let out = command.output().expect("run heartbeat-monitor");
         let run = Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -223,6 +236,25 @@ impl Monitor {
         assert_no_secret("stdout", &run.stdout);
         assert_no_secret("stderr", &run.stderr);
         run
+    }
+}
+
+#[allow(unsafe_code)]
+fn limit_file_size(command: &mut Command, bytes: u64) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: between fork and exec only async-signal-safe calls (setrlimit, signal).
+    unsafe {
+        command.pre_exec(move || {
+            let limit = libc::rlimit {
+                rlim_cur: bytes,
+                rlim_max: bytes,
+            };
+            if libc::setrlimit(libc::RLIMIT_FSIZE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
+            Ok(())
+        });
     }
 }
 

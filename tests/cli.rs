@@ -53,6 +53,8 @@ fn stale_trace_routes() -> Vec<Route> {
 
 #[path = "cli/alerting.rs"]
 mod alerting;
+#[path = "cli/conformance.rs"]
+mod conformance;
 #[path = "cli/faults.rs"]
 mod faults;
 #[path = "cli/hardening.rs"]

@@ -39,8 +39,10 @@ pub struct Stage {
     /// `success`, `idle`, `active`, `failure`, `canceled` (others are kept as they come).
     pub status: String,
     /// When it started.
+    #[serde(default, deserialize_with = "lenient_time")]
     pub started_on: Option<DateTime<Utc>>,
     /// When it ended.
+    #[serde(default, deserialize_with = "lenient_time")]
     pub ended_on: Option<DateTime<Utc>>,
 }
 
@@ -58,12 +60,37 @@ pub struct Deployment {
     #[serde(default)]
     pub url: Option<String>,
     /// When it was created.
+    #[serde(deserialize_with = "lenient_required_time")]
     pub created_on: DateTime<Utc>,
     /// Where it is now.
     pub latest_stage: Stage,
     /// Skipped builds deploy nothing and fail nothing.
     #[serde(default)]
     pub is_skipped: bool,
+}
+
+/// A Cloudflare time: RFC 3339, or (as Cloudflare's own examples write `ended_on` and
+/// `modified_on`) without a zone, which is UTC.
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    s.parse::<DateTime<Utc>>().ok().or_else(|| {
+        chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|n| n.and_utc())
+    })
+}
+
+fn lenient_time<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<DateTime<Utc>>, D::Error> {
+    let s: Option<String> = Option::deserialize(d)?;
+    s.map(|s| {
+        parse_time(&s).ok_or_else(|| serde::de::Error::custom(format!("`{s}` is not a time")))
+    })
+    .transpose()
+}
+
+fn lenient_required_time<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<DateTime<Utc>, D::Error> {
+    lenient_time(d)?.ok_or_else(|| serde::de::Error::custom("a time is missing"))
 }
 
 /// A Pages API client bound to a base URL, an account and a token.
@@ -157,5 +184,18 @@ pub(crate) fn read_deployments(
         }),
         (200..=299, Err(e)) => Err(PagesError::Api(e)),
         _ => shared(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloudflares_zoneless_times_are_utc() {
+        let t = parse_time("2021-03-09T00:58:59.045655").unwrap();
+        assert_eq!(crate::checks::time::rfc3339(t), "2021-03-09T00:58:59Z");
+        assert!(parse_time("2021-03-09T00:55:03.923456Z").is_some());
+        assert!(parse_time("yesterday").is_none());
     }
 }

@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod pg;
+pub mod prism;
 pub mod raw;
 pub mod server;
 pub mod smtp;

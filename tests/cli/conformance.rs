@@ -1,0 +1,225 @@
+//! Our requests and fixtures against the vendors' own API descriptions (`fixtures/apis/`):
+//! the binary's requests to Heroku, Cloudflare and Postmark are served by Stoplight Prism,
+//! which must log no violation, and every fixture body validates against the vendor's
+//! response schema.
+
+use std::time::{Duration, Instant};
+
+use heartbeat_monitor::clients::heroku::Heroku;
+use heartbeat_monitor::clients::http::{Http, HttpSettings};
+
+use super::support::prism::{Prism, api_description};
+use super::*;
+
+fn spec(name: &str) -> Value {
+    serde_json::from_str(&std::fs::read_to_string(api_description(name)).unwrap()).unwrap()
+}
+
+/// OpenAPI 3.0's `nullable: true` in JSON Schema terms (Swagger 2.0 has none).
+fn to_json_schema(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, val) in map {
+                if k != "nullable" {
+                    out.insert(k.clone(), to_json_schema(val));
+                }
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
+/// A validator for the schema at `pointer` in the description `name`, its `$ref`s resolved
+/// against the description's components (OpenAPI 3) or definitions (Swagger 2).
+fn validator(name: &str, pointer: &str) -> jsonschema::Validator {
+    let spec = spec(name);
+    let schema = spec
+        .pointer(pointer)
+        .unwrap_or_else(|| panic!("no schema at {pointer} in {name}"));
+    let mut root = serde_json::json!({ "allOf": [to_json_schema(schema)] });
+    for key in ["components", "definitions"] {
+        if let Some(v) = spec.get(key) {
+            root[key] = to_json_schema(v);
+        }
+    }
+    jsonschema::validator_for(&root).expect("schema compiles")
+}
+
+fn ok_schema(path: &str, method: &str, media: Option<&str>) -> String {
+    let path = path.replace('~', "~0").replace('/', "~1");
+    match media {
+        Some(m) => format!(
+            "/paths/{path}/{method}/responses/200/content/{}/schema",
+            m.replace('/', "~1")
+        ),
+        None => format!("/paths/{path}/{method}/responses/200/schema"),
+    }
+}
+
+/// Every fixture of `dir` whose name starts with `prefix` validates against `v`; returns how
+/// many did.
+fn validate_fixtures(v: &jsonschema::Validator, dir: &str, prefix: &str) -> usize {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(dir);
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&root).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        if !name.starts_with(prefix) || !name.ends_with(".json") {
+            continue;
+        }
+        let body: Value = serde_json::from_str(&fixture(&format!("{dir}/{name}"))).unwrap();
+        let errors: Vec<String> = v
+            .iter_errors(&body)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        assert!(
+            errors.is_empty(),
+            "{dir}/{name} breaks the vendor's schema: {errors:#?}"
+        );
+        checked += 1;
+    }
+    assert!(checked > 0, "no fixture {dir}/{prefix}*");
+    checked
+}
+
+#[test]
+fn heroku_fixtures_validate_against_herokus_schema() {
+    const HEROKU: &str = "heroku-platform-api.subset.openapi.json";
+    let json = Some("application/json");
+    for (path, prefix) in [
+        ("/apps/{app_id_or_name}/releases", "releases-"),
+        ("/apps/{app_id_or_name}/dynos", "dynos-"),
+        ("/apps/{app_id_or_name}/formation", "formation-"),
+        ("/apps/{app_id_or_name}", "app-"),
+        ("/apps/{app_id_or_name}/config-vars", "config-vars-"),
+    ] {
+        validate_fixtures(
+            &validator(HEROKU, &ok_schema(path, "get", json)),
+            "heroku",
+            prefix,
+        );
+    }
+    let error = validator(HEROKU, "/components/schemas/error");
+    validate_fixtures(&error, "heroku", "error-");
+}
+
+#[test]
+fn cloudflare_fixtures_validate_against_cloudflares_schema() {
+    const CF: &str = "cloudflare-pages.subset.openapi.json";
+    let path = "/accounts/{account_id}/pages/projects/{project_name}/deployments";
+    let ok = validator(CF, &ok_schema(path, "get", Some("application/json")));
+    assert_eq!(validate_fixtures(&ok, "cloudflare", "deployments-"), 4);
+    // The description's 4XX schema is allOf the list response (success: true) and the
+    // failure (success: false), which nothing can satisfy; the failure alone is the shape.
+    let failure = validator(CF, "/components/schemas/pages_api-response-common-failure");
+    validate_fixtures(&failure, "cloudflare", "error-");
+}
+
+#[test]
+fn postmark_fixtures_validate_against_postmarks_schema() {
+    let v = validator(
+        "postmark-email.subset.swagger.json",
+        &ok_schema("/email/batch", "post", None),
+    );
+    validate_fixtures(&v, "postmark", "batch-");
+}
+
+/// Fails on any request Prism found against the description, and when it saw none at all.
+fn assert_conforms(prism: &Prism, expected: &[&str]) {
+    let seen = prism.requests();
+    for want in expected {
+        assert!(
+            seen.iter().any(|r| r.starts_with(want)),
+            "Prism never saw {want}: {seen:#?}"
+        );
+    }
+    assert_eq!(
+        prism.request_violations(),
+        Vec::<String>::new(),
+        "requests the vendor's description does not allow:\n{}",
+        prism.log()
+    );
+}
+
+#[test]
+fn the_binarys_heroku_requests_conform_to_herokus_description() {
+    let prism = Prism::serve("heroku-platform-api.subset.openapi.json");
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env("HEROKU_API_URL", &prism.url)
+        .config("[[heroku_app]]\nname = \"raxx-api-prod\"\n")
+        .args(&["--dry-run"])
+        .run();
+    assert!(
+        run.code < 3,
+        "Prism's answers were understood: {}",
+        run.stdout
+    );
+    assert_conforms(
+        &prism,
+        &[
+            "get /apps/raxx-api-prod/releases",
+            "get /apps/raxx-api-prod/dynos",
+        ],
+    );
+
+    // The calls a healthy app does not make: dating an outage, a flag's config var.
+    let http = Http::new(HttpSettings::default());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let heroku = Heroku::new(http, &prism.url, HEROKU_KEY, deadline);
+    heroku.formation("raxx-api-prod").unwrap();
+    heroku.app("raxx-api-prod").unwrap();
+    heroku
+        .config_vars("raxx-console-prod", &["FLAG_X".to_string()])
+        .unwrap();
+    assert_conforms(
+        &prism,
+        &[
+            "get /apps/raxx-api-prod/formation",
+            "get /apps/raxx-api-prod",
+            "get /apps/raxx-console-prod/config-vars",
+        ],
+    );
+}
+
+#[test]
+fn the_binarys_cloudflare_request_conforms_to_cloudflares_description() {
+    let prism = Prism::serve("cloudflare-pages.subset.prism.openapi.json");
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env("CLOUDFLARE_API_URL", &prism.url)
+        .config("[[pages_project]]\nname = \"getraxx\"\n")
+        .args(&["--dry-run"])
+        .run();
+    assert!(
+        run.code < 3,
+        "Prism's answer was understood: {}",
+        run.stdout
+    );
+    assert_conforms(
+        &prism,
+        &[&format!(
+            "get /accounts/{CLOUDFLARE_ACCOUNT}/pages/projects/getraxx/deployments"
+        )],
+    );
+}
+
+#[test]
+fn the_binarys_postmark_batch_conforms_to_postmarks_description() {
+    let prism = Prism::serve("postmark-email.subset.swagger.json");
+    let server = FakeServer::start(stale_trace_routes());
+    let run = Monitor::new(&server)
+        .env("POSTMARK_API_URL", &prism.url)
+        .config(CONFIG)
+        .run();
+    assert_eq!(run.code, 2, "one mail, one answer: {}", run.stderr);
+    assert_eq!(run.result()["notifications"][0]["sent"], true);
+    assert_conforms(&prism, &["post /email/batch"]);
+}

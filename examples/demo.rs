@@ -35,6 +35,9 @@ fn main() {
         Route::get(&format!("{REPO}/actions/workflows/trace-integrity-cron.yml"))
             .reply(json("github/workflow-active.json")),
         Route::get(REPO).reply(json("github/repo-private.json")),
+        // The production environment was never created (the 2026-04-30 RCA): no approval gate.
+        Route::get(&format!("{REPO}/environments/production"))
+            .reply(Reply::json(404, fixture("github/error-404.json"))),
         // Heroku: the production API is deployed and up.
         Route::get("/apps/raxx-api-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
         Route::get("/apps/raxx-api-prod/dynos").reply(json("heroku/dynos-web-up.json")),

@@ -55,6 +55,8 @@ fn stale_trace_routes() -> Vec<Route> {
 mod alerting;
 #[path = "cli/conformance.rs"]
 mod conformance;
+#[path = "cli/environments.rs"]
+mod environments;
 #[path = "cli/faults.rs"]
 mod faults;
 #[path = "cli/hardening.rs"]

@@ -36,6 +36,7 @@ impl CheckKind for CronHeartbeat {
 
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
         let specs = configure(cfg);
+        cfg.uses_github |= !specs.is_empty();
         for s in &specs {
             if !cfg.github_repos.contains(&s.repo) {
                 cfg.github_repos.push(s.repo.clone());

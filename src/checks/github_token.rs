@@ -22,7 +22,7 @@ impl CheckKind for GithubToken {
     }
 
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
-        if cfg.github_repos.is_empty() {
+        if !cfg.uses_github {
             return Vec::new();
         }
         vec![Arc::new(Expiry)]

@@ -165,6 +165,7 @@ registry! {
     http_probe::HttpProbe,
     pages_deploy::PagesDeploy,
     stuck_promotion::StuckPromotion,
+    environment_protection::EnvironmentProtection,
     github_token::GithubToken,
 }
 

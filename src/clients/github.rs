@@ -98,6 +98,29 @@ pub struct Repository {
     pub html_url: String,
 }
 
+/// A deployment environment, as far as the monitor reads it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Environment {
+    /// Its name.
+    pub name: String,
+    /// Its page.
+    pub html_url: String,
+    /// Its protection rules (`required_reviewers`, `wait_timer`, `branch_policy`).
+    #[serde(default)]
+    pub protection_rules: Vec<ProtectionRule>,
+}
+
+/// One protection rule of an environment.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct ProtectionRule {
+    /// `required_reviewers`, `wait_timer`, `branch_policy`, …
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// Who may approve, for `required_reviewers`.
+    #[serde(default)]
+    pub reviewers: Vec<serde_json::Value>,
+}
+
 /// Which runs count for a heartbeat.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct RunFilter {
@@ -175,6 +198,17 @@ impl GitHub {
             encode(workflow)
         );
         self.get(&path, &format!("workflow {workflow} in {repo}"))
+    }
+
+    /// The deployment environment `name` of `repo`.
+    pub fn environment(&self, repo: &Repo, name: &str) -> Result<Environment, ApiError> {
+        let path = format!(
+            "/repos/{}/{}/environments/{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(name)
+        );
+        self.get(&path, &format!("environment {name} in {repo}"))
     }
 
     /// The repository (visibility, last push).

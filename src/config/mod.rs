@@ -151,6 +151,8 @@ pub struct Configure<'a> {
     pub only_repo: bool,
     /// Repositories whose workflows are watched, for the kinds that follow (`repo_activity`).
     pub github_repos: Vec<Repo>,
+    /// Whether any kind so far reads GitHub (`github_token` watches the token then).
+    pub uses_github: bool,
     /// Notes for the run to print.
     pub notes: Vec<String>,
 }
@@ -239,6 +241,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         repo,
         only_repo,
         github_repos: Vec::new(),
+        uses_github: false,
         notes: Vec::new(),
     };
     let watches: Vec<Arc<dyn Watch>> = KINDS
@@ -607,7 +610,7 @@ name = "x"
         assert!(errs[0].message.contains("nothing to check"));
         assert_eq!(
             errs[0].message,
-            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]] or [promotions], or give --repo"
+            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [promotions] or [[environment]], or give --repo"
         );
     }
 

@@ -223,3 +223,28 @@ fn the_binarys_postmark_batch_conforms_to_postmarks_description() {
     assert_eq!(run.result()["notifications"][0]["sent"], true);
     assert_conforms(&prism, &["post /email/batch"]);
 }
+
+#[test]
+fn github_environment_fixtures_validate_and_the_request_conforms() {
+    const GH: &str = "github-extra.subset.openapi.json";
+    let path = "/repos/{owner}/{repo}/environments/{environment_name}";
+    let v = validator(GH, &ok_schema(path, "get", Some("application/json")));
+    assert_eq!(validate_fixtures(&v, "github", "environment-"), 2);
+
+    let prism = Prism::serve("github-extra.subset.prism.openapi.json");
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env("GITHUB_API_URL", &prism.url)
+        .config("[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[environment]]\nname = \"production\"\n")
+        .args(&["--dry-run"])
+        .run();
+    assert!(
+        run.code < 3,
+        "Prism's answer was understood: {}",
+        run.stdout
+    );
+    assert_conforms(
+        &prism,
+        &["get /repos/raxx-app/TradeMasterAPI/environments/production"],
+    );
+}

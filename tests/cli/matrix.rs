@@ -91,7 +91,7 @@ struct Row {
 const MATRIX: &[Row] = &[
     Row {
         external: External::GitHub,
-        kinds: &["cron_heartbeat", "repo_activity"],
+        kinds: &["cron_heartbeat", "repo_activity", "environment_protection"],
         expect: [
             Unknown("GitHub rejected the credential (HTTP 401: Bad credentials)"),
             Unknown("GitHub rate limit exhausted (HTTP 403), resets at"),
@@ -107,6 +107,11 @@ const MATRIX: &[Row] = &[
                     "repo_activity",
                     "unknown",
                     "GitHub answered 404 for repository",
+                ),
+                (
+                    "environment_protection",
+                    "critical",
+                    "environment production does not exist in raxx-app/TradeMasterAPI",
                 ),
             ]),
             Unknown("asked to retry after 1 s"),
@@ -253,6 +258,10 @@ impl World {
             vec![
                 success(BILLING, "github/runs-success-fresh.json"),
                 private_repo(),
+                Route::get(&format!("/repos/{REPO}/environments/production")).reply(Reply::json(
+                    200,
+                    fixture("github/environment-protected.json"),
+                )),
             ],
         );
         w.serve(
@@ -406,6 +415,9 @@ repo = "{REPO}"
 
 [[heartbeat]]
 workflow = "{BILLING}"
+
+[[environment]]
+name = "production"
 
 [[heroku_app]]
 name = "{APP}"

@@ -41,6 +41,12 @@ fn main() {
         // Heroku: the production API is deployed and up.
         Route::get("/apps/raxx-api-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
         Route::get("/apps/raxx-api-prod/dynos").reply(json("heroku/dynos-web-up.json")),
+        Route::get("/apps/raxx-api-prod/config-vars").reply(json("heroku/config-vars-api.json")),
+        // The console runs, with every secret its status poller needs.
+        Route::get("/apps/raxx-console-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
+        Route::get("/apps/raxx-console-prod/dynos").reply(json("heroku/dynos-web-up.json")),
+        Route::get("/apps/raxx-console-prod/config-vars")
+            .reply(json("heroku/config-vars-console-complete.json")),
         // The console's health endpoint sits behind Cloudflare Access, whose policy no longer
         // admits the monitor's service token: every probe gets the login page.
         Route::get("/health").reply(Reply::With(Arc::new(|_: &Recorded| {

@@ -139,6 +139,13 @@ pub fn run_with(
     let deadline = Instant::now() + cfg.run.deadline;
     let ctx = Arc::new(Context::new(http, secrets.clone(), run.now, deadline));
     run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
+    if let Ok(learned) = ctx.learned.lock() {
+        let mut redactor = console.redactor().clone();
+        for value in learned.iter() {
+            redactor.add_secret(value);
+        }
+        console.set_redactor(redactor);
+    }
     run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
     let mailer = Mailer::new(&secrets, Some(&cfg), env);
     let code = run.finish(console, env, Some(&mailer));
@@ -158,10 +165,7 @@ fn messages(errors: &[ConfigError]) -> Vec<String> {
 fn redactor_for(secrets: &Secrets) -> Redactor {
     let mut redactor = Redactor::default();
     for v in secrets.values() {
-        redactor.add(v);
-    }
-    for (user, password) in secrets.credentials() {
-        redactor.add_credentials(user, password);
+        redactor.add_secret(v);
     }
     redactor
 }

@@ -53,6 +53,8 @@ fn stale_trace_routes() -> Vec<Route> {
 
 #[path = "cli/alerting.rs"]
 mod alerting;
+#[path = "cli/config_vars.rs"]
+mod config_vars;
 #[path = "cli/conformance.rs"]
 mod conformance;
 #[path = "cli/environments.rs"]

@@ -93,24 +93,8 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
             (None, Some(v)) => Hours(v.value),
             (None, None) => DEFAULT_SLA,
         };
-        let repo = match repo {
-            Some(v) => match Repo::parse(&v.value) {
-                Some(r) => r,
-                None => {
-                    t.error(v.line, format!("repo `{}` is not OWNER/NAME", v.value));
-                    continue;
-                }
-            },
-            None => match &cfg.repo {
-                Some(r) => r.clone(),
-                None => {
-                    t.error(
-                        t.line(),
-                        format!("heartbeat {file} has no repository: set [github] repo, repo in the entry, or --repo"),
-                    );
-                    continue;
-                }
-            },
+        let Some(repo) = cfg.repo_of(&t, repo, &format!("heartbeat {file}")) else {
+            continue;
         };
         heartbeats.push(HeartbeatSpec {
             name: name.map_or_else(|| default_name(&file), |n| n.value),

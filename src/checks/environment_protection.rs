@@ -43,24 +43,8 @@ impl CheckKind for EnvironmentProtection {
                 t.error(name.line, format!("`{env}` is not an environment name"));
                 continue;
             }
-            let repo = match repo {
-                Some(v) => match Repo::parse(&v.value) {
-                    Some(r) => r,
-                    None => {
-                        t.error(v.line, format!("repo `{}` is not OWNER/NAME", v.value));
-                        continue;
-                    }
-                },
-                None => match &cfg.repo {
-                    Some(r) => r.clone(),
-                    None => {
-                        t.error(
-                            t.line(),
-                            format!("environment {env} has no repository: set [github] repo, repo in the entry, or --repo"),
-                        );
-                        continue;
-                    }
-                },
+            let Some(repo) = cfg.repo_of(&t, repo, &format!("environment {env}")) else {
+                continue;
             };
             out.push(Gate {
                 repo,

@@ -134,9 +134,19 @@ pub struct Context {
     pub now: DateTime<Utc>,
     /// When every check must be done.
     pub deadline: Instant,
+    /// Secret values the checks came across (a config var's value), for the run's redactor
+    /// in case an error echoes one later.
+    pub learned: std::sync::Mutex<Vec<String>>,
 }
 
 impl Context {
+    /// Remembers a secret value a check came across.
+    pub fn learn(&self, value: &str) {
+        if let Ok(mut learned) = self.learned.lock() {
+            learned.push(value.to_string());
+        }
+    }
+
     /// The clients of `secrets`, bound to `deadline`.
     pub fn new(http: Http, secrets: Secrets, now: DateTime<Utc>, deadline: Instant) -> Self {
         let token = |var: &str| secrets.get(var).unwrap_or_default().to_string();
@@ -164,6 +174,7 @@ impl Context {
             secrets,
             now,
             deadline,
+            learned: Default::default(),
         }
     }
 }

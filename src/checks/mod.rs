@@ -162,6 +162,7 @@ registry! {
     cron_heartbeat::CronHeartbeat,
     repo_activity::RepoActivity,
     heroku_app::HerokuApp,
+    heroku_config::HerokuConfig,
     http_probe::HttpProbe,
     pages_deploy::PagesDeploy,
     stuck_promotion::StuckPromotion,

@@ -171,7 +171,7 @@ impl Heroku {
         let resp = self.send(
             &format!("/apps/{}/config-vars", encode(app)),
             None,
-            &format!("the config vars of {app}"),
+            &format!("app {app}"),
         )?;
         only_keys(&resp, wanted)
     }
@@ -203,16 +203,19 @@ pub(crate) fn only_keys(
     resp: &Response,
     wanted: &[String],
 ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    let bad = |reason: String| ApiError::BadBody {
+        api: API.name,
+        status: resp.status,
+        content_type: resp.content_type(),
+        reason,
+        snippet: "(not quoted: it holds the app's secrets)".into(),
+    };
+    if let Some(problem) = resp.body_problem() {
+        return Err(bad(problem));
+    }
     let mut de = serde_json::Deserializer::from_slice(&resp.body);
-    serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de).map_err(|_| {
-        ApiError::BadBody {
-            api: API.name,
-            status: resp.status,
-            content_type: resp.content_type(),
-            reason: "config vars that are not a JSON object of strings".into(),
-            snippet: "(not quoted: it holds the app's secrets)".into(),
-        }
-    })
+    serde::de::DeserializeSeed::deserialize(OnlyKeys(wanted), &mut de)
+        .map_err(|_| bad("config vars that are not a JSON object of strings".into()))
 }
 
 /// Deserializes a JSON object keeping only some keys' string values.

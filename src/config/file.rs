@@ -75,10 +75,15 @@ impl<'a> Source<'a> {
     }
 
     /// The problems recorded: those of the file's form when there are any, else the others.
+    /// Two kinds reading one shared section (`[[heroku_app]]`) may find the same problem:
+    /// it is said once.
     pub fn take_errors(&self) -> Vec<ConfigError> {
         let form = std::mem::take(&mut *self.structural.borrow_mut());
         let values = std::mem::take(&mut *self.errors.borrow_mut());
-        if form.is_empty() { values } else { form }
+        let mut errors = if form.is_empty() { values } else { form };
+        let mut seen = std::collections::HashSet::new();
+        errors.retain(|e| seen.insert(e.clone()));
+        errors
     }
 }
 

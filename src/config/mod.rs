@@ -42,7 +42,7 @@ const RUN: Section = Section::table("run");
 const SILENCE: Section = Section::array("silence");
 
 /// One problem with the configuration, and where it is.
-#[derive(Debug, Clone, Error, PartialEq, Eq)]
+#[derive(Debug, Clone, Error, PartialEq, Eq, Hash)]
 #[error("{place}: {message}")]
 pub struct ConfigError {
     /// `file line N`, `--flag` or `environment`.
@@ -173,6 +173,26 @@ impl Configure<'_> {
         self.doc.source.error(line, message);
     }
 
+    /// The repository of an entry: its own `repo` key, else the default (`--repo`, `[github]
+    /// repo`). A malformed or missing one is reported, naming `what` the entry is.
+    pub fn repo_of(&self, t: &Table, own: Option<file::Value<String>>, what: &str) -> Option<Repo> {
+        match own {
+            Some(v) => Repo::parse(&v.value).or_else(|| {
+                t.error(v.line, format!("repo `{}` is not OWNER/NAME", v.value));
+                None
+            }),
+            None => self.repo.clone().or_else(|| {
+                t.error(
+                    t.line(),
+                    format!(
+                        "{what} has no repository: set [github] repo, repo in the entry, or --repo"
+                    ),
+                );
+                None
+            }),
+        }
+    }
+
     /// The file's name in messages about it as a whole.
     pub fn file_name(&self) -> Option<&str> {
         self.doc.exists().then_some(self.doc.source.path)
@@ -230,7 +250,13 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
     let runbook_url = root.and_then(|r| r.string("runbook_url"));
     let output = output_file(cli, root.and_then(|r| r.string("output_file")));
     let repo = default_repo(cli, doc);
-    let kind_sections: Vec<Section> = KINDS.iter().flat_map(|k| k.sections()).copied().collect();
+    // Kinds may share a section (`[[heroku_app]]`): each is listed once.
+    let mut kind_sections: Vec<Section> = Vec::new();
+    for s in KINDS.iter().flat_map(|k| k.sections()) {
+        if !kind_sections.contains(s) {
+            kind_sections.push(*s);
+        }
+    }
     let only_repo = repo.is_some()
         && !kind_sections.iter().any(|s| doc.has(s.key))
         && cli.workflow.is_empty()

@@ -124,37 +124,9 @@ impl Secrets {
         self.vars.get(var).map(String::as_str)
     }
 
-    /// Every secret value, for the redactor, with the parts a driver might echo alone: a
-    /// URL's password, each half of an `id:secret` pair.
-    pub fn values(&self) -> Vec<&str> {
-        let mut out = Vec::new();
-        for v in self.vars.values() {
-            out.push(v.as_str());
-            if let Some((_, rest)) = v.split_once("://") {
-                if let Some(pw) = rest
-                    .split_once('@')
-                    .and_then(|(userinfo, _)| userinfo.split_once(':'))
-                    .map(|(_, pw)| pw)
-                {
-                    out.push(pw);
-                }
-            } else if let Some((id, secret)) = v.split_once(':') {
-                out.extend([id, secret]);
-            }
-        }
-        out
-    }
-
-    /// The `user:password` of every secret URL, as authentication may send them encoded.
-    pub fn credentials(&self) -> Vec<(&str, &str)> {
-        self.vars
-            .values()
-            .filter_map(|v| {
-                let (_, rest) = v.split_once("://")?;
-                let (userinfo, _) = rest.split_once('@')?;
-                userinfo.split_once(':')
-            })
-            .collect()
+    /// Every secret value, for the redactor (`Redactor::add_secret` masks their parts too).
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.vars.values().map(String::as_str)
     }
 
     /// What is missing for `cfg` to run; mail secrets are not needed for a dry run.

@@ -38,6 +38,23 @@ impl Redactor {
         self.secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
     }
 
+    /// Remembers a secret value and the parts a driver or a server might echo alone: a URL's
+    /// password and credentials, each half of an `id:secret` pair.
+    pub fn add_secret(&mut self, value: &str) {
+        self.add(value);
+        if let Some((_, rest)) = value.split_once("://") {
+            if let Some((user, password)) = rest
+                .split_once('@')
+                .and_then(|(userinfo, _)| userinfo.split_once(':'))
+            {
+                self.add_credentials(user, password);
+            }
+        } else if let Some((id, secret)) = value.split_once(':') {
+            self.add(id);
+            self.add(secret);
+        }
+    }
+
     /// Remembers the credentials of a URL's user information (`user:password`), as HTTP
     /// basic and SMTP `AUTH PLAIN` / `AUTH LOGIN` send them: base64 of `user:password`, of
     /// `\0user\0password`, and of the password alone.
@@ -182,6 +199,16 @@ mod tests {
         let mut r = Redactor::default();
         r.add("p%40ss%3Aw0rd!");
         assert_eq!(r.redact("got p@ss:w0rd!"), "got [redacted]", "decoded");
+    }
+
+    #[test]
+    fn a_secrets_parts_are_masked_alone() {
+        let mut r = Redactor::default();
+        r.add_secret("client.access:s3cret-half");
+        r.add_secret("postgres://reader:pw-0f9e8d@db.example:5432/console");
+        for part in ["client.access", "s3cret-half", "pw-0f9e8d"] {
+            assert_eq!(r.redact(part), MASK, "{part}");
+        }
     }
 
     #[test]

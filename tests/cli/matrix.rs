@@ -125,7 +125,7 @@ const MATRIX: &[Row] = &[
     },
     Row {
         external: External::Heroku,
-        kinds: &["heroku_slug", "heroku_dynos"],
+        kinds: &["heroku_slug", "heroku_dynos", "heroku_config"],
         expect: [
             Unknown("HEROKU_API_KEY"),
             Unknown("rate limit"),
@@ -273,6 +273,10 @@ impl World {
                 )),
                 Route::get(&format!("/apps/{APP}/dynos"))
                     .reply(Reply::json(200, fixture("heroku/dynos-web-up.json"))),
+                Route::get(&format!("/apps/{APP}/config-vars")).reply(Reply::json(
+                    200,
+                    fixture("heroku/config-vars-console-complete.json"),
+                )),
             ],
         );
         w.serve(
@@ -422,6 +426,7 @@ name = "production"
 [[heroku_app]]
 name = "{APP}"
 min_web_dynos = 1
+required_config = ["CLOUDFLARE_ACCOUNT_ID"]
 
 [[pages_project]]
 name = "getraxx"

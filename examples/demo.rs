@@ -35,6 +35,10 @@ fn main() {
         Route::get(&format!("{REPO}/actions/workflows/trace-integrity-cron.yml"))
             .reply(json("github/workflow-active.json")),
         Route::get(REPO).reply(json("github/repo-private.json")),
+        // The deploy workflow has failed on every push for two weeks.
+        Route::get(&runs("deploy-heroku.yml"))
+            .query("status=completed")
+            .reply(json("github/runs-deploy-failing.json")),
         // The production environment was never created (the 2026-04-30 RCA): no approval gate.
         Route::get(&format!("{REPO}/environments/production"))
             .reply(Reply::json(404, fixture("github/error-404.json"))),

@@ -79,3 +79,5 @@ mod promotions;
 mod stale;
 #[path = "cli/surfaces.rs"]
 mod surfaces;
+#[path = "cli/workflow_failures.rs"]
+mod workflow_failures;

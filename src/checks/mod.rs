@@ -167,6 +167,7 @@ registry! {
     pages_deploy::PagesDeploy,
     stuck_promotion::StuckPromotion,
     environment_protection::EnvironmentProtection,
+    workflow_failures::WorkflowFailures,
     github_token::GithubToken,
 }
 

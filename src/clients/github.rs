@@ -167,9 +167,24 @@ impl GitHub {
         filter: &RunFilter,
         success_only: bool,
     ) -> Result<Option<Run>, ApiError> {
+        let status = success_only.then_some("success");
+        let runs = self.runs(repo, workflow, filter, status, 1)?;
+        Ok(runs.into_iter().next())
+    }
+
+    /// The newest `count` runs of `workflow` (at most 100, GitHub's page), newest first,
+    /// of `status` when given (`success`, `completed`, …).
+    pub fn runs(
+        &self,
+        repo: &Repo,
+        workflow: &str,
+        filter: &RunFilter,
+        status: Option<&str>,
+        count: u32,
+    ) -> Result<Vec<Run>, ApiError> {
         let mut query = String::new();
-        if success_only {
-            query.push_str("status=success&");
+        if let Some(s) = status {
+            query.push_str(&format!("status={}&", encode(s)));
         }
         if let Some(b) = &filter.branch {
             query.push_str(&format!("branch={}&", encode(b)));
@@ -177,7 +192,10 @@ impl GitHub {
         if let Some(e) = &filter.event {
             query.push_str(&format!("event={}&", encode(e)));
         }
-        query.push_str("per_page=1&exclude_pull_requests=true");
+        query.push_str(&format!(
+            "per_page={}&exclude_pull_requests=true",
+            count.clamp(1, 100)
+        ));
         let path = format!(
             "/repos/{}/{}/actions/workflows/{}/runs?{query}",
             encode(&repo.owner),
@@ -186,7 +204,7 @@ impl GitHub {
         );
         let what = format!("workflow {workflow} in {repo}");
         let list: RunList = self.get(&path, &what)?;
-        Ok(list.workflow_runs.into_iter().next())
+        Ok(list.workflow_runs)
     }
 
     /// The workflow itself (its `state`).

@@ -633,11 +633,14 @@ name = "x"
     #[test]
     fn nothing_to_check_is_an_error() {
         let errs = resolve(&cli(), None).unwrap_err();
-        assert!(errs[0].message.contains("nothing to check"));
-        assert_eq!(
-            errs[0].message,
-            "nothing to check: add [[heartbeat]], [[heroku_app]], [[http_probe]], [[pages_project]], [promotions] or [[environment]], or give --repo"
+        assert!(
+            errs[0]
+                .message
+                .starts_with("nothing to check: add [[heartbeat]], ")
         );
+        for section in KINDS.iter().flat_map(|k| k.sections()) {
+            assert!(errs[0].message.contains(&section.written()), "{}", errs[0]);
+        }
     }
 
     #[test]

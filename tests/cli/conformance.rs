@@ -248,3 +248,23 @@ fn github_environment_fixtures_validate_and_the_request_conforms() {
         &["get /repos/raxx-app/TradeMasterAPI/environments/production"],
     );
 }
+
+#[test]
+fn the_completed_runs_request_conforms_to_githubs_description() {
+    let prism = Prism::serve("github-actions-subset.prism.openapi.json");
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env("GITHUB_API_URL", &prism.url)
+        .config("[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[workflow_failures]]\nworkflow = \"deploy-heroku.yml\"\nbranch = \"main\"\n")
+        .args(&["--dry-run"])
+        .run();
+    assert!(
+        run.code < 3,
+        "Prism's answer was understood: {}",
+        run.stdout
+    );
+    assert_conforms(
+        &prism,
+        &["get /repos/raxx-app/TradeMasterAPI/actions/workflows/deploy-heroku.yml/runs"],
+    );
+}

@@ -91,7 +91,12 @@ struct Row {
 const MATRIX: &[Row] = &[
     Row {
         external: External::GitHub,
-        kinds: &["cron_heartbeat", "repo_activity", "environment_protection"],
+        kinds: &[
+            "cron_heartbeat",
+            "repo_activity",
+            "environment_protection",
+            "workflow_failures",
+        ],
         expect: [
             Unknown("GitHub rejected the credential (HTTP 401: Bad credentials)"),
             Unknown("GitHub rate limit exhausted (HTTP 403), resets at"),
@@ -112,6 +117,11 @@ const MATRIX: &[Row] = &[
                     "environment_protection",
                     "critical",
                     "environment production does not exist in raxx-app/TradeMasterAPI",
+                ),
+                (
+                    "workflow_failures",
+                    "critical",
+                    "workflow deploy.yml not found",
                 ),
             ]),
             Unknown("asked to retry after 1 s"),
@@ -422,6 +432,9 @@ workflow = "{BILLING}"
 
 [[environment]]
 name = "production"
+
+[[workflow_failures]]
+workflow = "deploy.yml"
 
 [[heroku_app]]
 name = "{APP}"

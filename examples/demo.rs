@@ -46,6 +46,12 @@ fn main() {
         Route::get("/apps/raxx-api-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
         Route::get("/apps/raxx-api-prod/dynos").reply(json("heroku/dynos-web-up.json")),
         Route::get("/apps/raxx-api-prod/config-vars").reply(json("heroku/config-vars-api.json")),
+        Route::get("/apps/raxx-api-prod/slugs/c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042")
+            .reply(json("heroku/slug-3f2a1c9.json")),
+        Route::get(&format!(
+            "{REPO}/compare/3f2a1c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a...main"
+        ))
+        .reply(json("github/compare-identical.json")),
         // The console runs, with every secret its status poller needs.
         Route::get("/apps/raxx-console-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
         Route::get("/apps/raxx-console-prod/dynos").reply(json("heroku/dynos-web-up.json")),

@@ -57,6 +57,8 @@ mod alerting;
 mod config_vars;
 #[path = "cli/conformance.rs"]
 mod conformance;
+#[path = "cli/deploys.rs"]
+mod deploys;
 #[path = "cli/environments.rs"]
 mod environments;
 #[path = "cli/faults.rs"]

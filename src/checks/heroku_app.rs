@@ -71,6 +71,8 @@ impl CheckKind for HerokuApp {
             });
         }
         cfg.dedupe(&apps, |a| a.name.clone(), "heroku_app");
+        cfg.slug_watched
+            .extend(apps.iter().filter(|a| a.check_slug).map(|a| a.name.clone()));
         apps.into_iter()
             .map(|a| Arc::new(a) as Arc<dyn Watch>)
             .collect()

@@ -163,6 +163,7 @@ registry! {
     repo_activity::RepoActivity,
     heroku_app::HerokuApp,
     heroku_config::HerokuConfig,
+    deploy_drift::DeployDrift,
     http_probe::HttpProbe,
     pages_deploy::PagesDeploy,
     stuck_promotion::StuckPromotion,

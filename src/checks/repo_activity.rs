@@ -155,6 +155,7 @@ mod tests {
             pushed_at: Some(pushed.parse().unwrap()),
             archived: false,
             html_url: "https://github.com/o/r".into(),
+            default_branch: Some("main".into()),
         }
     }
 

@@ -96,6 +96,48 @@ pub struct Repository {
     pub archived: bool,
     /// The repository page.
     pub html_url: String,
+    /// The branch GitHub runs schedules from and deploys default to.
+    #[serde(default)]
+    pub default_branch: Option<String>,
+}
+
+/// What a branch has that a commit lacks (`GET …/compare/{base}...{head}`).
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Comparison {
+    /// `ahead`, `behind`, `identical` or `diverged`, of head against base.
+    pub status: String,
+    /// Commits head has that base lacks.
+    pub ahead_by: u64,
+    /// Commits base has that head lacks.
+    pub behind_by: u64,
+    /// The page comparing them.
+    pub html_url: String,
+    /// Head's commits that base lacks, oldest first (at most 250).
+    #[serde(default)]
+    pub commits: Vec<CompareCommit>,
+}
+
+/// One commit of a comparison.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct CompareCommit {
+    /// Its SHA.
+    pub sha: String,
+    /// Its git data.
+    pub commit: GitCommit,
+}
+
+/// A commit's git data.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct GitCommit {
+    /// Who committed it, and when.
+    pub committer: Option<Signature>,
+}
+
+/// A name, address and date of a commit.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Signature {
+    /// When.
+    pub date: Option<DateTime<Utc>>,
 }
 
 /// A deployment environment, as far as the monitor reads it.
@@ -227,6 +269,18 @@ impl GitHub {
             encode(name)
         );
         self.get(&path, &format!("environment {name} in {repo}"))
+    }
+
+    /// What `head` (a branch) has that `base` (a commit) lacks.
+    pub fn compare(&self, repo: &Repo, base: &str, head: &str) -> Result<Comparison, ApiError> {
+        let path = format!(
+            "/repos/{}/{}/compare/{}...{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            encode(base),
+            encode(head)
+        );
+        self.get(&path, &format!("commit {base} in {repo}"))
     }
 
     /// The repository (visibility, last push).

@@ -46,6 +46,18 @@ pub struct SlugRef {
     pub id: String,
 }
 
+/// A slug, as far as the monitor reads it.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct Slug {
+    /// Its id.
+    pub id: String,
+    /// The commit it was built from; null when the build did not say.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// When it was built.
+    pub created_at: DateTime<Utc>,
+}
+
 /// An artifact of a release: a slug, or an OCI image on Fir.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Artifact {
@@ -131,6 +143,27 @@ impl Heroku {
         )?;
         // Were the Range ignored, the highest version on the page is still the best answer.
         Ok(releases.into_iter().max_by_key(|r| r.version))
+    }
+
+    /// The current release (`current: true`) among the newest ten: after a rollback it is not
+    /// the newest one.
+    pub fn current_release(&self, app: &str) -> Result<Option<Release>, ApiError> {
+        let releases: Vec<Release> = self.get(
+            &format!("/apps/{}/releases", encode(app)),
+            Some("version ..; max=10, order=desc"),
+            &format!("app {app}"),
+        )?;
+        let newest = releases.iter().max_by_key(|r| r.version).cloned();
+        Ok(releases.into_iter().find(|r| r.current).or(newest))
+    }
+
+    /// A slug: the commit it was built from.
+    pub fn slug(&self, app: &str, id: &str) -> Result<Slug, ApiError> {
+        self.get(
+            &format!("/apps/{}/slugs/{}", encode(app), encode(id)),
+            None,
+            &format!("slug {id} of app {app}"),
+        )
     }
 
     /// The app's dynos.

@@ -153,6 +153,9 @@ pub struct Configure<'a> {
     pub github_repos: Vec<Repo>,
     /// Whether any kind so far reads GitHub (`github_token` watches the token then).
     pub uses_github: bool,
+    /// Heroku apps whose slug is checked (`deploy_drift` leaves a never-deployed app's mail
+    /// to that clearer check).
+    pub slug_watched: Vec<String>,
     /// Notes for the run to print.
     pub notes: Vec<String>,
 }
@@ -268,6 +271,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         only_repo,
         github_repos: Vec::new(),
         uses_github: false,
+        slug_watched: Vec::new(),
         notes: Vec::new(),
     };
     let watches: Vec<Arc<dyn Watch>> = KINDS

@@ -96,6 +96,7 @@ const MATRIX: &[Row] = &[
             "repo_activity",
             "environment_protection",
             "workflow_failures",
+            "deploy_drift",
         ],
         expect: [
             Unknown("GitHub rejected the credential (HTTP 401: Bad credentials)"),
@@ -123,6 +124,11 @@ const MATRIX: &[Row] = &[
                     "critical",
                     "workflow deploy.yml not found",
                 ),
+                (
+                    "deploy_drift",
+                    "unknown",
+                    "a commit raxx-app/TradeMasterAPI does not have",
+                ),
             ]),
             Unknown("asked to retry after 1 s"),
             Unknown("HTTP 502 after 3 attempts (text/html)"),
@@ -135,7 +141,12 @@ const MATRIX: &[Row] = &[
     },
     Row {
         external: External::Heroku,
-        kinds: &["heroku_slug", "heroku_dynos", "heroku_config"],
+        kinds: &[
+            "heroku_slug",
+            "heroku_dynos",
+            "heroku_config",
+            "deploy_drift",
+        ],
         expect: [
             Unknown("HEROKU_API_KEY"),
             Unknown("rate limit"),
@@ -233,11 +244,17 @@ const MATRIX: &[Row] = &[
 ];
 
 /// Every kind of check in the world, each healthy unless its external is faulted.
-const ALL_KINDS: [&str; 7] = [
+/// Every kind the world configures: each must be present, and ok unless its row's fault
+/// says otherwise.
+const ALL_KINDS: [&str; 11] = [
     "cron_heartbeat",
     "repo_activity",
+    "environment_protection",
+    "workflow_failures",
     "heroku_slug",
     "heroku_dynos",
+    "heroku_config",
+    "deploy_drift",
     "pages_deploy",
     "http_probe",
     "stuck_promotion",
@@ -272,6 +289,13 @@ impl World {
                     200,
                     fixture("github/environment-protected.json"),
                 )),
+                Route::get(&runs_path("deploy.yml"))
+                    .query("status=completed")
+                    .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
+                Route::get(&format!(
+                    "/repos/{REPO}/compare/3f2a1c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a...main"
+                ))
+                .reply(Reply::json(200, fixture("github/compare-identical.json"))),
             ],
         );
         w.serve(
@@ -287,6 +311,10 @@ impl World {
                     200,
                     fixture("heroku/config-vars-console-complete.json"),
                 )),
+                Route::get(&format!(
+                    "/apps/{APP}/slugs/c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042"
+                ))
+                .reply(Reply::json(200, fixture("heroku/slug-3f2a1c9.json"))),
             ],
         );
         w.serve(
@@ -435,6 +463,10 @@ name = "production"
 
 [[workflow_failures]]
 workflow = "deploy.yml"
+
+[[deploy]]
+heroku_app = "{APP}"
+branch = "main"
 
 [[heroku_app]]
 name = "{APP}"

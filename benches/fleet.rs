@@ -45,8 +45,13 @@ fn main() {
         "start-up (`--version`, median of 200): {start_ms:.2} ms, peak RSS {start_rss:.1} MiB"
     );
     println!(
-        "round trip {} ms, {APPS} Heroku apps, medians of {runs} runs\n",
-        latency.as_millis()
+        "round trip {} ms, {APPS} Heroku apps{}, medians of {runs} runs\n",
+        latency.as_millis(),
+        if all_kinds() {
+            " with deploy_drift, heroku_config and workflow_failures each, and one environment"
+        } else {
+            ""
+        }
     );
     println!(
         "| workflows | pool | requests | per workflow | monitor | sequential | speed-up | × one round trip | peak RSS |"
@@ -54,7 +59,12 @@ fn main() {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &sizes {
         let world = FakeServer::with_latency(routes(size), latency);
-        let seq = median((0..runs).map(|_| sequential(&world.url, size)).collect());
+        // The sequential client knows the first kinds' requests only.
+        let seq = if all_kinds() {
+            f64::NAN
+        } else {
+            median((0..runs).map(|_| sequential(&world.url, size)).collect())
+        };
         for &pool in &pools {
             let config = write_config(&scratch, size, pool);
             let mut walls = Vec::new();
@@ -70,19 +80,66 @@ fn main() {
                 rss.push(m.peak_rss_mib);
             }
             let wall = median(walls);
+            let (seq_ms, speedup) = if seq.is_nan() {
+                ("—".to_string(), "—".to_string())
+            } else {
+                (
+                    format!("{:.0} ms", seq * 1e3),
+                    format!("{:.1}×", seq / wall),
+                )
+            };
             println!(
-                "| {size} | {pool} | {} | {:.2} | {:.0} ms | {:.0} ms | {:.1}× | {:.1}× | {:.1} MiB |",
+                "| {size} | {pool} | {} | {:.2} | {:.0} ms | {seq_ms} | {speedup} | {:.1}× | {:.1} MiB |",
                 per_run.0,
                 per_run.1 as f64 / size as f64,
                 wall * 1e3,
-                seq * 1e3,
-                seq / wall,
                 wall / latency.as_secs_f64(),
                 median(rss),
             );
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// Whether the apps also carry the deploy, config, environment and failure checks
+/// (`BENCH_KINDS=all`).
+fn all_kinds() -> bool {
+    std::env::var("BENCH_KINDS").is_ok_and(|v| v == "all")
+}
+
+const SLUG: &str = "c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042";
+const RELEASED: &str = "3f2a1c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a";
+
+/// The routes of the four kinds for each app: its config vars, slug and deploy workflow's
+/// runs, and, once, the compare and the production environment.
+fn kind_routes() -> Vec<Route> {
+    let mut routes = vec![
+        Route::get(&format!("/repos/{REPO}/compare/{RELEASED}...main"))
+            .reply(Reply::json(200, fixture("github/compare-identical.json"))),
+        Route::get(&format!("/repos/{REPO}/environments/production")).reply(Reply::json(
+            200,
+            fixture("github/environment-protected.json"),
+        )),
+    ];
+    for a in 0..APPS {
+        routes.push(
+            Route::get(&format!("/apps/{}/config-vars", app(a)))
+                .reply(Reply::json(200, fixture("heroku/config-vars-api.json"))),
+        );
+        routes.push(
+            Route::get(&format!("/apps/{}/slugs/{SLUG}", app(a)))
+                .reply(Reply::json(200, fixture("heroku/slug-3f2a1c9.json"))),
+        );
+        routes.push(
+            Route::get(&format!(
+                "/repos/{REPO}/actions/workflows/deploy-{}.yml/runs",
+                app(a)
+            ))
+            .query("status=completed")
+            .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
+        );
+    }
+    routes
 }
 
 /// GitHub and Heroku as they answer for a healthy fleet.
@@ -109,6 +166,9 @@ fn routes(workflows: usize) -> Vec<Route> {
             Route::get(&format!("/apps/{}/dynos", app(a)))
                 .reply(Reply::json(200, fixture("heroku/dynos-web-up.json"))),
         );
+    }
+    if all_kinds() {
+        routes.extend(kind_routes());
     }
     routes
 }
@@ -138,6 +198,17 @@ fn write_config(dir: &Path, workflows: usize, pool: usize) -> PathBuf {
             "[[heroku_app]]\nname = \"{}\"\nmin_web_dynos = 1\n\n",
             app(a)
         ));
+        if all_kinds() {
+            toml.push_str(&format!(
+                "required_flags = [\"FLAG_BILLING_RETENTION_JOB\"]\n\n\
+                 [[deploy]]\nheroku_app = \"{0}\"\nbranch = \"main\"\n\n\
+                 [[workflow_failures]]\nworkflow = \"deploy-{0}.yml\"\n\n",
+                app(a)
+            ));
+        }
+    }
+    if all_kinds() {
+        toml.push_str("[[environment]]\nname = \"production\"\n\n");
     }
     toml.push_str(&format!(
         "[run]\nconcurrency = {pool}\ndeadline_seconds = 300\n"

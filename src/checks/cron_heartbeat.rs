@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::pool::Identity;
 use super::time::{Hours, age_hours, fmt_hours, rfc3339};
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use crate::config::file::Section;
@@ -42,10 +42,7 @@ impl CheckKind for CronHeartbeat {
                 cfg.github_repos.push(s.repo.clone());
             }
         }
-        specs
-            .into_iter()
-            .map(|s| Arc::new(s) as Arc<dyn Watch>)
-            .collect()
+        watches(specs)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

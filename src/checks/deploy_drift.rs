@@ -11,7 +11,7 @@ use serde_json::json;
 
 use super::pool::Identity;
 use super::time::{Hours, human, rfc3339};
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::{ApiError, strip_query};
 use crate::clients::github::{Comparison, Repo};
 use crate::clients::heroku::{Release, is_app_name};
@@ -80,9 +80,7 @@ impl CheckKind for DeployDrift {
         }
         cfg.dedupe(&out, |d| d.app.clone(), "deploy");
         cfg.uses_github |= !out.is_empty();
-        out.into_iter()
-            .map(|d| Arc::new(d) as Arc<dyn Watch>)
-            .collect()
+        watches(out)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

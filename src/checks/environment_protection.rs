@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Environment, Repo};
 use crate::config::file::Section;
@@ -54,9 +54,7 @@ impl CheckKind for EnvironmentProtection {
         }
         cfg.dedupe(&out, |g| format!("{}/{}", g.repo, g.name), "environment");
         cfg.uses_github |= !out.is_empty();
-        out.into_iter()
-            .map(|g| Arc::new(g) as Arc<dyn Watch>)
-            .collect()
+        watches(out)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

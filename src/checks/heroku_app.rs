@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::pool::Identity;
 use super::time::{human, rfc3339};
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::heroku::{App, Dyno, Formation, Heroku, Release, is_app_name};
 use crate::config::file::Section;
@@ -73,9 +73,7 @@ impl CheckKind for HerokuApp {
         cfg.dedupe(&apps, |a| a.name.clone(), "heroku_app");
         cfg.slug_watched
             .extend(apps.iter().filter(|a| a.check_slug).map(|a| a.name.clone()));
-        apps.into_iter()
-            .map(|a| Arc::new(a) as Arc<dyn Watch>)
-            .collect()
+        watches(apps)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::heroku::is_app_name;
 use crate::config::env::is_truthy;
@@ -55,9 +55,7 @@ impl CheckKind for HerokuConfig {
                 out.push(Required { app, config, flags });
             }
         }
-        out.into_iter()
-            .map(|r| Arc::new(r) as Arc<dyn Watch>)
-            .collect()
+        watches(out)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

@@ -10,7 +10,7 @@ use serde_json::json;
 
 use super::pool::Identity;
 use super::time::rfc3339;
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::strip_query;
 use crate::clients::http::{Http, HttpError, Request, Response};
 use crate::config::file::Section;
@@ -85,10 +85,7 @@ impl CheckKind for HttpProbe {
             }
         }
         cfg.dedupe(&probes, |p| p.name.clone(), "http_probe");
-        probes
-            .into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Watch>)
-            .collect()
+        watches(probes)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

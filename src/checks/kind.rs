@@ -118,6 +118,14 @@ impl<C: Check> Watch for C {
     }
 }
 
+/// The targets a kind configured, as the run holds them.
+pub fn watches<C: Check>(targets: Vec<C>) -> Vec<Arc<dyn Watch>> {
+    targets
+        .into_iter()
+        .map(|t| Arc::new(t) as Arc<dyn Watch>)
+        .collect()
+}
+
 /// What a run gives every check: the clients, the secrets, the instant and the deadline.
 pub struct Context {
     /// The shared HTTP layer (the probes use it directly).

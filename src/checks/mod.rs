@@ -7,7 +7,7 @@ mod kind;
 pub mod pool;
 pub mod time;
 
-pub use kind::{Check, CheckKind, Context, Watch, check_all};
+pub use kind::{Check, CheckKind, Context, Watch, check_all, watches};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::pool::Identity;
 use super::time::{human, rfc3339};
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::cloudflare::{Deployment, PagesError};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
@@ -53,9 +53,7 @@ impl CheckKind for PagesDeploy {
             });
         }
         cfg.dedupe(&out, |p| p.name.clone(), "pages_project");
-        out.into_iter()
-            .map(|p| Arc::new(p) as Arc<dyn Watch>)
-            .collect()
+        watches(out)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

@@ -10,7 +10,7 @@ use serde_json::json;
 use super::cron_heartbeat::default_name;
 use super::pool::Identity;
 use super::time::{human, rfc3339};
-use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Run, RunFilter};
 use crate::config::file::Section;
@@ -89,9 +89,7 @@ impl CheckKind for WorkflowFailures {
         }
         cfg.dedupe(&out, Failing::id, "workflow_failures");
         cfg.uses_github |= !out.is_empty();
-        out.into_iter()
-            .map(|f| Arc::new(f) as Arc<dyn Watch>)
-            .collect()
+        watches(out)
     }
 
     fn subject(&self, check: &CheckResult) -> String {

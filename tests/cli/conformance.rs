@@ -15,26 +15,6 @@ fn spec(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(api_description(name)).unwrap()).unwrap()
 }
 
-/// OpenAPI 3.0's `nullable: true` in JSON Schema terms (Swagger 2.0 has none).
-fn to_json_schema(v: &Value) -> Value {
-    match v {
-        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, val) in map {
-                if k != "nullable" {
-                    out.insert(k.clone(), to_json_schema(val));
-                }
-            }
-            if map.get("nullable") == Some(&Value::Bool(true)) {
-                return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
-            }
-            Value::Object(out)
-        }
-        other => other.clone(),
-    }
-}
-
 /// A validator for the schema at `pointer` in the description `name`, its `$ref`s resolved
 /// against the description's components (OpenAPI 3) or definitions (Swagger 2).
 fn validator(name: &str, pointer: &str) -> jsonschema::Validator {
@@ -131,6 +111,22 @@ fn postmark_fixtures_validate_against_postmarks_schema() {
     validate_fixtures(&v, "postmark", "batch-");
 }
 
+/// Runs the binary with `var` pointing at `prism` and `config`, as a dry run; Prism's
+/// answers must be understood (no monitor failure).
+fn run_against(prism: &Prism, var: &str, config: &str) {
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env(var, &prism.url)
+        .config(config)
+        .args(&["--dry-run"])
+        .run();
+    assert!(
+        run.code < 3,
+        "Prism's answers were understood: {}",
+        run.stdout
+    );
+}
+
 /// Fails on any request Prism found against the description, and when it saw none at all.
 fn assert_conforms(prism: &Prism, expected: &[&str]) {
     let seen = prism.requests();
@@ -192,16 +188,10 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
 #[test]
 fn the_binarys_cloudflare_request_conforms_to_cloudflares_description() {
     let prism = Prism::serve("cloudflare-pages.subset.prism.openapi.json");
-    let server = FakeServer::start(vec![postmark_ok()]);
-    let run = Monitor::new(&server)
-        .env("CLOUDFLARE_API_URL", &prism.url)
-        .config("[[pages_project]]\nname = \"getraxx\"\n")
-        .args(&["--dry-run"])
-        .run();
-    assert!(
-        run.code < 3,
-        "Prism's answer was understood: {}",
-        run.stdout
+    run_against(
+        &prism,
+        "CLOUDFLARE_API_URL",
+        "[[pages_project]]\nname = \"getraxx\"\n",
     );
     assert_conforms(
         &prism,
@@ -232,16 +222,10 @@ fn github_environment_fixtures_validate_and_the_request_conforms() {
     assert_eq!(validate_fixtures(&v, "github", "environment-"), 2);
 
     let prism = Prism::serve("github-extra.subset.prism.openapi.json");
-    let server = FakeServer::start(vec![postmark_ok()]);
-    let run = Monitor::new(&server)
-        .env("GITHUB_API_URL", &prism.url)
-        .config("[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[environment]]\nname = \"production\"\n")
-        .args(&["--dry-run"])
-        .run();
-    assert!(
-        run.code < 3,
-        "Prism's answer was understood: {}",
-        run.stdout
+    run_against(
+        &prism,
+        "GITHUB_API_URL",
+        "[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[environment]]\nname = \"production\"\n",
     );
     assert_conforms(
         &prism,
@@ -252,16 +236,10 @@ fn github_environment_fixtures_validate_and_the_request_conforms() {
 #[test]
 fn the_completed_runs_request_conforms_to_githubs_description() {
     let prism = Prism::serve("github-actions-subset.prism.openapi.json");
-    let server = FakeServer::start(vec![postmark_ok()]);
-    let run = Monitor::new(&server)
-        .env("GITHUB_API_URL", &prism.url)
-        .config("[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[workflow_failures]]\nworkflow = \"deploy-heroku.yml\"\nbranch = \"main\"\n")
-        .args(&["--dry-run"])
-        .run();
-    assert!(
-        run.code < 3,
-        "Prism's answer was understood: {}",
-        run.stdout
+    run_against(
+        &prism,
+        "GITHUB_API_URL",
+        "[github]\nrepo = \"raxx-app/TradeMasterAPI\"\n[[workflow_failures]]\nworkflow = \"deploy-heroku.yml\"\nbranch = \"main\"\n",
     );
     assert_conforms(
         &prism,

@@ -7,33 +7,6 @@ fn spec() -> Value {
     serde_json::from_str(&fixture("github/openapi-subset.json")).unwrap()
 }
 
-/// OpenAPI 3.0's `nullable: true` in JSON Schema terms.
-fn to_json_schema(v: &Value) -> Value {
-    match v {
-        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
-        Value::Object(map) => {
-            let mut out = serde_json::Map::new();
-            for (k, val) in map {
-                if k != "nullable" {
-                    out.insert(k.clone(), to_json_schema(val));
-                }
-            }
-            if map.get("nullable") == Some(&Value::Bool(true)) {
-                match out.get("type").cloned() {
-                    Some(Value::String(t)) => {
-                        out.insert("type".into(), serde_json::json!([t, "null"]));
-                    }
-                    _ => {
-                        return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
-                    }
-                }
-            }
-            Value::Object(out)
-        }
-        other => other.clone(),
-    }
-}
-
 /// A validator for the schema at `pointer` inside the spec, `$ref`s resolved against it.
 fn validator(pointer: &str) -> jsonschema::Validator {
     let spec = spec();

@@ -307,6 +307,33 @@ pub fn api_requests(server: &FakeServer) -> Vec<Recorded> {
         .collect()
 }
 
+/// OpenAPI 3.0's `nullable: true` in JSON Schema terms.
+pub fn to_json_schema(v: &Value) -> Value {
+    match v {
+        Value::Array(items) => Value::Array(items.iter().map(to_json_schema).collect()),
+        Value::Object(map) => {
+            let mut out = serde_json::Map::new();
+            for (k, val) in map {
+                if k != "nullable" {
+                    out.insert(k.clone(), to_json_schema(val));
+                }
+            }
+            if map.get("nullable") == Some(&Value::Bool(true)) {
+                match out.get("type").cloned() {
+                    Some(Value::String(t)) => {
+                        out.insert("type".into(), serde_json::json!([t, "null"]));
+                    }
+                    _ => {
+                        return serde_json::json!({"anyOf": [{"type": "null"}, Value::Object(out)]});
+                    }
+                }
+            }
+            Value::Object(out)
+        }
+        other => other.clone(),
+    }
+}
+
 fn assert_schema_valid(v: &Value) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(

@@ -13,6 +13,9 @@ pub(crate) const API: ApiInfo = ApiInfo {
     credential: "HEROKU_API_KEY",
 };
 
+/// Some of an app's config vars, by name.
+pub type ConfigVars = std::collections::BTreeMap<String, String>;
+
 /// Whether `name` is a valid Heroku app name: lowercase letters, digits and dashes, 3 to 30,
 /// starting with a letter.
 pub fn is_app_name(name: &str) -> bool {
@@ -196,11 +199,7 @@ impl Heroku {
     /// The values of `wanted` config vars of `app`. The endpoint returns every secret of the
     /// app: only the wanted keys are kept, the rest are skipped while parsing, and nothing
     /// of the body is ever quoted in an error.
-    pub fn config_vars(
-        &self,
-        app: &str,
-        wanted: &[String],
-    ) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+    pub fn config_vars(&self, app: &str, wanted: &[String]) -> Result<ConfigVars, ApiError> {
         let resp = self.send(
             &format!("/apps/{}/config-vars", encode(app)),
             None,
@@ -232,10 +231,7 @@ impl Heroku {
 }
 
 /// The wanted keys' string values of a config-vars body; the rest is skipped unread.
-pub(crate) fn only_keys(
-    resp: &Response,
-    wanted: &[String],
-) -> Result<std::collections::BTreeMap<String, String>, ApiError> {
+pub(crate) fn only_keys(resp: &Response, wanted: &[String]) -> Result<ConfigVars, ApiError> {
     let bad = |reason: String| ApiError::BadBody {
         api: API.name,
         status: resp.status,

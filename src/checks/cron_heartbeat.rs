@@ -45,9 +45,6 @@ impl CheckKind for CronHeartbeat {
         watches(specs)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("cron heartbeat STALE: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["cron heartbeat STALE"]

@@ -83,9 +83,6 @@ impl CheckKind for DeployDrift {
         watches(out)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("deploy DRIFT: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["deploy DRIFT"]

@@ -57,9 +57,6 @@ impl CheckKind for EnvironmentProtection {
         watches(out)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("environment UNPROTECTED: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["environment UNPROTECTED"]

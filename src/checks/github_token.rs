@@ -28,9 +28,6 @@ impl CheckKind for GithubToken {
         vec![Arc::new(Expiry)]
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("GitHub TOKEN EXPIRES: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["GitHub TOKEN EXPIRES"]

@@ -58,9 +58,6 @@ impl CheckKind for HerokuConfig {
         watches(out)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("heroku CONFIG MISSING: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["heroku CONFIG MISSING"]

@@ -88,9 +88,6 @@ impl CheckKind for HttpProbe {
         watches(probes)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("surface DEGRADED: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["surface DEGRADED"]

@@ -32,8 +32,11 @@ pub trait CheckKind: Sync {
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>>;
 
     /// The subject of a mail about `check` (one of its results, warning or critical), without
-    /// the prefix. Its part before `:` is one of `runbook()`.
-    fn subject(&self, check: &CheckResult) -> String;
+    /// the prefix. Its part before `:` is one of `runbook()`; by default the first.
+    fn subject(&self, check: &CheckResult) -> String {
+        let section = self.runbook().first().copied().unwrap_or("PROBLEM");
+        format!("{section}: {}", check.subject_name)
+    }
 
     /// The mail subjects it can send, each a section of `docs/runbook.md`.
     fn runbook(&self) -> &'static [&'static str];

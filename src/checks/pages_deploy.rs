@@ -56,9 +56,6 @@ impl CheckKind for PagesDeploy {
         watches(out)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("surface DEGRADED: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["surface DEGRADED"]

@@ -35,9 +35,6 @@ impl CheckKind for RepoActivity {
             .collect()
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("cron heartbeat AT RISK: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["cron heartbeat AT RISK"]

@@ -41,9 +41,6 @@ impl CheckKind for StuckPromotion {
             .collect()
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("promotion STUCK: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["promotion STUCK"]

@@ -92,9 +92,6 @@ impl CheckKind for WorkflowFailures {
         watches(out)
     }
 
-    fn subject(&self, check: &CheckResult) -> String {
-        format!("workflow FAILING: {}", check.subject_name)
-    }
 
     fn runbook(&self) -> &'static [&'static str] {
         &["workflow FAILING"]

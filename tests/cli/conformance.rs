@@ -79,6 +79,7 @@ fn heroku_fixtures_validate_against_herokus_schema() {
         ("/apps/{app_id_or_name}/formation", "formation-"),
         ("/apps/{app_id_or_name}", "app-"),
         ("/apps/{app_id_or_name}/config-vars", "config-vars-"),
+        ("/apps/{app_id_or_name}/slugs/{slug_id}", "slug-"),
     ] {
         validate_fixtures(
             &validator(HEROKU, &ok_schema(path, "get", json)),
@@ -166,7 +167,8 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
         ],
     );
 
-    // The calls a healthy app does not make: dating an outage, a flag's config var.
+    // The calls a healthy app does not make (dating an outage), and those of other kinds:
+    // a flag's config var, the slug `deploy_drift` reads the released commit from.
     let http = Http::new(HttpSettings::default());
     let deadline = Instant::now() + Duration::from_secs(30);
     let heroku = Heroku::new(http, &prism.url, HEROKU_KEY, deadline);
@@ -175,12 +177,20 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
     heroku
         .config_vars("raxx-console-prod", &["FLAG_X".to_string()])
         .unwrap();
+    let slug = heroku
+        .slug("raxx-api-prod", "c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042")
+        .unwrap();
+    assert!(
+        slug.commit.is_some(),
+        "Prism's example slug names its commit"
+    );
     assert_conforms(
         &prism,
         &[
             "get /apps/raxx-api-prod/formation",
             "get /apps/raxx-api-prod",
             "get /apps/raxx-console-prod/config-vars",
+            "get /apps/raxx-api-prod/slugs/c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042",
         ],
     );
 }

@@ -1,9 +1,16 @@
 //! A realistic run with no token and no network: GitHub, Heroku, Cloudflare, the console's
 //! health endpoint and Postmark are all played by one server on 127.0.0.1 answering from
 //! `fixtures/`, and the monitor runs exactly as in production against `examples/raxx.toml`
-//! (its probe URL pointed at that server), on the morning the team found its crons silent.
+//! (its probe URL pointed at that server).
 //!
-//! `cargo run --example demo` (add `-- --dry-run` to print the mails instead of sending them).
+//! Two mornings of the team's incident reports can be replayed:
+//! - `2026-05-23` (the default): the crons went silent, the console's probe is caught by the
+//!   Cloudflare Access login page;
+//! - `2026-04-30`: the same world 23 days earlier, when raxx-api-prod had never been deployed
+//!   while staging deploys kept succeeding (its RCA).
+//!
+//! `cargo run --example demo [-- --scene 2026-04-30] [-- --dry-run]` (`--dry-run` prints the
+//! mails instead of sending them).
 
 // Printing what happened is the demo's job; it borrows the tests' fixture server.
 #![allow(clippy::print_stdout, unreachable_pub, clippy::unwrap_used)]
@@ -18,9 +25,95 @@ use server::{FakeServer, Recorded, Reply, Route, fixture, postmark_batch};
 const REPO: &str = "/repos/raxx-app/TradeMasterAPI";
 const CONSOLE_URL: &str = "https://raxx-console-prod.herokuapp.com";
 
+/// One morning of the incident reports.
+struct Scene {
+    now: &'static str,
+    /// How many days before the fixtures' own morning (2026-05-23) this one is: every time in
+    /// a fixture body moves back by as much, so the world keeps its shape.
+    days_earlier: i64,
+    /// RCA 2026-04-30: every release of raxx-api-prod only set config vars; no code, no dyno.
+    prod_never_deployed: bool,
+}
+
+const SCENES: [Scene; 2] = [
+    Scene {
+        now: "2026-05-23T06:30:00Z",
+        days_earlier: 0,
+        prod_never_deployed: false,
+    },
+    Scene {
+        now: "2026-04-30T06:30:00Z",
+        days_earlier: 23,
+        prod_never_deployed: true,
+    },
+];
+
+/// `--scene DATE` picks the morning; every other argument goes to the monitor.
+fn scene_and_args() -> Result<(&'static Scene, Vec<String>), String> {
+    let mut args = std::env::args().skip(1);
+    let mut rest = Vec::new();
+    let mut scene = &SCENES[0];
+    while let Some(arg) = args.next() {
+        if arg != "--scene" {
+            rest.push(arg);
+            continue;
+        }
+        let date = args.next().unwrap_or_default();
+        scene = SCENES
+            .iter()
+            .find(|s| s.now.starts_with(&date) && !date.is_empty())
+            .ok_or_else(|| format!("--scene {date:?}: expected 2026-05-23 or 2026-04-30"))?;
+    }
+    Ok((scene, rest))
+}
+
+/// `body` with every `YYYY-MM-DDTHH:MM:SSZ` time moved `days` earlier.
+fn earlier(body: &str, days: i64) -> String {
+    if days == 0 {
+        return body.to_string();
+    }
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(|c: char| c.is_ascii_digit()) {
+        out.push_str(&rest[..at]);
+        rest = &rest[at..];
+        let time = rest
+            .get(..20)
+            .and_then(|t| chrono::DateTime::parse_from_rfc3339(t).ok());
+        match time {
+            Some(t) => {
+                let moved = t.to_utc() - chrono::Duration::days(days);
+                out.push_str(&moved.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+                rest = &rest[20..];
+            }
+            None => {
+                out.push_str(&rest[..1]);
+                rest = &rest[1..];
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
 fn main() {
+    let (scene, extra_args) = match scene_and_args() {
+        Ok(picked) => picked,
+        Err(e) => {
+            println!("demo: {e}");
+            std::process::exit(2);
+        }
+    };
     let runs = |wf: &str| format!("{REPO}/actions/workflows/{wf}/runs");
-    let json = |file: &str| Reply::json(200, fixture(file));
+    let json = |file: &str| Reply::json(200, earlier(&fixture(file), scene.days_earlier));
+    let (prod_releases, prod_dynos) = if scene.prod_never_deployed {
+        // Not moved: this fixture is that morning's own.
+        let releases = Reply::json(200, fixture("heroku/releases-newest-no-slug.json"));
+        (releases, json("heroku/dynos-none.json"))
+    } else {
+        let releases = json("heroku/releases-newest-deployed.json");
+        (releases, json("heroku/dynos-web-up.json"))
+    };
     let world = FakeServer::start(vec![
         // GitHub: billing ran last night; trace-integrity has not succeeded for five days.
         Route::get(&runs("billing-retention-cron.yml"))
@@ -42,9 +135,13 @@ fn main() {
         // The production environment was never created (the 2026-04-30 RCA): no approval gate.
         Route::get(&format!("{REPO}/environments/production"))
             .reply(Reply::json(404, fixture("github/error-404.json"))),
-        // Heroku: the production API is deployed and up.
-        Route::get("/apps/raxx-api-prod/releases").reply(json("heroku/releases-newest-deployed.json")),
-        Route::get("/apps/raxx-api-prod/dynos").reply(json("heroku/dynos-web-up.json")),
+        // Heroku: the production API is deployed and up (on 2026-04-30: never deployed).
+        Route::get("/apps/raxx-api-prod/releases").reply(prod_releases),
+        Route::get("/apps/raxx-api-prod/dynos").reply(prod_dynos),
+        Route::get("/apps/raxx-api-prod/formation").reply(json("heroku/formation-empty.json")),
+        // Created 2026-04-22 (the RCA): asked only when no dyno runs, on that morning.
+        Route::get("/apps/raxx-api-prod")
+            .reply(Reply::json(200, fixture("heroku/app-raxx-api-prod.json"))),
         Route::get("/apps/raxx-api-prod/config-vars").reply(json("heroku/config-vars-api.json")),
         Route::get("/apps/raxx-api-prod/slugs/c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042")
             .reply(json("heroku/slug-3f2a1c9.json")),
@@ -105,16 +202,16 @@ fn main() {
         "--config",
         &config_path,
         "--now",
-        "2026-05-23T06:30:00Z",
+        scene.now,
         "--output-file",
         &output,
     ]
     .iter()
     .map(|s| s.to_string())
     .collect();
-    args.extend(std::env::args().skip(1));
+    args.extend(extra_args);
 
-    println!("demo: every API is played by {url}; now is 2026-05-23T06:30:00Z\n");
+    println!("demo: every API is played by {url}; now is {}\n", scene.now);
     let code = heartbeat_monitor::run(&args, &env, false);
 
     for req in world.requests() {

@@ -5,6 +5,7 @@
 
 mod kind;
 pub mod pool;
+pub mod schedule;
 pub mod time;
 
 pub use kind::{Check, CheckKind, Context, Watch, check_all, watches};

@@ -36,11 +36,14 @@ fn id(workflow: &str) -> String {
     format!("cron_heartbeat:{REPO}:{workflow}")
 }
 
-/// GitHub as it answers when `trace` has not succeeded for 121.5 h and its latest run failed.
+/// GitHub as it answers when `trace` (nightly at 02:00) has missed five nightly windows and
+/// its latest run failed; `billing` (Fridays at 03:00) ran on Friday.
 fn stale_trace_routes() -> Vec<Route> {
     vec![
         success(BILLING, "github/runs-success-fresh.json"),
+        workflow_file(BILLING),
         success(TRACE, "github/runs-success-stale.json"),
+        workflow_file(TRACE),
         Route::get(&runs_path(TRACE))
             .any_status()
             .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),

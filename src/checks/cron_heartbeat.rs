@@ -10,14 +10,17 @@ use super::pool::Identity;
 use super::time::{Hours, age_hours, fmt_hours, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
+use super::schedule::{self, Entry, Schedule};
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
 
 /// The kind's name.
 pub const NAME: &str = "cron_heartbeat";
-/// The SLA by default.
+/// The SLA by default, and when the workflow's schedule cannot be read.
 pub const DEFAULT_SLA: Hours = Hours(48.0);
+/// GitHub starts scheduled runs late under load.
+pub const DEFAULT_GRACE_MINUTES: u32 = 60;
 /// What the old script checked when given only `--repo`; kept so its call works unchanged.
 pub const LEGACY_WORKFLOWS: [&str; 2] = ["billing-retention-cron.yml", "trace-integrity-cron.yml"];
 const SECTION: Section = Section::array("heartbeat");
@@ -63,6 +66,9 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
         let branch = t.string("branch");
         let event = t.string("event");
         let repo = t.string("repo");
+        let grace_minutes = t.int_in("grace_minutes", 0..=10_080, DEFAULT_GRACE_MINUTES);
+        let warn_missed = t.int_in("warn_missed", 1..=1000, 1);
+        let crit_missed = t.int_in("crit_missed", 1..=1000, 2);
         let Some(workflow) = workflow else { continue };
         let file = workflow.value.trim().to_string();
         if file.is_empty() || file.contains('/') {
@@ -72,6 +78,14 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
             );
             continue;
         }
+        if crit_missed < warn_missed {
+            t.error(
+                t.line(),
+                format!("crit_missed ({crit_missed}) must not be below warn_missed ({warn_missed})"),
+            );
+            continue;
+        }
+        let follow_schedule = cli.sla_hours.is_none() && sla_hours.is_none();
         let sla = match (cli.sla_hours, sla_hours) {
             (Some(h), _) => Hours(h),
             (None, Some(v)) if !(v.value.is_finite() && v.value > 0.0) => {
@@ -99,6 +113,11 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
                 branch: branch.map(|v| v.value),
                 event: event.map(|v| v.value),
             },
+            schedule: follow_schedule.then_some(ScheduleRule {
+                grace_minutes,
+                warn_missed,
+                crit_missed,
+            }),
         });
     }
 
@@ -132,6 +151,7 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
             workflow,
             sla_hours: cli.sla_hours.map_or(DEFAULT_SLA, Hours),
             filter: RunFilter::default(),
+            schedule: cli.sla_hours.is_none().then(ScheduleRule::default),
         });
     }
     let mut seen = std::collections::HashSet::new();
@@ -162,6 +182,36 @@ pub struct HeartbeatSpec {
     pub sla_hours: Hours,
     /// Which runs count.
     pub filter: RunFilter,
+    /// Follow the workflow's own schedule, with these thresholds; `None` when a fixed SLA
+    /// was configured (`sla_hours`, `--sla-hours`). `sla_hours` is the fallback.
+    pub schedule: Option<ScheduleRule>,
+}
+
+/// How many scheduled slots a workflow may miss.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScheduleRule {
+    /// How late a scheduled run may start before its slot counts as missed.
+    pub grace_minutes: u32,
+    /// Missed slots in a row for a warning.
+    pub warn_missed: u32,
+    /// Missed slots in a row for critical.
+    pub crit_missed: u32,
+}
+
+impl Default for ScheduleRule {
+    fn default() -> Self {
+        Self {
+            grace_minutes: DEFAULT_GRACE_MINUTES,
+            warn_missed: 1,
+            crit_missed: 2,
+        }
+    }
+}
+
+impl ScheduleRule {
+    fn grace(&self) -> chrono::Duration {
+        chrono::Duration::minutes(i64::from(self.grace_minutes))
+    }
 }
 
 impl HeartbeatSpec {
@@ -186,11 +236,17 @@ impl Check for HeartbeatSpec {
         if let Some(e) = &self.filter.event {
             filters.push_str(&format!(", event {e}"));
         }
-        vec![format!(
-            "{}  (SLA {}{filters})",
-            self.id(),
-            fmt_hours(self.sla_hours.get())
-        )]
+        let rule = match &self.schedule {
+            Some(r) => format!(
+                "its schedule: warning at {} missed run, critical at {}, {} min grace; SLA {} if unreadable",
+                r.warn_missed,
+                r.crit_missed,
+                r.grace_minutes,
+                fmt_hours(self.sla_hours.get())
+            ),
+            None => format!("SLA {}", fmt_hours(self.sla_hours.get())),
+        };
+        vec![format!("{}  ({rule}{filters})", self.id())]
     }
 
     fn needs(&self) -> Vec<Need> {
@@ -227,11 +283,70 @@ pub enum Observation {
         last_success: Option<Run>,
         /// Present only when the heartbeat is stale.
         diagnosis: Option<Box<Diagnosis>>,
+        /// The workflow's schedule, when the heartbeat follows it.
+        schedule: Option<ScheduleSeen>,
     },
     /// GitHub says the workflow does not exist (or the token cannot see it).
     NotFound(ApiError),
     /// GitHub could not be asked or gave no usable answer.
     Failed(ApiError),
+}
+
+/// What the workflow file said of its schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ScheduleSeen {
+    /// Its `on.schedule` entries, from `path` on the default branch.
+    Read {
+        /// The workflow file.
+        path: String,
+        /// The entries, as written.
+        entries: Vec<Entry>,
+    },
+    /// No usable schedule: the fixed SLA applies, and this says why.
+    Fallback(String),
+}
+
+impl ScheduleSeen {
+    /// The parsed schedule, or why there is none.
+    fn parsed(&self) -> Result<(Schedule, &str), String> {
+        match self {
+            Self::Read { path, entries } => Schedule::new(entries.clone())
+                .map(|s| (s, path.as_str()))
+                .map_err(|e| format!("{path}: {e}")),
+            Self::Fallback(why) => Err(why.clone()),
+        }
+    }
+}
+
+/// Reads the schedule in the workflow file `path` on the default branch.
+fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
+    if !path.starts_with(".github/workflows/") {
+        return ScheduleSeen::Fallback(format!(
+            "the workflow has no file of its own ({path:?}) to read a schedule from"
+        ));
+    }
+    let text = match gh.file(repo, path) {
+        Ok(text) => text,
+        Err(e @ ApiError::Forbidden { .. }) => {
+            return ScheduleSeen::Fallback(format!(
+                "the token may not read {path}: give the workflow `contents: read` ({e})"
+            ));
+        }
+        Err(e @ ApiError::NotFound { .. }) => {
+            return ScheduleSeen::Fallback(format!(
+                "{path} is not on the default branch, where GitHub runs schedules from ({e})"
+            ));
+        }
+        Err(e) => return ScheduleSeen::Fallback(format!("{path} could not be read ({e})")),
+    };
+    match schedule::read(&text) {
+        Ok(Some(entries)) => ScheduleSeen::Read {
+            path: path.to_string(),
+            entries,
+        },
+        Ok(None) => ScheduleSeen::Fallback(format!("{path} has no `on.schedule` trigger")),
+        Err(e) => ScheduleSeen::Fallback(format!("{path}: {e}")),
+    }
 }
 
 /// Why a heartbeat is stale, as far as GitHub would say.
@@ -257,26 +372,53 @@ pub fn success_time(run: &Run) -> DateTime<Utc> {
     run.updated_at
 }
 
-/// Asks GitHub, paying for the diagnosis only when the heartbeat is stale.
+/// Asks GitHub, paying for the diagnosis only when the heartbeat is stale. Following a
+/// schedule costs one request more: the workflow file.
 pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observation {
     let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
         Ok(run) => run,
         Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
         Err(e) => return Observation::Failed(e),
     };
-    if is_fresh(last_success.as_ref(), spec.sla_hours, now) {
+    // A file name is its own path, so the file is one request; an id needs the workflow.
+    let mut workflow = None;
+    let schedule = spec.schedule.map(|_| {
+        if spec.workflow.bytes().all(|b| b.is_ascii_digit()) {
+            let wf = gh.workflow(&spec.repo, &spec.workflow);
+            let seen = match &wf {
+                Ok(w) => read_schedule(gh, &spec.repo, &w.path),
+                Err(e) => ScheduleSeen::Fallback(format!("the workflow could not be read ({e})")),
+            };
+            workflow = Some(wf);
+            seen
+        } else {
+            let path = format!(".github/workflows/{}", spec.workflow);
+            read_schedule(gh, &spec.repo, &path)
+        }
+    });
+    let fresh = match (&spec.schedule, schedule.as_ref().map(ScheduleSeen::parsed)) {
+        (Some(rule), Some(Ok((sched, _)))) => match &last_success {
+            Some(run) => (sched.missed(run.created_at, now, rule.grace()).count as u64)
+                < u64::from(rule.warn_missed),
+            None => false,
+        },
+        _ => is_fresh(last_success.as_ref(), spec.sla_hours, now),
+    };
+    if fresh {
         return Observation::Seen {
             last_success,
             diagnosis: None,
+            schedule,
         };
     }
     let diagnosis = Diagnosis {
         latest_run: gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, false),
-        workflow: gh.workflow(&spec.repo, &spec.workflow),
+        workflow: workflow.unwrap_or_else(|| gh.workflow(&spec.repo, &spec.workflow)),
     };
     Observation::Seen {
         last_success,
         diagnosis: Some(Box::new(diagnosis)),
+        schedule,
     }
 }
 
@@ -312,7 +454,27 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
         Observation::Seen {
             last_success,
             diagnosis,
-        } => evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now),
+            schedule,
+        } => {
+            let parsed = schedule.as_ref().map(ScheduleSeen::parsed);
+            match (&spec.schedule, parsed) {
+                (Some(rule), Some(Ok((sched, path)))) => evaluate_schedule(
+                    spec,
+                    (rule, &sched, path),
+                    last_success.as_ref(),
+                    diagnosis.as_deref(),
+                    now,
+                ),
+                (_, parsed) => {
+                    let mut r =
+                        evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now);
+                    if let (Some(Err(why)), Some(d)) = (parsed, r.details.as_object_mut()) {
+                        d.insert("schedule_fallback".into(), json!(why));
+                    }
+                    r
+                }
+            }
+        }
     };
     result.subject_name = spec.name.clone();
     if result.status != Status::Ok {
@@ -331,6 +493,104 @@ fn hints(spec: &HeartbeatSpec) -> Vec<String> {
         format!("gh workflow view {wf} --repo {repo}    # is it enabled?"),
         format!("gh workflow run {wf} --repo {repo}    # after the fix: run it once to confirm"),
     ]
+}
+
+/// The verdict on a heartbeat that follows its workflow's schedule: how many slots in a row
+/// passed (grace included) since the newest successful run was created.
+fn evaluate_schedule(
+    spec: &HeartbeatSpec,
+    (rule, sched, path): (&ScheduleRule, &Schedule, &str),
+    last_success: Option<&Run>,
+    diagnosis: Option<&Diagnosis>,
+    now: DateTime<Utc>,
+) -> CheckResult {
+    let named = format!("{}, {}", sched.crons(), sched.words());
+    let mut details = serde_json::Map::new();
+    let since = last_success.map(|r| r.created_at);
+    let missed = since.map(|t| sched.missed(t, now, rule.grace()));
+    details.insert(
+        "schedule".into(),
+        json!({
+            "path": path,
+            "entries": sched.entries(),
+            "words": sched.words(),
+            "grace_minutes": rule.grace_minutes,
+            "warn_missed": rule.warn_missed,
+            "crit_missed": rule.crit_missed,
+            "missed": missed.map(|m| m.count),
+            "newest_missed_slot": missed.and_then(|m| m.newest).map(rfc3339),
+        }),
+    );
+    details.insert("last_success_at".into(), json!(since.map(rfc3339)));
+    details.insert(
+        "last_success_url".into(),
+        json!(last_success.map(|r| r.html_url.clone())),
+    );
+    let count = missed.map_or(0, |m| m.count as u64);
+    let status = match since {
+        None => Status::Critical,
+        Some(_) if count >= u64::from(rule.crit_missed) => Status::Critical,
+        Some(_) if count >= u64::from(rule.warn_missed) => Status::Warning,
+        Some(_) => Status::Ok,
+    };
+    let head = match (since, missed) {
+        (None, _) => format!("no successful run on record ({named})"),
+        (Some(t), Some(m)) if m.count > 0 => {
+            let runs = if m.count == 1 { "run" } else { "runs" };
+            let at_least = if m.at_least { "at least " } else { "" };
+            format!(
+                "missed {at_least}{} scheduled {runs} in a row ({named}); last success {}",
+                m.count,
+                rfc3339(t)
+            )
+        }
+        (Some(t), _) => format!(
+            "last successful run {} ago at {}, on schedule ({named})",
+            fmt_hours(age_hours(t, now).max(0.0)),
+            rfc3339(t)
+        ),
+    };
+    let message = match diagnosis.filter(|_| status != Status::Ok) {
+        Some(d) => format!("{head}; {}", explain(spec, d, &mut details)),
+        None => head,
+    };
+    let mut result = CheckResult::new(&spec.id(), NAME, &spec.workflow, status, message);
+    if status != Status::Ok {
+        result.since = since.map(rfc3339);
+        let runs = match rule.warn_missed {
+            1 => "a successful run in every scheduled window".to_string(),
+            n => format!("fewer than {n} scheduled runs missed in a row"),
+        };
+        result.threshold = Some(format!(
+            "{runs} ({}, {} min grace)",
+            sched.words(),
+            rule.grace_minutes
+        ));
+        result.link = stale_link(spec, &details, last_success);
+    }
+    result.details = serde_json::Value::Object(details);
+    result
+}
+
+/// Where to look at a stale heartbeat: the latest run, else the last success, else the
+/// workflow's page.
+fn stale_link(
+    spec: &HeartbeatSpec,
+    details: &serde_json::Map<String, serde_json::Value>,
+    last_success: Option<&Run>,
+) -> Option<String> {
+    details
+        .get("latest_run")
+        .and_then(|l| l.get("url"))
+        .and_then(|u| u.as_str())
+        .map(String::from)
+        .or_else(|| last_success.map(|r| r.html_url.clone()))
+        .or_else(|| {
+            Some(format!(
+                "https://github.com/{}/actions/workflows/{}",
+                spec.repo, spec.workflow
+            ))
+        })
 }
 
 fn evaluate_seen(
@@ -388,18 +648,7 @@ fn evaluate_seen(
     if status != Status::Ok {
         result.since = last_success.map(|r| rfc3339(success_time(r)));
         result.threshold = Some(format!("a successful run every {sla}"));
-        result.link = details
-            .get("latest_run")
-            .and_then(|l| l.get("url"))
-            .and_then(|u| u.as_str())
-            .map(String::from)
-            .or_else(|| last_success.map(|r| r.html_url.clone()))
-            .or_else(|| {
-                Some(format!(
-                    "https://github.com/{}/actions/workflows/{}",
-                    spec.repo, spec.workflow
-                ))
-            });
+        result.link = stale_link(spec, &details, last_success);
     }
     result.details = serde_json::Value::Object(details);
     result
@@ -507,6 +756,7 @@ mod tests {
             name: "trace-integrity-cron".into(),
             sla_hours: Hours(sla),
             filter: RunFilter::default(),
+            schedule: None,
         }
     }
 
@@ -527,6 +777,8 @@ mod tests {
         Workflow {
             state: state.into(),
             html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/workflows/x".into(),
+            path: ".github/workflows/trace-integrity-cron.yml".into(),
+            created_at: None,
         }
     }
 
@@ -553,6 +805,7 @@ mod tests {
         let obs = Observation::Seen {
             last_success: Some(success_hours_ago(5.25)),
             diagnosis: None,
+            schedule: None,
         };
         let r = evaluate(&spec(48.0), &obs, t(NOW));
         assert_eq!(r.status, Status::Ok);
@@ -568,6 +821,7 @@ mod tests {
         let obs = Observation::Seen {
             last_success: Some(run(9, "2026-05-23T06:45:00Z", "completed", Some("success"))),
             diagnosis: None,
+            schedule: None,
         };
         let r = evaluate(&spec(48.0), &obs, t(NOW));
         assert_eq!(r.status, Status::Ok);
@@ -584,6 +838,7 @@ mod tests {
                 latest_run: latest,
                 workflow: wf,
             })),
+            schedule: None,
         };
         evaluate(&spec(48.0), &obs, t(NOW))
     }
@@ -666,6 +921,7 @@ mod tests {
                 latest_run: Ok(None),
                 workflow: Ok(workflow("active")),
             })),
+            schedule: None,
         };
         let r = evaluate(&spec(48.0), &obs, t(NOW));
         assert_eq!(r.status, Status::Critical);
@@ -732,5 +988,120 @@ mod tests {
         );
         assert_eq!(default_name("a.yaml"), "a");
         assert_eq!(default_name("12345"), "12345");
+    }
+    fn scheduled(cron: &str) -> Option<ScheduleSeen> {
+        Some(ScheduleSeen::Read {
+            path: ".github/workflows/trace-integrity-cron.yml".into(),
+            entries: vec![Entry {
+                cron: cron.into(),
+                timezone: None,
+            }],
+        })
+    }
+
+    fn follows_schedule() -> HeartbeatSpec {
+        HeartbeatSpec {
+            schedule: Some(ScheduleRule::default()),
+            ..spec(48.0)
+        }
+    }
+
+    #[test]
+    fn the_designs_example_counts_five_missed_windows() {
+        let mut last = run(1, "2026-05-18T02:04:11Z", "completed", Some("success"));
+        last.updated_at = t("2026-05-18T02:09:00Z");
+        let obs = Observation::Seen {
+            last_success: Some(last),
+            diagnosis: Some(Box::new(Diagnosis {
+                latest_run: Ok(Some(run(
+                    9107,
+                    "2026-05-22T02:00:09Z",
+                    "completed",
+                    Some("failure"),
+                ))),
+                workflow: Ok(workflow("active")),
+            })),
+            schedule: scheduled("0 2 * * *"),
+        };
+        let r = evaluate(&follows_schedule(), &obs, t(NOW));
+        assert_eq!(r.status, Status::Critical);
+        assert_eq!(
+            r.message,
+            "missed 5 scheduled runs in a row (cron '0 2 * * *', daily at 02:00 UTC); last success 2026-05-18T02:04:11Z; latest run failed at 2026-05-22T02:00:09Z https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107"
+        );
+        assert_eq!(r.details["schedule"]["missed"], json!(5));
+        assert_eq!(
+            r.threshold.as_deref(),
+            Some("a successful run in every scheduled window (daily at 02:00 UTC, 60 min grace)")
+        );
+    }
+
+    #[test]
+    fn one_missed_window_warns_and_none_is_ok() {
+        let spec = follows_schedule();
+        let seen = |at: &str| Observation::Seen {
+            last_success: Some(run(1, at, "completed", Some("success"))),
+            diagnosis: None,
+            schedule: scheduled("0 2 * * *"),
+        };
+        let ok = evaluate(&spec, &seen("2026-05-23T02:03:00Z"), t(NOW));
+        assert_eq!(ok.status, Status::Ok);
+        assert_eq!(
+            ok.message,
+            "last successful run 4.5 h ago at 2026-05-23T02:03:00Z, on schedule (cron '0 2 * * *', daily at 02:00 UTC)"
+        );
+        let one = evaluate(&spec, &seen("2026-05-22T02:03:00Z"), t(NOW));
+        assert_eq!(one.status, Status::Warning);
+        assert!(one.message.starts_with("missed 1 scheduled run in a row"), "{}", one.message);
+        // Inside the grace, today's slot is not missed yet.
+        let early = evaluate(&spec, &seen("2026-05-22T02:03:00Z"), t("2026-05-23T02:59:00Z"));
+        assert_eq!(early.status, Status::Ok);
+    }
+
+    #[test]
+    fn an_unreadable_schedule_falls_back_to_the_sla_and_says_why() {
+        let obs = Observation::Seen {
+            last_success: Some(success_hours_ago(5.25)),
+            diagnosis: None,
+            schedule: Some(ScheduleSeen::Fallback(
+                "the token may not read .github/workflows/x.yml".into(),
+            )),
+        };
+        let r = evaluate(&follows_schedule(), &obs, t(NOW));
+        assert_eq!(r.status, Status::Ok);
+        assert!(r.message.ends_with("(SLA 48 h)"), "{}", r.message);
+        assert_eq!(
+            r.details["schedule_fallback"],
+            json!("the token may not read .github/workflows/x.yml")
+        );
+        let bad_cron = Observation::Seen {
+            last_success: Some(success_hours_ago(5.25)),
+            diagnosis: None,
+            schedule: scheduled("@daily"),
+        };
+        let r = evaluate(&follows_schedule(), &bad_cron, t(NOW));
+        assert!(
+            r.details["schedule_fallback"].as_str().unwrap().contains("`@` is not POSIX cron"),
+            "{}",
+            r.details
+        );
+    }
+
+    #[test]
+    fn no_success_ever_on_a_schedule_is_critical() {
+        let obs = Observation::Seen {
+            last_success: None,
+            diagnosis: Some(Box::new(Diagnosis {
+                latest_run: Ok(None),
+                workflow: Ok(workflow("active")),
+            })),
+            schedule: scheduled("*/15 * * * *"),
+        };
+        let r = evaluate(&follows_schedule(), &obs, t(NOW));
+        assert_eq!(r.status, Status::Critical);
+        assert_eq!(
+            r.message,
+            "no successful run on record (cron '*/15 * * * *', every 15 minutes); the workflow has never run"
+        );
     }
 }

@@ -543,4 +543,12 @@ mod tests {
         assert!(matches!(read("on: [push\n"), Err(ScheduleError::Yaml(_))));
         assert!(read("on:\n  schedule:\n    - timezone: UTC\n").is_err());
     }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        assert!(matches!(
+            read(&"[".repeat(200_000)),
+            Err(ScheduleError::Yaml(_))
+        ));
+    }
 }

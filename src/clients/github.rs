@@ -79,6 +79,12 @@ pub struct Workflow {
     pub state: String,
     /// The workflow page.
     pub html_url: String,
+    /// Its file, e.g. `.github/workflows/nightly.yml`.
+    #[serde(default)]
+    pub path: String,
+    /// When it was added.
+    #[serde(default)]
+    pub created_at: Option<DateTime<Utc>>,
 }
 
 /// The fields of a repository the monitor reads.
@@ -281,6 +287,46 @@ impl GitHub {
             encode(head)
         );
         self.get(&path, &format!("commit {base} in {repo}"))
+    }
+
+    /// The text of the file at `path` on the default branch (the contents API's base64,
+    /// which GitHub breaks into lines).
+    pub fn file(&self, repo: &Repo, path: &str) -> Result<String, ApiError> {
+        #[derive(Deserialize)]
+        struct Contents {
+            #[serde(default)]
+            encoding: String,
+            #[serde(default)]
+            content: String,
+        }
+        // GitHub's path parameter spans segments (`x-multi-segment`): keep the slashes.
+        let segments: Vec<String> = path.split('/').map(encode).collect();
+        let api_path = format!(
+            "/repos/{}/{}/contents/{}",
+            encode(&repo.owner),
+            encode(&repo.name),
+            segments.join("/")
+        );
+        let what = format!("file {path} in {repo}");
+        let got: Contents = self.get(&api_path, &what)?;
+        let unreadable = |why: &str| ApiError::BadBody {
+            api: API.name,
+            status: 200,
+            content_type: "application/json".to_string(),
+            reason: format!("{what}: {why}"),
+            snippet: String::new(),
+        };
+        if got.encoding != "base64" {
+            return Err(unreadable(
+                "GitHub sent no base64 content (is it over 1 MB?)",
+            ));
+        }
+        use base64::Engine as _;
+        let compact: String = got.content.split_ascii_whitespace().collect();
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(compact)
+            .map_err(|_| unreadable("its base64 content does not decode"))?;
+        String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text"))
     }
 
     /// The repository (visibility, last push).

@@ -510,7 +510,7 @@ event = "schedule"
         assert_eq!(
             t[0],
             (
-                "cron_heartbeat:raxx-app/TradeMasterAPI:billing-retention-cron.yml  (SLA 48 h)"
+                "cron_heartbeat:raxx-app/TradeMasterAPI:billing-retention-cron.yml  (its schedule: warning at 1 missed run, critical at 2, 60 min grace; SLA 48 h if unreadable)"
                     .into(),
                 "billing-retention-cron".into()
             )

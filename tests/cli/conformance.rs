@@ -256,3 +256,16 @@ fn the_completed_runs_request_conforms_to_githubs_description() {
         &["get /repos/raxx-app/TradeMasterAPI/actions/workflows/deploy-heroku.yml/runs"],
     );
 }
+
+#[test]
+fn the_workflow_file_as_the_contents_api_serves_it_validates() {
+    const GH: &str = "github-extra.subset.openapi.json";
+    let path = "/repos/{owner}/{repo}/contents/{path}";
+    let v = validator(GH, &ok_schema(path, "get", Some("application/json")));
+    for workflow in [BILLING, TRACE] {
+        let text = fixture(&format!("github/workflows/{workflow}"));
+        let body: Value = serde_json::from_str(&contents_body(workflow, &text)).unwrap();
+        let errors: Vec<String> = v.iter_errors(&body).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{workflow}: {errors:#?}");
+    }
+}

@@ -1,10 +1,15 @@
 use super::*;
 
 #[test]
-fn healthy_workflows_cost_one_request_each_and_mail_nothing() {
+fn healthy_workflows_cost_two_requests_each_and_mail_nothing() {
     let server = FakeServer::start(vec![
         success(BILLING, "github/runs-success-fresh.json"),
+        workflow_file(BILLING),
         success(TRACE, "github/runs-success-fresh.json"),
+        Route::get(&contents_path(TRACE)).reply(Reply::json(
+            200,
+            contents_body(TRACE, "on:\n  schedule:\n    - cron: '0 3 * * 5'\n"),
+        )),
         private_repo(),
         postmark_ok(),
     ]);
@@ -19,17 +24,19 @@ fn healthy_workflows_cost_one_request_each_and_mail_nothing() {
     assert_eq!(billing["status"], "ok");
     assert_eq!(
         billing["message"],
-        "last successful run 27.4 h ago at 2026-05-22T03:04:41Z (SLA 48 h)"
+        "last successful run 27.5 h ago at 2026-05-22T03:00:02Z, on schedule (cron '0 3 * * FRI', Fridays at 03:00 UTC)"
     );
+    assert_eq!(billing["details"]["schedule"]["missed"], 0);
     assert_eq!(
         billing["details"]["last_success_url"],
         "https://github.com/raxx-app/TradeMasterAPI/actions/runs/9001"
     );
-    // One request per healthy workflow, one for the repository, no mail.
+    // Per healthy workflow its newest success and its file; one for the repository; no mail.
     assert_eq!(server.hits(&runs_path(BILLING)), 1);
+    assert_eq!(server.hits(&contents_path(BILLING)), 1);
     assert_eq!(server.hits(&runs_path(TRACE)), 1);
     assert_eq!(server.hits(&repo_path()), 1);
-    assert_eq!(server.requests().len(), 3);
+    assert_eq!(server.requests().len(), 5);
     assert!(r["notifications"].as_array().unwrap().is_empty());
     // Results in configuration order.
     let ids: Vec<&str> = r["checks"]
@@ -60,7 +67,7 @@ fn every_github_request_carries_the_documented_headers() {
     let run = Monitor::new(&server).config(CONFIG).run();
     assert_eq!(run.code, 2, "stderr: {}", run.stderr);
     let reqs = api_requests(&server);
-    assert_eq!(reqs.len(), 5, "{reqs:#?}");
+    assert_eq!(reqs.len(), 7, "{reqs:#?}");
     for r in reqs {
         assert_eq!(
             r.header("authorization"),

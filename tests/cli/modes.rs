@@ -280,13 +280,13 @@ fn actions_get_a_step_summary_and_annotations() {
     assert!(md.contains("### heartbeat-monitor: CRITICAL"), "{md}");
     assert!(
         md.contains(
-            "| critical | cron_heartbeat trace-integrity-cron.yml | no successful run for 121.5 h"
+            "| critical | cron_heartbeat trace-integrity-cron.yml | missed 5 scheduled runs in a row"
         ),
         "{md}"
     );
     assert!(
         run.stdout.contains(
-            "::error title=cron_heartbeat trace-integrity-cron.yml::no successful run for 121.5 h"
+            "::error title=cron_heartbeat trace-integrity-cron.yml::missed 5 scheduled runs in a row"
         ),
         "{}",
         run.stdout

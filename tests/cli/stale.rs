@@ -19,10 +19,14 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
     let c = run.check(&id(TRACE));
     assert_eq!(
         c["message"],
-        "no successful run for 121.5 h (SLA 48 h); latest run failed at 2026-05-22T02:00:09Z https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107"
+        "missed 5 scheduled runs in a row (cron '0 2 * * *', daily at 02:00 UTC); last success 2026-05-18T02:00:11Z; latest run failed at 2026-05-22T02:00:09Z https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107"
     );
-    assert_eq!(c["details"]["last_success_at"], "2026-05-18T05:00:00Z");
-    assert_eq!(c["details"]["age_hours"], 121.5);
+    assert_eq!(c["details"]["last_success_at"], "2026-05-18T02:00:11Z");
+    assert_eq!(c["details"]["schedule"]["missed"], 5);
+    assert_eq!(
+        c["details"]["schedule"]["newest_missed_slot"],
+        "2026-05-23T02:00:00Z"
+    );
     assert_eq!(c["details"]["workflow_state"], "active");
     assert_eq!(c["details"]["latest_run"]["conclusion"], "failure");
 
@@ -37,8 +41,8 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
     assert_eq!(m["From"], "heartbeat-monitor@raxx.app");
     let body = m["TextBody"].as_str().unwrap();
     for want in [
-        "Since:       2026-05-18T05:00:00Z",
-        "Threshold:   a successful run every 48 h",
+        "Since:       2026-05-18T02:00:11Z",
+        "Threshold:   a successful run in every scheduled window (daily at 02:00 UTC, 60 min grace)",
         "Look at:     https://github.com/raxx-app/TradeMasterAPI/actions/runs/9107",
         "Monitor run: https://github.com/raxx-app/TradeMasterAPI/actions/runs/777",
         "Runbook:     https://example.invalid/runbooks/cron-heartbeat-monitor",
@@ -55,6 +59,33 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
         run.stdout
             .contains("mailed: [Raxx ops] cron heartbeat STALE: trace-integrity-cron")
     );
+}
+
+#[test]
+fn a_file_the_token_may_not_read_falls_back_to_the_sla_and_says_which_permission() {
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        workflow_file(BILLING),
+        success(TRACE, "github/runs-success-fresh.json"),
+        Route::get(&contents_path(TRACE)).reply(Reply::json(
+            403,
+            r#"{"message":"Resource not accessible by integration","documentation_url":"https://docs.github.com/rest/repos/contents#get-repository-content","status":"403"}"#,
+        )),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(CONFIG).run();
+    assert_eq!(run.code, 0, "{}", run.stdout);
+    let c = run.check(&id(TRACE));
+    assert_eq!(c["status"], "ok");
+    assert_eq!(
+        c["message"],
+        "last successful run 27.4 h ago at 2026-05-22T03:04:41Z (SLA 48 h)"
+    );
+    let why = c["details"]["schedule_fallback"].as_str().unwrap();
+    assert!(why.contains("contents: read"), "{why}");
+    // The other heartbeat still follows its schedule.
+    assert_eq!(run.check(&id(BILLING))["details"]["schedule"]["missed"], 0);
 }
 
 #[test]

@@ -52,6 +52,45 @@ pub fn success(workflow: &str, fixture_name: &str) -> Route {
         .reply(Reply::json(200, fixture(fixture_name)))
 }
 
+/// `/repos/raxx-app/TradeMasterAPI/contents/.github/workflows/{file}`.
+pub fn contents_path(workflow: &str) -> String {
+    format!("/repos/{REPO}/contents/.github/workflows/{workflow}")
+}
+
+/// The contents API's answer for a workflow file holding `text`: base64 broken into lines of
+/// 60 characters, as GitHub sends it.
+pub fn contents_body(workflow: &str, text: &str) -> String {
+    use base64::Engine as _;
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(60)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let mut body: Value =
+        serde_json::from_str(&fixture("github/contents-workflow-file.json")).unwrap();
+    let path = format!(".github/workflows/{workflow}");
+    body["content"] = Value::from(lines.join("\n") + "\n");
+    body["size"] = Value::from(text.len());
+    body["name"] = Value::from(workflow);
+    body["path"] = Value::from(path.as_str());
+    for key in ["url", "html_url", "download_url"] {
+        let v = body[key].as_str().unwrap().replace("PATH", &path);
+        body[key] = Value::from(v);
+    }
+    for key in ["self", "html"] {
+        let v = body["_links"][key].as_str().unwrap().replace("PATH", &path);
+        body["_links"][key] = Value::from(v);
+    }
+    body.to_string()
+}
+
+/// GitHub serving `workflow`'s file from `fixtures/github/workflows/`.
+pub fn workflow_file(workflow: &str) -> Route {
+    let text = fixture(&format!("github/workflows/{workflow}"));
+    Route::get(&contents_path(workflow)).reply(Reply::json(200, contents_body(workflow, &text)))
+}
+
 /// The private repository (the 60-day rule does not apply).
 pub fn private_repo() -> Route {
     Route::get(&repo_path()).reply(Reply::json(200, fixture("github/repo-private.json")))

@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::alerting::{self, Mailer, ping, silence};
+use crate::alerting::{self, Mailer, ping, silence, state};
 use crate::checks::time::rfc3339;
 use crate::checks::{self, CheckResult, Context};
+use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
@@ -73,6 +74,8 @@ pub fn run_with(
         notifications: Vec::new(),
         warnings: Vec::new(),
         disabled: false,
+        api_budget: Default::default(),
+        http_cache: Default::default(),
     };
     if let Ok(cfg) = &cfg {
         secrets.read_named(cfg, env);
@@ -137,8 +140,19 @@ pub fn run_with(
     });
     // The checks' deadline starts after the start ping, which has its own budget.
     let deadline = Instant::now() + cfg.run.deadline;
-    let ctx = Arc::new(Context::new(http, secrets.clone(), run.now, deadline));
+    // GitHub's answers of the last run, so that what did not change costs nothing.
+    let cache = Arc::new(AnswerCache::new(
+        match cfg.state_file.as_deref().map(state::load) {
+            Some(state::Loaded::State(s, _)) => s.http_cache,
+            _ => Default::default(),
+        },
+    ));
+    let mut ctx = Context::new(http, secrets.clone(), run.now, deadline);
+    ctx.github = ctx.github.clone().with_cache(Arc::clone(&cache));
+    let ctx = Arc::new(ctx);
     run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
+    run.api_budget = ctx.http.budget().snapshot();
+    run.http_cache = cache.kept();
     if let Ok(learned) = ctx.learned.lock() {
         let mut redactor = console.redactor().clone();
         for value in learned.iter() {
@@ -182,6 +196,8 @@ struct Run {
     notifications: Vec<Notification>,
     warnings: Vec<String>,
     disabled: bool,
+    api_budget: std::collections::BTreeMap<String, Spent>,
+    http_cache: std::collections::BTreeMap<String, Cached>,
 }
 
 impl Run {
@@ -198,6 +214,7 @@ impl Run {
                 self.now,
                 self.dry_run,
                 console.redactor(),
+                std::mem::take(&mut self.http_cache),
             );
             for note in &alerted.notes {
                 console.err(&text::note(note));
@@ -246,6 +263,7 @@ impl Run {
             notifications: self.notifications,
             errors: self.errors,
             warnings: self.warnings,
+            api_budget: self.api_budget,
         };
         let mut code = status.code();
         let written = result::write(&self.output, &result, console.redactor());
@@ -259,6 +277,9 @@ impl Run {
                 Path::new(path),
                 &console.redactor().redact(&report::step_summary(&result)),
             );
+        }
+        if let Some(line) = text::api_budget(&result.api_budget) {
+            console.out(&line);
         }
         console.out(&text::status_line(
             result.status,

@@ -62,6 +62,8 @@ mod config_vars;
 mod conformance;
 #[path = "cli/deploys.rs"]
 mod deploys;
+#[path = "cli/economy.rs"]
+mod economy;
 #[path = "cli/environments.rs"]
 mod environments;
 #[path = "cli/faults.rs"]

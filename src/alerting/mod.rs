@@ -165,6 +165,7 @@ pub fn alert(
     now: DateTime<Utc>,
     dry_run: bool,
     redactor: &Redactor,
+    http_cache: std::collections::BTreeMap<String, crate::clients::budget::Cached>,
 ) -> Alerted {
     let mut out = Alerted::default();
     let prev = match mailer.state_file.as_ref().map(|path| state::load(path)) {
@@ -250,7 +251,7 @@ pub fn alert(
                 .flat_map(|(m, _)| m.ids.clone())
                 .collect()
         };
-        let next: State = state::next(
+        let mut next: State = state::next(
             prev,
             checks,
             &accepted(false),
@@ -258,6 +259,7 @@ pub fn alert(
             mail::subject_of,
             now,
         );
+        next.http_cache = http_cache;
         if let Err(e) = state::save(path, &next) {
             out.state_error = Some(format!(
                 "could not write the state file {}: {e}",

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, Status};
+use crate::clients::budget::Cached;
 use crate::config::file::{ReadError, read_regular};
 
 /// The version of the state file's shape. An older one is read as a first run; a newer one
@@ -26,6 +27,9 @@ pub struct State {
     pub written_at: Option<String>,
     /// Per check id.
     pub checks: BTreeMap<String, Entry>,
+    /// GitHub's answers of the last run with their ETags, by URL, for conditional requests.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub http_cache: BTreeMap<String, Cached>,
 }
 
 /// What is remembered of one check.
@@ -206,6 +210,7 @@ pub fn next(
         version: STATE_VERSION,
         written_at: Some(rfc3339(now)),
         checks: BTreeMap::new(),
+        http_cache: BTreeMap::new(),
     };
     for c in checks {
         let before = prev.checks.get(&c.id);

@@ -129,11 +129,24 @@ pub fn send(
     req: &Request,
     deadline: Instant,
 ) -> Result<Response, ApiError> {
-    http.send(req, deadline)
-        .map_err(|source| ApiError::Transport {
-            api: api.name,
-            source,
-        })
+    match http.send(req, deadline) {
+        Ok(resp) => {
+            let remaining = resp
+                .header("x-ratelimit-remaining")
+                .or_else(|| resp.header("ratelimit-remaining"))
+                .and_then(|v| v.trim().parse().ok());
+            http.budget()
+                .record(api.name, resp.attempts, resp.status, remaining);
+            Ok(resp)
+        }
+        Err(source) => {
+            http.budget().record_failure(api.name);
+            Err(ApiError::Transport {
+                api: api.name,
+                source,
+            })
+        }
+    }
 }
 
 /// `resp` when its status is 2xx (206 Partial Content included), else the error that explains

@@ -6,6 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
+use crate::clients::budget::AnswerCache;
 use crate::clients::http::{Http, Request, encode};
 
 pub(crate) const API: ApiInfo = ApiInfo {
@@ -67,13 +68,13 @@ pub struct Run {
 }
 
 /// The list of runs GitHub answers with.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub(crate) struct RunList {
     pub(crate) workflow_runs: Vec<Run>,
 }
 
 /// The fields of a workflow the monitor reads.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Workflow {
     /// `active`, `disabled_manually`, `disabled_inactivity`, `disabled_fork`, `deleted`.
     pub state: String,
@@ -88,7 +89,7 @@ pub struct Workflow {
 }
 
 /// The fields of a repository the monitor reads.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Repository {
     /// Whether it is private.
     pub private: bool,
@@ -108,7 +109,7 @@ pub struct Repository {
 }
 
 /// What a branch has that a commit lacks (`GET …/compare/{base}...{head}`).
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Comparison {
     /// `ahead`, `behind`, `identical` or `diverged`, of head against base.
     pub status: String,
@@ -124,7 +125,7 @@ pub struct Comparison {
 }
 
 /// One commit of a comparison.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct CompareCommit {
     /// Its SHA.
     pub sha: String,
@@ -133,21 +134,21 @@ pub struct CompareCommit {
 }
 
 /// A commit's git data.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct GitCommit {
     /// Who committed it, and when.
     pub committer: Option<Signature>,
 }
 
 /// A name, address and date of a commit.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Signature {
     /// When.
     pub date: Option<DateTime<Utc>>,
 }
 
 /// A deployment environment, as far as the monitor reads it.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Environment {
     /// Its name.
     pub name: String,
@@ -159,7 +160,7 @@ pub struct Environment {
 }
 
 /// One protection rule of an environment.
-#[derive(Debug, Clone, Deserialize, PartialEq)]
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct ProtectionRule {
     /// `required_reviewers`, `wait_timer`, `branch_policy`, …
     #[serde(rename = "type")]
@@ -187,6 +188,8 @@ pub struct GitHub {
     deadline: Instant,
     /// `github-authentication-token-expiration`, when a response carried it.
     expiry: std::sync::Arc<std::sync::Mutex<Option<String>>>,
+    /// The last run's answers, for conditional requests.
+    cache: Option<std::sync::Arc<AnswerCache>>,
 }
 
 impl GitHub {
@@ -198,7 +201,15 @@ impl GitHub {
             token: token.to_string(),
             deadline,
             expiry: Default::default(),
+            cache: None,
         }
+    }
+
+    /// The same client, asking conditionally for what `cache` holds and keeping what it
+    /// reads there.
+    pub fn with_cache(mut self, cache: std::sync::Arc<AnswerCache>) -> Self {
+        self.cache = Some(cache);
+        self
     }
 
     /// When the token expires, as GitHub said in a response header (fine-grained and
@@ -292,7 +303,7 @@ impl GitHub {
     /// The text of the file at `path` on the default branch (the contents API's base64,
     /// which GitHub breaks into lines).
     pub fn file(&self, repo: &Repo, path: &str) -> Result<String, ApiError> {
-        #[derive(Deserialize)]
+        #[derive(Deserialize, Serialize)]
         struct Contents {
             #[serde(default)]
             encoding: String,
@@ -335,18 +346,42 @@ impl GitHub {
         self.get(&path, &format!("repository {repo}"))
     }
 
-    fn get<T: serde::de::DeserializeOwned>(&self, path: &str, what: &str) -> Result<T, ApiError> {
-        let req = Request::get(format!("{}{path}", self.base))
+    /// GETs `path`. With a cache, a kept answer's ETag goes in `If-None-Match`, and a
+    /// `304 Not Modified` (free on GitHub's budget) is answered from the cache.
+    fn get<T>(&self, path: &str, what: &str) -> Result<T, ApiError>
+    where
+        T: serde::de::DeserializeOwned + Serialize,
+    {
+        let url = format!("{}{path}", self.base);
+        let cached = self.cache.as_ref().and_then(|c| c.get(&url));
+        let mut req = Request::get(url.clone())
             .header("Authorization", format!("Bearer {}", self.token))
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
+        if let Some(c) = cached {
+            req = req.header("If-None-Match", c.etag.clone());
+        }
         let resp = api::send(API, &self.http, &req, self.deadline)?;
         if let Some(v) = resp.header("github-authentication-token-expiration")
             && let Ok(mut slot) = self.expiry.lock()
         {
             *slot = Some(v.to_string());
         }
-        parse_json(API, &api::success(API, resp, what)?)
+        if resp.status == 304
+            && let (Some(cache), Some(c)) = (&self.cache, cached)
+            && let Ok(value) = serde_json::from_value::<T>(c.value.clone())
+        {
+            cache.keep(&url, &c.etag, c.value.clone());
+            return Ok(value);
+        }
+        let etag = resp.header("etag").map(str::to_string);
+        let value: T = parse_json(API, &api::success(API, resp, what)?)?;
+        if let (Some(cache), Some(etag)) = (&self.cache, etag)
+            && let Ok(json) = serde_json::to_value(&value)
+        {
+            cache.keep(&url, &etag, json);
+        }
+        Ok(value)
     }
 }
 

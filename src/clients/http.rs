@@ -223,6 +223,7 @@ pub enum HttpError {
 pub struct Http {
     agent: ureq::Agent,
     settings: HttpSettings,
+    budget: crate::clients::budget::Budget,
 }
 
 impl Http {
@@ -245,7 +246,16 @@ impl Http {
             .output_buffer_size(16 * 1024)
             .build()
             .new_agent();
-        Self { agent, settings }
+        Self {
+            agent,
+            settings,
+            budget: Default::default(),
+        }
+    }
+
+    /// What the run spent of each API's budget, shared by every clone.
+    pub fn budget(&self) -> &crate::clients::budget::Budget {
+        &self.budget
     }
 
     /// The settings in force.

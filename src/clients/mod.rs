@@ -3,6 +3,7 @@
 //! they never decide whether something is healthy.
 
 pub mod api;
+pub mod budget;
 pub mod cloudflare;
 pub mod github;
 pub mod heroku;

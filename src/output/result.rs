@@ -169,6 +169,8 @@ pub struct RunResult {
     pub errors: Vec<String>,
     /// Things to tidy up that changed nothing this run (an expired silence).
     pub warnings: Vec<String>,
+    /// What the run spent of each API's budget, by API.
+    pub api_budget: std::collections::BTreeMap<String, crate::clients::budget::Spent>,
 }
 
 /// Writes `result` to `path` atomically, with secrets masked.
@@ -336,6 +338,7 @@ mod tests {
             notifications: vec![],
             errors: vec![],
             warnings: vec![],
+            api_budget: Default::default(),
         };
         assert_eq!(
             result.counts,

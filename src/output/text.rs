@@ -125,6 +125,30 @@ pub fn mail_outcome(n: &Notification) -> (Option<String>, Option<String>) {
     }
 }
 
+/// What the run asked of each API: "API requests: github 7 (2 not modified, free), 4987
+/// left; heroku 4". `None` when it asked none.
+pub fn api_budget(
+    spent: &std::collections::BTreeMap<String, crate::clients::budget::Spent>,
+) -> Option<String> {
+    if spent.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = spent
+        .iter()
+        .map(|(api, s)| {
+            let mut part = format!("{api} {}", s.requests);
+            if s.not_modified > 0 {
+                part.push_str(&format!(" ({} not modified, free)", s.not_modified));
+            }
+            if let Some(left) = s.remaining {
+                part.push_str(&format!(", {left} left"));
+            }
+            part
+        })
+        .collect();
+    Some(format!("API requests: {}\n", parts.join("; ")))
+}
+
 /// The last line of a run.
 pub fn status_line(status: RunStatus, code: u8, output: &std::path::Path, written: bool) -> String {
     let result = if written {

@@ -31,13 +31,6 @@ fn world(success_at: &str, postmark: Reply) -> FakeServer {
     ])
 }
 
-fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 fn step(
     state: &std::path::Path,
     now: &str,

@@ -91,6 +91,14 @@ pub fn workflow_file(workflow: &str) -> Route {
     Route::get(&contents_path(workflow)).reply(Reply::json(200, contents_body(workflow, &text)))
 }
 
+/// A fresh directory under the system's temporary one, for this test process.
+pub fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("hm-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The private repository (the 60-day rule does not apply).
 pub fn private_repo() -> Route {
     Route::get(&repo_path()).reply(Reply::json(200, fixture("github/repo-private.json")))

@@ -62,6 +62,8 @@ mod config_vars;
 mod conformance;
 #[path = "cli/deploys.rs"]
 mod deploys;
+#[path = "cli/discovery.rs"]
+mod discovery;
 #[path = "cli/economy.rs"]
 mod economy;
 #[path = "cli/environments.rs"]

@@ -12,6 +12,8 @@ use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use super::schedule::{self, Entry, Schedule};
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
+use super::discovery::{self, Discovery, Scope};
+use crate::config::GITHUB;
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
 
@@ -38,14 +40,37 @@ impl CheckKind for CronHeartbeat {
     }
 
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
-        let specs = configure(cfg);
-        cfg.uses_github |= !specs.is_empty();
-        for s in &specs {
-            if !cfg.github_repos.contains(&s.repo) {
-                cfg.github_repos.push(s.repo.clone());
+        let discover = discovery_asked(cfg);
+        let specs = configure(cfg, discover.is_some());
+        let discoveries = discover
+            .map(|scopes| {
+                let configured = discovery::configured_files(&specs);
+                scopes
+                    .into_iter()
+                    .map(|scope| Discovery {
+                        scope,
+                        rule: ScheduleRule::default(),
+                        sla: cfg.cli.sla_hours.map(Hours),
+                        configured: configured.clone(),
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default();
+        cfg.uses_github |= !specs.is_empty() || !discoveries.is_empty();
+        let repos = specs.iter().map(|s| &s.repo).chain(
+            discoveries.iter().filter_map(|d| match &d.scope {
+                Scope::Repo(r) => Some(r),
+                Scope::Org(_) => None,
+            }),
+        );
+        for r in repos {
+            if !cfg.github_repos.contains(r) {
+                cfg.github_repos.push(r.clone());
             }
         }
-        watches(specs)
+        let mut all = watches(specs);
+        all.extend(watches(discoveries));
+        all
     }
 
 
@@ -54,9 +79,47 @@ impl CheckKind for CronHeartbeat {
     }
 }
 
+/// Where discovery looks, when it is on: `[github] discover = true` (the default repository,
+/// `repos`, `org`), `repos` or `org` alone, or `--repo` with no heartbeat configured anywhere
+/// unless `discover = false`.
+fn discovery_asked(cfg: &Configure) -> Option<Vec<Scope>> {
+    let gh = cfg.tables(GITHUB).into_iter().next();
+    let discover = gh.as_ref().and_then(|t| t.boolean("discover"));
+    let repos = gh.as_ref().and_then(|t| t.strings("repos"));
+    let org = gh.as_ref().and_then(|t| t.string("org"));
+    let no_heartbeat = cfg.tables(SECTION).is_empty() && cfg.cli.workflow.is_empty();
+    let on = match discover.as_ref().map(|d| d.value) {
+        Some(on) => on,
+        None => repos.is_some() || org.is_some() || (cfg.cli.repo.is_some() && no_heartbeat),
+    };
+    if !on {
+        return None;
+    }
+    let mut scopes: Vec<Scope> = cfg.repo.iter().cloned().map(Scope::Repo).collect();
+    if let (Some(list), Some(t)) = (repos, &gh) {
+        for name in &list.value {
+            match Repo::parse(name) {
+                Some(r) if !scopes.contains(&Scope::Repo(r.clone())) => scopes.push(Scope::Repo(r)),
+                Some(_) => {}
+                None => t.error(list.line, format!("[github] repos: `{name}` is not OWNER/NAME")),
+            }
+        }
+    }
+    if let Some(o) = org {
+        scopes.push(Scope::Org(o.value.trim().to_string()));
+    }
+    if scopes.is_empty() {
+        cfg.error(
+            cfg.file_name().unwrap_or("[github]"),
+            "discover = true needs somewhere to look: [github] repo, repos or org, or --repo",
+        );
+    }
+    Some(scopes)
+}
+
 /// The heartbeats of the file and the flags. The old script's call (`--repo` and nothing
-/// else to check) checks its two crons.
-fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
+/// else to check) discovers; with `discover = false` it checks the old script's two crons.
+fn configure(cfg: &mut Configure, discovering: bool) -> Vec<HeartbeatSpec> {
     let cli = cfg.cli;
     let mut heartbeats = Vec::new();
     for t in cfg.tables(SECTION) {
@@ -121,7 +184,13 @@ fn configure(cfg: &mut Configure) -> Vec<HeartbeatSpec> {
         });
     }
 
-    let extra: Vec<String> = if cfg.only_repo {
+    let extra: Vec<String> = if discovering && cfg.only_repo {
+        let repo = cfg.repo.as_ref().map(ToString::to_string).unwrap_or_default();
+        cfg.notes.push(format!(
+            "no heartbeat configured; watching every scheduled workflow of {repo} (set [github] discover = false for the old script's two)"
+        ));
+        Vec::new()
+    } else if cfg.only_repo {
         cfg.notes.push(format!(
             "no heartbeat configured; checking the old script's {} and {}",
             LEGACY_WORKFLOWS[0], LEGACY_WORKFLOWS[1]
@@ -319,7 +388,7 @@ impl ScheduleSeen {
 }
 
 /// Reads the schedule in the workflow file `path` on the default branch.
-fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
+pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
     if !path.starts_with(".github/workflows/") {
         return ScheduleSeen::Fallback(format!(
             "the workflow has no file of its own ({path:?}) to read a schedule from"
@@ -375,11 +444,6 @@ pub fn success_time(run: &Run) -> DateTime<Utc> {
 /// Asks GitHub, paying for the diagnosis only when the heartbeat is stale. Following a
 /// schedule costs one request more: the workflow file.
 pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observation {
-    let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
-        Ok(run) => run,
-        Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
-        Err(e) => return Observation::Failed(e),
-    };
     // A file name is its own path, so the file is one request; an id needs the workflow.
     let mut workflow = None;
     let schedule = spec.schedule.map(|_| {
@@ -396,6 +460,33 @@ pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observa
             read_schedule(gh, &spec.repo, &path)
         }
     });
+    observe_runs(gh, spec, now, schedule, workflow)
+}
+
+/// [`observe`] for a workflow whose schedule (and the workflow itself) discovery has read.
+pub fn observe_with(
+    gh: &GitHub,
+    spec: &HeartbeatSpec,
+    now: DateTime<Utc>,
+    schedule: ScheduleSeen,
+    workflow: Option<Workflow>,
+) -> Observation {
+    observe_runs(gh, spec, now, Some(schedule), workflow.map(Ok))
+}
+
+/// The newest success, and when that is stale, the diagnosis.
+fn observe_runs(
+    gh: &GitHub,
+    spec: &HeartbeatSpec,
+    now: DateTime<Utc>,
+    schedule: Option<ScheduleSeen>,
+    workflow: Option<Result<Workflow, ApiError>>,
+) -> Observation {
+    let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
+        Ok(run) => run,
+        Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
+        Err(e) => return Observation::Failed(e),
+    };
     let fresh = match (&spec.schedule, schedule.as_ref().map(ScheduleSeen::parsed)) {
         (Some(rule), Some(Ok((sched, _)))) => match &last_success {
             Some(run) => (sched.missed(run.created_at, now, rule.grace()).count as u64)
@@ -770,11 +861,15 @@ mod tests {
             created_at: t(at),
             updated_at: t(at),
             run_started_at: Some(t(at)),
+            workflow_id: 7,
+            head_branch: Some("main".into()),
         }
     }
 
     fn workflow(state: &str) -> Workflow {
         Workflow {
+            id: 7,
+            name: "Trace integrity check".into(),
             state: state.into(),
             html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/workflows/x".into(),
             path: ".github/workflows/trace-integrity-cron.yml".into(),

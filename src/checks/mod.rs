@@ -3,6 +3,7 @@
 //! data: a stale heartbeat is a `CheckResult` with status `critical`, never an `Err`; only
 //! "could not evaluate" is `unknown`.
 
+pub mod discovery;
 mod kind;
 pub mod pool;
 pub mod schedule;

@@ -321,6 +321,8 @@ mod tests {
                     created_at: at,
                     updated_at: at,
                     run_started_at: Some(at),
+                    workflow_id: 7,
+                    head_branch: Some("main".into()),
                 }
             })
             .collect()

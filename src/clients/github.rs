@@ -9,6 +9,9 @@ use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
 use crate::clients::budget::AnswerCache;
 use crate::clients::http::{Http, Request, encode};
 
+/// GitHub answers at most 1,000 results of a filtered list: 10 pages of 100.
+const MAX_PAGES: u32 = 10;
+
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "GitHub",
     credential: "GITHUB_TOKEN",
@@ -65,6 +68,12 @@ pub struct Run {
     /// Start of the latest attempt.
     #[serde(default)]
     pub run_started_at: Option<DateTime<Utc>>,
+    /// The workflow it ran (a repository-wide list is grouped by it).
+    #[serde(default)]
+    pub workflow_id: u64,
+    /// The branch it ran on.
+    #[serde(default)]
+    pub head_branch: Option<String>,
 }
 
 /// The list of runs GitHub answers with.
@@ -76,6 +85,12 @@ pub(crate) struct RunList {
 /// The fields of a workflow the monitor reads.
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
 pub struct Workflow {
+    /// Its id.
+    #[serde(default)]
+    pub id: u64,
+    /// Its name (the file's `name:`).
+    #[serde(default)]
+    pub name: String,
     /// `active`, `disabled_manually`, `disabled_inactivity`, `disabled_fork`, `deleted`.
     pub state: String,
     /// The workflow page.
@@ -338,6 +353,79 @@ impl GitHub {
             .decode(compact)
             .map_err(|_| unreadable("its base64 content does not decode"))?;
         String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text"))
+    }
+
+    /// Every workflow of `repo` (all pages of 100).
+    pub fn workflows(&self, repo: &Repo) -> Result<Vec<Workflow>, ApiError> {
+        #[derive(Deserialize, Serialize)]
+        struct Page {
+            total_count: u64,
+            workflows: Vec<Workflow>,
+        }
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "/repos/{}/{}/actions/workflows?per_page=100&page={page}",
+                encode(&repo.owner),
+                encode(&repo.name)
+            );
+            let got: Page = self.get(&path, &format!("the workflows of {repo}"))?;
+            let last = got.workflows.len() < 100 || all.len() as u64 + 100 >= got.total_count;
+            all.extend(got.workflows);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The successful runs of every workflow of `repo` created at or after `from` (GitHub's
+    /// `created=>=` search syntax), newest first, all pages of 100 up to GitHub's 1,000.
+    pub fn successes_since(&self, repo: &Repo, from: DateTime<Utc>) -> Result<Vec<Run>, ApiError> {
+        let mut all = Vec::new();
+        let created = encode(&format!(">={}", from.format("%Y-%m-%dT%H:%M:%SZ")));
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "/repos/{}/{}/actions/runs?status=success&created={created}&per_page=100&page={page}&exclude_pull_requests=true",
+                encode(&repo.owner),
+                encode(&repo.name)
+            );
+            let got: RunList = self.get(&path, &format!("the runs of {repo}"))?;
+            let last = got.workflow_runs.len() < 100;
+            all.extend(got.workflow_runs);
+            if last {
+                break;
+            }
+        }
+        Ok(all)
+    }
+
+    /// The repositories of `org` that are not archived (all pages of 100).
+    pub fn org_repos(&self, org: &str) -> Result<Vec<Repo>, ApiError> {
+        #[derive(Deserialize, Serialize)]
+        struct Listed {
+            full_name: String,
+            #[serde(default)]
+            archived: bool,
+        }
+        let mut all = Vec::new();
+        for page in 1..=MAX_PAGES {
+            let path = format!(
+                "/orgs/{}/repos?type=all&per_page=100&page={page}",
+                encode(org)
+            );
+            let got: Vec<Listed> = self.get(&path, &format!("the repositories of {org}"))?;
+            let last = got.len() < 100;
+            all.extend(
+                got.into_iter()
+                    .filter(|r| !r.archived)
+                    .filter_map(|r| Repo::parse(&r.full_name)),
+            );
+            if last {
+                break;
+            }
+        }
+        Ok(all)
     }
 
     /// The repository (visibility, last push).

@@ -548,11 +548,29 @@ event = "schedule"
     }
 
     #[test]
-    fn old_call_checks_the_old_two() {
+    fn the_old_call_discovers_every_scheduled_workflow() {
+        let mut c = cli();
+        c.repo = Some("raxx-app/TradeMasterAPI".into());
+        let cfg = resolve(&c, None).unwrap();
+        assert!(
+            cfg.notes[0].contains("watching every scheduled workflow"),
+            "{:?}",
+            cfg.notes
+        );
+        let names: Vec<String> = targets(&cfg).into_iter().map(|(d, _)| d).collect();
+        assert!(
+            names[0]
+                .starts_with("cron_heartbeat:raxx-app/TradeMasterAPI:*  (every scheduled workflow"),
+            "{names:#?}"
+        );
+    }
+
+    #[test]
+    fn discover_false_keeps_the_old_calls_two() {
         let mut c = cli();
         c.repo = Some("raxx-app/TradeMasterAPI".into());
         c.sla_hours = Some(1.0);
-        let cfg = resolve(&c, None).unwrap();
+        let cfg = resolve(&c, Some(("m.toml", "[github]\ndiscover = false\n"))).unwrap();
         assert_eq!(cfg.notes.len(), 1, "the old call is said");
         let names: Vec<String> = targets(&cfg).into_iter().map(|(d, _)| d).collect();
         assert_eq!(

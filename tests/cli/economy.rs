@@ -4,21 +4,6 @@
 
 use super::*;
 
-/// Answers `body` with `etag`, or `304` with no body when the request already holds it.
-fn etagged(body: String, etag: &'static str) -> Reply {
-    Reply::With(std::sync::Arc::new(move |req: &Recorded| {
-        if req.header("if-none-match") == Some(etag) {
-            Reply::json(304, "")
-                .header("ETag", etag)
-                .header("x-ratelimit-remaining", "4990")
-        } else {
-            Reply::json(200, body.clone())
-                .header("ETag", etag)
-                .header("x-ratelimit-remaining", "4991")
-        }
-    }))
-}
-
 fn world() -> Vec<Route> {
     let text = |wf: &str| fixture(&format!("github/workflows/{wf}"));
     vec![

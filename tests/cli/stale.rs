@@ -192,7 +192,24 @@ fn sla_hours_flag_overrides_the_file() {
 
 #[test]
 fn the_old_scripts_call_works_unchanged() {
-    let server = FakeServer::start(stale_trace_routes());
+    // It now discovers; the old script's two crons are found where they exist.
+    let mut list: Value = serde_json::from_str(&fixture("github/workflows-list.json")).unwrap();
+    list["workflows"].as_array_mut().unwrap().truncate(2);
+    list["total_count"] = Value::from(2);
+    let mut billing: Value =
+        serde_json::from_str(&fixture("github/runs-success-fresh.json")).unwrap();
+    billing["workflow_runs"][0]["workflow_id"] = Value::from(102);
+    let mut routes = stale_trace_routes();
+    routes.push(
+        Route::get(&format!("/repos/{REPO}/actions/workflows"))
+            .reply(Reply::json(200, list.to_string())),
+    );
+    routes.push(
+        Route::get(&format!("/repos/{REPO}/actions/runs"))
+            .query("status=success")
+            .reply(Reply::json(200, billing.to_string())),
+    );
+    let server = FakeServer::start(routes);
     let out = std::env::temp_dir().join(format!(
         "hm-old-call-{}/heartbeat_result.json",
         std::process::id()
@@ -211,10 +228,22 @@ fn the_old_scripts_call_works_unchanged() {
         ])
         .run();
     assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains(
-        "checking the old script's billing-retention-cron.yml and trace-integrity-cron.yml"
-    ));
+    assert!(
+        run.stderr
+            .contains("watching every scheduled workflow of raxx-app/TradeMasterAPI"),
+        "{}",
+        run.stderr
+    );
     let r = run.result();
     assert_eq!(r["checks"].as_array().unwrap().len(), 3);
-    assert_eq!(run.check(&id(TRACE))["status"], "critical");
+    let trace = run.check(&id(TRACE));
+    assert_eq!(trace["status"], "critical");
+    assert!(
+        trace["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("no successful run for 121.5 h (SLA 48 h)"),
+        "--sla-hours still sets a fixed SLA: {trace}"
+    );
+    assert_eq!(run.check(&id(BILLING))["status"], "ok");
 }

@@ -99,6 +99,21 @@ pub fn scratch(name: &str) -> PathBuf {
     dir
 }
 
+/// Answers `body` with `etag`, or `304` with no body when the request already holds it.
+pub fn etagged(body: String, etag: &'static str) -> Reply {
+    Reply::With(std::sync::Arc::new(move |req: &Recorded| {
+        if req.header("if-none-match") == Some(etag) {
+            Reply::json(304, "")
+                .header("ETag", etag)
+                .header("x-ratelimit-remaining", "4990")
+        } else {
+            Reply::json(200, body.clone())
+                .header("ETag", etag)
+                .header("x-ratelimit-remaining", "4991")
+        }
+    }))
+}
+
 /// The private repository (the 60-day rule does not apply).
 pub fn private_repo() -> Route {
     Route::get(&repo_path()).reply(Reply::json(200, fixture("github/repo-private.json")))

@@ -2,9 +2,13 @@
 //! fixed round trip per request, beside a sequential client making the same requests one after
 //! another (what a plain script does). Prints a Markdown table of medians.
 //!
+//! A second table measures discovery: repositories of scheduled workflows found each run,
+//! the first run without a state file and the second with it (ETags, 304s).
+//!
 //! `cargo bench --bench fleet`, or `scripts/bench`. Environment: `BENCH_RUNS` (runs per cell,
 //! default 5), `BENCH_LATENCY_MS` (default 100), `BENCH_POOLS` (pool sizes, default
-//! `8,16,32,64`), `BENCH_SIZES` (workflow counts, default `10,60,200`).
+//! `8,16,32,64`), `BENCH_SIZES` (workflow counts, default `10,60,200`), `BENCH_PART`
+//! (`fleet`, `discovery`, default both).
 
 // Printing the figures is the benchmark's job, and a failed setup may panic.
 #![allow(
@@ -35,12 +39,22 @@ const MONITOR: &str = env!("CARGO_BIN_EXE_heartbeat-monitor");
 fn main() {
     let runs = env_list("BENCH_RUNS", &[5])[0].max(1);
     let latency = Duration::from_millis(env_list("BENCH_LATENCY_MS", &[100])[0] as u64);
-    let pools = env_list("BENCH_POOLS", &[8, 16, 32, 64]);
-    let sizes = env_list("BENCH_SIZES", &[10, 60, 200]);
     let scratch = std::env::temp_dir().join(format!("hm-bench-{}", std::process::id()));
     std::fs::create_dir_all(&scratch).expect("scratch directory");
+    let part = std::env::var("BENCH_PART").unwrap_or_default();
+    if part != "discovery" {
+        fleet(&scratch, runs, latency);
+    }
+    if part != "fleet" {
+        discovery(&scratch, runs, latency);
+    }
+    let _ = std::fs::remove_dir_all(&scratch);
+}
 
-    let (start_ms, start_rss) = startup(&scratch, 200);
+fn fleet(scratch: &Path, runs: usize, latency: Duration) {
+    let pools = env_list("BENCH_POOLS", &[8, 16, 32, 64]);
+    let sizes = env_list("BENCH_SIZES", &[10, 60, 200]);
+    let (start_ms, start_rss) = startup(scratch, 200);
     println!(
         "start-up (`--version`, median of 200): {start_ms:.2} ms, peak RSS {start_rss:.1} MiB"
     );
@@ -66,13 +80,13 @@ fn main() {
             median((0..runs).map(|_| sequential(&world.url, size)).collect())
         };
         for &pool in &pools {
-            let config = write_config(&scratch, size, pool);
+            let config = write_config(scratch, size, pool);
             let mut walls = Vec::new();
             let mut rss = Vec::new();
             let mut per_run = (0, 0);
             for _ in 0..runs {
                 let before = world.requests().len();
-                let m = monitor(&world.url, &config, &scratch);
+                let m = monitor(&world.url, &config, scratch, &[]);
                 let seen = &world.requests()[before..];
                 let runs_hits = seen.iter().filter(|r| r.path().ends_with("/runs")).count();
                 per_run = (seen.len(), runs_hits);
@@ -98,7 +112,159 @@ fn main() {
             );
         }
     }
-    let _ = std::fs::remove_dir_all(&scratch);
+}
+
+/// The pool of the discovery table (`BENCH_DISCOVERY_POOL`, default 32).
+fn discovery_pool() -> usize {
+    env_list("BENCH_DISCOVERY_POOL", &[32])[0]
+}
+
+/// Repositories × scheduled workflows, discovered: each repository answers its workflow
+/// list, one file per workflow (nightly at 02:00) and one list of successes, all with ETags.
+fn discovery(scratch: &Path, runs: usize, latency: Duration) {
+    println!(
+        "\ndiscovery: round trip {} ms, pool {}, medians of {runs} runs; budget-counted = requests - 304s\n",
+        latency.as_millis(),
+        discovery_pool()
+    );
+    println!(
+        "| repositories × workflows | run | requests | budget-counted | per repository | monitor | × one round trip | peak RSS |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|");
+    for (repos, workflows) in [(1, 60), (20, 10), (100, 20)] {
+        let world = FakeServer::with_latency(discovery_routes(repos, workflows), latency);
+        let names: Vec<String> = (0..repos).map(bench_repo).collect();
+        let config = scratch.join(format!("discover-{repos}-{workflows}.toml"));
+        let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
+        std::fs::write(
+            &config,
+            format!(
+                "[github]\nrepos = [{}]\n\n[run]\nconcurrency = {pool}\ndeadline_seconds = 300\n",
+                quoted.join(", "),
+                pool = discovery_pool()
+            ),
+        )
+        .expect("write config");
+        let state = scratch.join("discover-state.json");
+        for (label, with_state) in [("first", false), ("second", true)] {
+            let mut walls = Vec::new();
+            let mut rss = Vec::new();
+            let mut spent = (0, 0);
+            for _ in 0..runs {
+                // A first run starts with no state; a second has the one a first run left.
+                let _ = std::fs::remove_file(&state);
+                if with_state {
+                    monitor(
+                        &world.url,
+                        &config,
+                        scratch,
+                        &["--state-file", path(&state)],
+                    );
+                }
+                let m = monitor(
+                    &world.url,
+                    &config,
+                    scratch,
+                    &["--state-file", path(&state)],
+                );
+                spent = m.github;
+                walls.push(m.wall);
+                rss.push(m.peak_rss_mib);
+            }
+            let wall = median(walls);
+            println!(
+                "| {repos} × {workflows} | {label} | {} | {} | {:.1} | {:.0} ms | {:.1}× | {:.1} MiB |",
+                spent.0,
+                spent.0 - spent.1,
+                (spent.0 - spent.1) as f64 / repos as f64,
+                wall * 1e3,
+                wall / latency.as_secs_f64(),
+                median(rss),
+            );
+        }
+    }
+}
+
+fn path(p: &Path) -> &str {
+    p.to_str().expect("a UTF-8 path")
+}
+
+fn bench_repo(i: usize) -> String {
+    format!("raxx-app/service-{i:03}")
+}
+
+/// Answers `body` with `etag`, or `304` when the request already holds it.
+fn etagged(body: String, etag: String) -> Reply {
+    Reply::With(std::sync::Arc::new(move |req: &server::Recorded| {
+        if req.header("if-none-match") == Some(etag.as_str()) {
+            Reply::json(304, "").header("ETag", &etag)
+        } else {
+            Reply::json(200, body.clone()).header("ETag", &etag)
+        }
+    }))
+}
+
+fn discovery_routes(repos: usize, workflows: usize) -> Vec<Route> {
+    use base64::Engine as _;
+    let yaml = "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./nightly.sh\n";
+    let file = serde_json::json!({
+        "type": "file", "encoding": "base64",
+        "content": base64::engine::general_purpose::STANDARD.encode(yaml),
+    })
+    .to_string();
+    let run: serde_json::Value =
+        serde_json::from_str(&fixture("github/runs-success-fresh.json")).expect("fixture");
+    let mut routes = Vec::new();
+    for r in 0..repos {
+        let repo = bench_repo(r);
+        let list: Vec<serde_json::Value> = (0..workflows)
+            .map(|w| {
+                serde_json::json!({
+                    "id": w + 1, "name": workflow(w),
+                    "path": format!(".github/workflows/{}", workflow(w)),
+                    "state": "active",
+                    "html_url": format!("https://github.com/{repo}/actions/workflows/{}", workflow(w)),
+                })
+            })
+            .collect();
+        let runs: Vec<serde_json::Value> = (0..workflows)
+            .map(|w| {
+                let mut one = run["workflow_runs"][0].clone();
+                one["workflow_id"] = serde_json::json!(w + 1);
+                one["created_at"] = serde_json::json!("2026-05-23T02:00:30Z");
+                one
+            })
+            .collect();
+        routes.push(
+            Route::get(&format!("/repos/{repo}/actions/workflows")).reply(etagged(
+                serde_json::json!({"total_count": workflows, "workflows": list}).to_string(),
+                format!("W/\"list-{r}\""),
+            )),
+        );
+        routes.push(
+            Route::get(&format!("/repos/{repo}/actions/runs"))
+                .query("status=success")
+                .reply(etagged(
+                    serde_json::json!({"total_count": workflows, "workflow_runs": runs})
+                        .to_string(),
+                    format!("W/\"runs-{r}\""),
+                )),
+        );
+        routes.push(Route::get(&format!("/repos/{repo}")).reply(etagged(
+            fixture("github/repo-private.json"),
+            format!("W/\"repo-{r}\""),
+        )));
+        for w in 0..workflows {
+            routes.push(
+                Route::get(&format!(
+                    "/repos/{repo}/contents/.github/workflows/{}",
+                    workflow(w)
+                ))
+                .reply(etagged(file.clone(), format!("\"file-{r}-{w}\""))),
+            );
+        }
+    }
+    routes
 }
 
 /// Whether the apps also carry the deploy, config, environment and failure checks
@@ -218,16 +384,19 @@ fn write_config(dir: &Path, workflows: usize, pool: usize) -> PathBuf {
     path
 }
 
-/// One run of the monitor: its wall time and peak RSS. It must come out healthy.
+/// One run of the monitor: its wall time, peak RSS, and GitHub requests (all, and 304s).
+/// It must come out healthy.
 struct Measured {
     wall: f64,
     peak_rss_mib: f64,
+    github: (u64, u64),
 }
 
-fn monitor(url: &str, config: &Path, dir: &Path) -> Measured {
+fn monitor(url: &str, config: &Path, dir: &Path, args: &[&str]) -> Measured {
     let result = dir.join("result.json");
     let mut cmd = Command::new(MONITOR);
-    cmd.args(["--config".as_ref(), config.as_os_str()])
+    cmd.args(args)
+        .args(["--config".as_ref(), config.as_os_str()])
         .args(["--output-file".as_ref(), result.as_os_str()])
         .args(["--now", NOW])
         .env_clear()
@@ -242,15 +411,25 @@ fn monitor(url: &str, config: &Path, dir: &Path) -> Measured {
             ("OPS_ALERT_EMAIL", "ops@raxx.app"),
             ("OPS_ALERT_FROM", "heartbeat-monitor@raxx.app"),
         ]);
+    // glibc's allocator settings pass through, to measure their effect on peak RSS.
+    if let Ok(v) = std::env::var("MALLOC_ARENA_MAX") {
+        cmd.env("MALLOC_ARENA_MAX", v);
+    }
     let (wall, code, rss) = spawn_measured(cmd);
     let text = std::fs::read_to_string(&result).expect("result file");
     assert!(
         code == 0 && text.contains("\"status\": \"ok\""),
         "the fleet must be healthy (exit {code}): {text}"
     );
+    let json: serde_json::Value = serde_json::from_str(&text).expect("result JSON");
+    let gh = &json["api_budget"]["github"];
     Measured {
         wall,
         peak_rss_mib: rss,
+        github: (
+            gh["requests"].as_u64().unwrap_or(0),
+            gh["not_modified"].as_u64().unwrap_or(0),
+        ),
     }
 }
 

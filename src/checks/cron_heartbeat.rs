@@ -45,6 +45,7 @@ impl CheckKind for CronHeartbeat {
         let discoveries = discover
             .map(|scopes| {
                 let configured = discovery::configured_files(&specs);
+                let parallel = (discovery::PARALLEL / scopes.len().max(1)).max(4);
                 scopes
                     .into_iter()
                     .map(|scope| Discovery {
@@ -52,6 +53,7 @@ impl CheckKind for CronHeartbeat {
                         rule: ScheduleRule::default(),
                         sla: cfg.cli.sla_hours.map(Hours),
                         configured: configured.clone(),
+                        parallel,
                     })
                     .collect::<Vec<_>>()
             })

@@ -22,8 +22,9 @@ use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
 
-/// Requests one discovery sends at the same time (GitHub asks for no more than 100).
-const PARALLEL: usize = 16;
+/// Requests all discoveries send at the same time, shared among them: more threads than the
+/// GitHub client lets requests fly (64) would only wait, and cost memory.
+pub const PARALLEL: usize = 64;
 
 /// Where to discover.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +47,8 @@ pub struct Discovery {
     pub sla: Option<Hours>,
     /// `(repository, file name)` of the heartbeats configured by hand.
     pub configured: Vec<(Repo, String)>,
+    /// Its share of [`PARALLEL`].
+    pub parallel: usize,
 }
 
 impl Discovery {
@@ -163,7 +166,9 @@ impl Discovery {
             .filter(|w| w.path.starts_with(".github/workflows/"))
             .filter(|w| !self.configured.contains(&(repo.clone(), file_of(&w.path))))
             .collect();
-        let schedules = par_map(&candidates, |w| read_schedule(gh, &repo, &w.path));
+        let schedules = par_map(&candidates, self.parallel, |w| {
+            read_schedule(gh, &repo, &w.path)
+        });
         let mut scheduled = Vec::new();
         let mut unreadable = Vec::new();
         for (w, seen) in candidates.into_iter().zip(schedules) {
@@ -209,7 +214,7 @@ impl Discovery {
                 }
             }
         }
-        let found = par_map(&scheduled, |(w, seen)| {
+        let found = par_map(&scheduled, self.parallel, |(w, seen)| {
             let spec = HeartbeatSpec {
                 repo: repo.clone(),
                 workflow: file_of(&w.path),
@@ -280,14 +285,14 @@ fn file_of(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// `f` over `items` on up to [`PARALLEL`] threads, results in order.
-fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < 2 {
+/// `f` over `items` on up to `threads` threads, results in order.
+fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 || threads < 2 {
         return items.iter().map(&f).collect();
     }
     let next = AtomicUsize::new(0);
     let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..PARALLEL.min(items.len()))
+        let workers: Vec<_> = (0..threads.min(items.len()))
             .map(|_| {
                 scope.spawn(|| {
                     let mut done = Vec::new();

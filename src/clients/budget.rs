@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 /// What one API was asked this run.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -56,13 +57,20 @@ impl Budget {
     }
 }
 
-/// A kept answer: its ETag and what the monitor read from it (not the whole body).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// A kept answer: its ETag and what the monitor read from it (not the whole body), kept as
+/// JSON text: a parsed tree would cost several times its size for thousands of answers.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cached {
     /// The `ETag` the API sent.
     pub etag: String,
-    /// The typed value read from the body, as JSON.
-    pub value: serde_json::Value,
+    /// The typed value read from the body.
+    pub value: Box<RawValue>,
+}
+
+impl PartialEq for Cached {
+    fn eq(&self, other: &Self) -> bool {
+        self.etag == other.etag && self.value.get() == other.value.get()
+    }
 }
 
 /// The answers of the last run, and those this run read or confirmed, by URL. Only what a
@@ -93,10 +101,8 @@ impl AnswerCache {
     }
 
     /// Keeps `value` as the answer to `url` with `etag`.
-    pub fn keep(&self, url: &str, etag: &str, value: serde_json::Value) {
-        let too_big = url.len() > MAX_KEY
-            || etag.len() > 256
-            || serde_json::to_vec(&value).map_or(true, |v| v.len() > MAX_VALUE);
+    pub fn keep(&self, url: &str, etag: &str, value: Box<RawValue>) {
+        let too_big = url.len() > MAX_KEY || etag.len() > 256 || value.get().len() > MAX_VALUE;
         if too_big {
             return;
         }
@@ -121,6 +127,10 @@ impl AnswerCache {
 mod tests {
     use super::*;
 
+    fn raw(v: &serde_json::Value) -> Box<RawValue> {
+        serde_json::value::to_raw_value(v).unwrap()
+    }
+
     #[test]
     fn a_budget_counts_retries_304s_and_the_last_remaining() {
         let b = Budget::default();
@@ -144,18 +154,22 @@ mod tests {
     fn only_what_this_run_used_is_kept_and_nothing_huge() {
         let old = Cached {
             etag: "\"a\"".into(),
-            value: serde_json::json!({"x": 1}),
+            value: raw(&serde_json::json!({"x": 1})),
         };
         let cache = AnswerCache::new(BTreeMap::from([
             ("https://api/one".to_string(), old.clone()),
             ("https://api/gone".to_string(), old.clone()),
         ]));
         assert_eq!(cache.get("https://api/one"), Some(&old));
-        cache.keep("https://api/one", "\"b\"", serde_json::json!({"x": 2}));
+        cache.keep(
+            "https://api/one",
+            "\"b\"",
+            raw(&serde_json::json!({"x": 2})),
+        );
         cache.keep(
             "https://api/big",
             "\"c\"",
-            serde_json::json!("x".repeat(MAX_VALUE)),
+            raw(&serde_json::json!("x".repeat(MAX_VALUE))),
         );
         let kept = cache.kept();
         assert_eq!(kept.len(), 1);

@@ -205,6 +205,41 @@ pub struct GitHub {
     expiry: std::sync::Arc<std::sync::Mutex<Option<String>>>,
     /// The last run's answers, for conditional requests.
     cache: Option<std::sync::Arc<AnswerCache>>,
+    /// Requests in flight, shared by every clone: GitHub's secondary limits allow no more
+    /// than 100 at once, and discovery fans out inside checks that run side by side.
+    in_flight: std::sync::Arc<InFlight>,
+}
+
+/// At most [`MAX_IN_FLIGHT`] requests at once.
+#[derive(Debug, Default)]
+struct InFlight {
+    count: std::sync::Mutex<usize>,
+    freed: std::sync::Condvar,
+}
+
+/// Well under GitHub's 100 concurrent requests.
+const MAX_IN_FLIGHT: usize = 64;
+
+impl InFlight {
+    fn acquire(&self) -> InFlightGuard<'_> {
+        if let Ok(n) = self.count.lock()
+            && let Ok(mut n) = self.freed.wait_while(n, |n| *n >= MAX_IN_FLIGHT)
+        {
+            *n += 1;
+        }
+        InFlightGuard(self)
+    }
+}
+
+struct InFlightGuard<'a>(&'a InFlight);
+
+impl Drop for InFlightGuard<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut n) = self.0.count.lock() {
+            *n = n.saturating_sub(1);
+        }
+        self.0.freed.notify_one();
+    }
 }
 
 impl GitHub {
@@ -217,6 +252,7 @@ impl GitHub {
             deadline,
             expiry: Default::default(),
             cache: None,
+            in_flight: Default::default(),
         }
     }
 
@@ -449,7 +485,10 @@ impl GitHub {
         if let Some(c) = cached {
             req = req.header("If-None-Match", c.etag.clone());
         }
-        let resp = api::send(API, &self.http, &req, self.deadline)?;
+        let resp = {
+            let _slot = self.in_flight.acquire();
+            api::send(API, &self.http, &req, self.deadline)?
+        };
         if let Some(v) = resp.header("github-authentication-token-expiration")
             && let Ok(mut slot) = self.expiry.lock()
         {
@@ -457,7 +496,7 @@ impl GitHub {
         }
         if resp.status == 304
             && let (Some(cache), Some(c)) = (&self.cache, cached)
-            && let Ok(value) = serde_json::from_value::<T>(c.value.clone())
+            && let Ok(value) = serde_json::from_str::<T>(c.value.get())
         {
             cache.keep(&url, &c.etag, c.value.clone());
             return Ok(value);
@@ -465,7 +504,7 @@ impl GitHub {
         let etag = resp.header("etag").map(str::to_string);
         let value: T = parse_json(API, &api::success(API, resp, what)?)?;
         if let (Some(cache), Some(etag)) = (&self.cache, etag)
-            && let Ok(json) = serde_json::to_value(&value)
+            && let Ok(json) = serde_json::value::to_raw_value(&value)
         {
             cache.keep(&url, &etag, json);
         }

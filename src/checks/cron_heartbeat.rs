@@ -373,7 +373,10 @@ pub enum ScheduleSeen {
         /// The entries, as written.
         entries: Vec<Entry>,
     },
-    /// No usable schedule: the fixed SLA applies, and this says why.
+    /// No schedule runs from this file: it has no `on.schedule`, or is not on the default
+    /// branch. A heartbeat falls back to the fixed SLA; discovery passes it by.
+    Unscheduled(String),
+    /// The schedule could not be read: the fixed SLA applies, and this says why.
     Fallback(String),
 }
 
@@ -384,7 +387,7 @@ impl ScheduleSeen {
             Self::Read { path, entries } => Schedule::new(entries.clone())
                 .map(|s| (s, path.as_str()))
                 .map_err(|e| format!("{path}: {e}")),
-            Self::Fallback(why) => Err(why.clone()),
+            Self::Unscheduled(why) | Self::Fallback(why) => Err(why.clone()),
         }
     }
 }
@@ -404,7 +407,7 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
             ));
         }
         Err(e @ ApiError::NotFound { .. }) => {
-            return ScheduleSeen::Fallback(format!(
+            return ScheduleSeen::Unscheduled(format!(
                 "{path} is not on the default branch, where GitHub runs schedules from ({e})"
             ));
         }
@@ -415,7 +418,7 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
             path: path.to_string(),
             entries,
         },
-        Ok(None) => ScheduleSeen::Fallback(format!("{path} has no `on.schedule` trigger")),
+        Ok(None) => ScheduleSeen::Unscheduled(format!("{path} has no `on.schedule` trigger")),
         Err(e) => ScheduleSeen::Fallback(format!("{path}: {e}")),
     }
 }

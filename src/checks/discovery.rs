@@ -174,7 +174,7 @@ impl Discovery {
         for (w, seen) in candidates.into_iter().zip(schedules) {
             match seen {
                 ScheduleSeen::Read { .. } => scheduled.push((w, seen)),
-                ScheduleSeen::Fallback(why) if why.contains("no `on.schedule`") => {}
+                ScheduleSeen::Unscheduled(_) => {}
                 ScheduleSeen::Fallback(why) => unreadable.push((w.path.clone(), why)),
             }
         }
@@ -185,7 +185,7 @@ impl Discovery {
             .iter()
             .filter_map(|(_, seen)| match seen {
                 ScheduleSeen::Read { entries, .. } => Schedule::new(entries.clone()).ok(),
-                ScheduleSeen::Fallback(_) => None,
+                ScheduleSeen::Unscheduled(_) | ScheduleSeen::Fallback(_) => None,
             })
             .filter_map(|s| {
                 let k = self.rule.warn_missed as usize;
@@ -401,4 +401,143 @@ pub fn configured_files(specs: &[HeartbeatSpec]) -> Vec<(Repo, String)> {
         .iter()
         .map(|s| (s.repo.clone(), s.workflow.clone()))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::schedule::Entry;
+    use crate::clients::http::HttpError;
+
+    const NOW: &str = "2026-05-23T06:30:00Z";
+
+    fn repo() -> Repo {
+        Repo::parse("raxx-app/TradeMasterAPI").unwrap()
+    }
+
+    fn discovery() -> Discovery {
+        Discovery {
+            scope: Scope::Repo(repo()),
+            rule: ScheduleRule::default(),
+            sla: None,
+            configured: Vec::new(),
+            parallel: 4,
+        }
+    }
+
+    fn found(state: &str, success_at: &str) -> Found {
+        let workflow = Workflow {
+            id: 7,
+            name: "Nightly".into(),
+            state: state.into(),
+            html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/workflows/nightly.yml"
+                .into(),
+            path: ".github/workflows/nightly.yml".into(),
+            created_at: None,
+        };
+        let at: DateTime<Utc> = success_at.parse().unwrap();
+        let run = Run {
+            id: 1,
+            status: Some("completed".into()),
+            conclusion: Some("success".into()),
+            html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/runs/1".into(),
+            event: "schedule".into(),
+            created_at: at,
+            updated_at: at,
+            run_started_at: Some(at),
+            workflow_id: 7,
+            head_branch: Some("main".into()),
+        };
+        Found {
+            spec: HeartbeatSpec {
+                repo: repo(),
+                workflow: "nightly.yml".into(),
+                name: "nightly".into(),
+                sla_hours: heartbeat::DEFAULT_SLA,
+                filter: RunFilter::default(),
+                schedule: Some(ScheduleRule::default()),
+            },
+            workflow,
+            observation: Observation::Seen {
+                last_success: Some(run),
+                diagnosis: None,
+                schedule: Some(ScheduleSeen::Read {
+                    path: ".github/workflows/nightly.yml".into(),
+                    entries: vec![Entry {
+                        cron: "0 2 * * *".into(),
+                        timezone: None,
+                    }],
+                }),
+            },
+        }
+    }
+
+    fn seen(workflows: Result<Vec<Found>, ApiError>) -> Seen {
+        Seen::Repos(vec![RepoSeen {
+            repo: repo(),
+            workflows,
+            unreadable: Vec::new(),
+        }])
+    }
+
+    #[test]
+    fn a_found_workflow_is_judged_like_a_configured_one() {
+        let r = evaluate(
+            &discovery(),
+            &seen(Ok(vec![found("active", "2026-05-23T02:00:30Z")])),
+            NOW.parse().unwrap(),
+        );
+        assert_eq!(r.len(), 1);
+        assert_eq!(
+            r[0].id,
+            "cron_heartbeat:raxx-app/TradeMasterAPI:nightly.yml"
+        );
+        assert_eq!(r[0].status, Status::Ok);
+        assert_eq!(r[0].details["discovered"], true);
+    }
+
+    #[test]
+    fn a_disabled_schedule_warns_even_before_it_misses_a_window() {
+        let r = evaluate(
+            &discovery(),
+            &seen(Ok(vec![found("disabled_manually", "2026-05-23T02:00:30Z")])),
+            NOW.parse().unwrap(),
+        );
+        assert_eq!(r[0].status, Status::Warning);
+        assert!(
+            r[0].message
+                .starts_with("disabled (disabled_manually): its schedule no longer runs; "),
+            "{}",
+            r[0].message
+        );
+        assert!(r[0].link.is_some());
+    }
+
+    #[test]
+    fn a_list_that_failed_is_one_unknown_for_the_repository() {
+        let e = ApiError::Transport {
+            api: "GitHub",
+            source: HttpError::Timeout {
+                host: "api.github.com".into(),
+                secs: 15,
+            },
+        };
+        let r = evaluate(&discovery(), &seen(Err(e)), NOW.parse().unwrap());
+        assert_eq!(r.len(), 1);
+        assert_eq!(r[0].id, "cron_heartbeat:raxx-app/TradeMasterAPI:*");
+        assert_eq!(r[0].status, Status::Unknown);
+        assert!(
+            r[0].message
+                .starts_with("could not list the workflows of raxx-app/TradeMasterAPI")
+        );
+    }
+
+    #[test]
+    fn par_map_keeps_the_order() {
+        let items: Vec<usize> = (0..100).collect();
+        assert_eq!(
+            par_map(&items, 8, |i| i * 2),
+            items.iter().map(|i| i * 2).collect::<Vec<_>>()
+        );
+    }
 }

@@ -269,3 +269,51 @@ fn the_workflow_file_as_the_contents_api_serves_it_validates() {
         assert!(errors.is_empty(), "{workflow}: {errors:#?}");
     }
 }
+
+#[test]
+fn discovery_fixtures_validate_and_its_requests_conform_to_githubs_description() {
+    const GH: &str = "github-extra.subset.openapi.json";
+    let list = validator(
+        GH,
+        &ok_schema(
+            "/repos/{owner}/{repo}/actions/workflows",
+            "get",
+            Some("application/json"),
+        ),
+    );
+    assert_eq!(validate_fixtures(&list, "github", "workflows-list"), 1);
+
+    // Prism answers the workflow list with GitHub's example; the example's workflow file
+    // path has slashes, which Prism cannot match to its one-segment `{path}` (a known limit:
+    // GitHub's own parameter spans segments), so the files are read in the integration
+    // tests instead. The list, the repository-wide runs and the organisation's
+    // repositories must be requests GitHub's description allows.
+    let prism = Prism::serve("github-extra.subset.prism.openapi.json");
+    let server = FakeServer::start(vec![postmark_ok()]);
+    let run = Monitor::new(&server)
+        .env("GITHUB_API_URL", &prism.url)
+        .config("[github]\nrepo = \"raxx-app/TradeMasterAPI\"\norg = \"raxx-app\"\n")
+        .args(&["--dry-run"])
+        .run();
+    // Prism's example files 404 (see above): not on the default branch, so not scheduled.
+    assert!(
+        !run.stdout.contains("could not be read"),
+        "a file missing from the default branch is no schedule: {}",
+        run.stdout
+    );
+    assert_conforms(
+        &prism,
+        &[
+            "get /repos/raxx-app/TradeMasterAPI/actions/workflows",
+            "get /orgs/raxx-app/repos",
+        ],
+    );
+    let http = Http::new(HttpSettings::default());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let gh =
+        heartbeat_monitor::clients::github::GitHub::new(http, &prism.url, GITHUB_TOKEN, deadline);
+    let repo = heartbeat_monitor::clients::github::Repo::parse(REPO).unwrap();
+    let from = "2026-05-22T00:00:00Z".parse().unwrap();
+    gh.successes_since(&repo, from).unwrap();
+    assert_conforms(&prism, &["get /repos/raxx-app/TradeMasterAPI/actions/runs"]);
+}

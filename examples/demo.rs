@@ -67,6 +67,25 @@ fn scene_and_args() -> Result<(&'static Scene, Vec<String>), String> {
     Ok((scene, rest))
 }
 
+/// GitHub's contents API serving the workflow file of `fixtures/github/workflows/`, in
+/// base64 lines as GitHub sends it.
+fn workflow_file(name: &str) -> Route {
+    use base64::Engine as _;
+    let text = fixture(&format!("github/workflows/{name}"));
+    let encoded = base64::engine::general_purpose::STANDARD.encode(text);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(60)
+        .map(|c| std::str::from_utf8(c).unwrap_or_default())
+        .collect();
+    let path = format!(".github/workflows/{name}");
+    let body = serde_json::json!({
+        "type": "file", "encoding": "base64", "name": name, "path": path,
+        "content": lines.join("\n"),
+    });
+    Route::get(&format!("{REPO}/contents/{path}")).reply(Reply::json(200, body.to_string()))
+}
+
 /// `body` with every `YYYY-MM-DDTHH:MM:SSZ` time moved `days` earlier.
 fn earlier(body: &str, days: i64) -> String {
     if days == 0 {
@@ -119,6 +138,8 @@ fn main() {
         Route::get(&runs("billing-retention-cron.yml"))
             .query("status=success")
             .reply(json("github/runs-success-fresh.json")),
+        workflow_file("billing-retention-cron.yml"),
+        workflow_file("trace-integrity-cron.yml"),
         Route::get(&runs("trace-integrity-cron.yml"))
             .query("status=success")
             .reply(json("github/runs-success-stale.json")),

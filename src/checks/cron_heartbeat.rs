@@ -280,7 +280,8 @@ impl Default for ScheduleRule {
 }
 
 impl ScheduleRule {
-    fn grace(&self) -> chrono::Duration {
+    /// How late a scheduled run may start.
+    pub fn grace(&self) -> chrono::Duration {
         chrono::Duration::minutes(i64::from(self.grace_minutes))
     }
 }
@@ -382,13 +383,24 @@ pub enum ScheduleSeen {
 
 impl ScheduleSeen {
     /// The parsed schedule, or why there is none.
-    fn parsed(&self) -> Result<(Schedule, &str), String> {
+    fn parsed(&self) -> Result<(Schedule, &str), NoSchedule> {
         match self {
             Self::Read { path, entries } => Schedule::new(entries.clone())
                 .map(|s| (s, path.as_str()))
-                .map_err(|e| format!("{path}: {e}")),
-            Self::Unscheduled(why) | Self::Fallback(why) => Err(why.clone()),
+                .map_err(|e| NoSchedule(format!("{path}: {e}"))),
+            Self::Unscheduled(why) | Self::Fallback(why) => Err(NoSchedule(why.clone())),
         }
+    }
+}
+
+/// Why a heartbeat could not follow a schedule, in the details' words.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct NoSchedule(String);
+
+impl NoSchedule {
+    fn as_str(&self) -> &str {
+        &self.0
     }
 }
 
@@ -439,6 +451,23 @@ pub fn is_fresh(last_success: Option<&Run>, sla: Hours, now: DateTime<Utc>) -> b
         return false;
     };
     now - success_time(run) <= sla.duration()
+}
+
+/// Whether `last_success` leaves the heartbeat ok: fewer missed slots than a warning needs
+/// when it follows a schedule that could be read, else inside the SLA.
+pub fn is_current(
+    spec: &HeartbeatSpec,
+    last_success: Option<&Run>,
+    schedule: Option<&ScheduleSeen>,
+    now: DateTime<Utc>,
+) -> bool {
+    match (&spec.schedule, schedule.map(ScheduleSeen::parsed)) {
+        (Some(rule), Some(Ok((sched, _)))) => last_success.is_some_and(|run| {
+            (sched.missed(run.created_at, now, rule.grace()).count as u64)
+                < u64::from(rule.warn_missed)
+        }),
+        _ => is_fresh(last_success, spec.sla_hours, now),
+    }
 }
 
 /// When a successful run finished.
@@ -492,15 +521,7 @@ fn observe_runs(
         Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
         Err(e) => return Observation::Failed(e),
     };
-    let fresh = match (&spec.schedule, schedule.as_ref().map(ScheduleSeen::parsed)) {
-        (Some(rule), Some(Ok((sched, _)))) => match &last_success {
-            Some(run) => (sched.missed(run.created_at, now, rule.grace()).count as u64)
-                < u64::from(rule.warn_missed),
-            None => false,
-        },
-        _ => is_fresh(last_success.as_ref(), spec.sla_hours, now),
-    };
-    if fresh {
+    if is_current(spec, last_success.as_ref(), schedule.as_ref(), now) {
         return Observation::Seen {
             last_success,
             diagnosis: None,
@@ -565,7 +586,7 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
                     let mut r =
                         evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now);
                     if let (Some(Err(why)), Some(d)) = (parsed, r.details.as_object_mut()) {
-                        d.insert("schedule_fallback".into(), json!(why));
+                        d.insert("schedule_fallback".into(), json!(why.as_str()));
                     }
                     r
                 }

@@ -189,7 +189,7 @@ impl Discovery {
             })
             .filter_map(|s| {
                 let k = self.rule.warn_missed as usize;
-                s.due_slots(now, self.rule_grace(), k).last().copied()
+                s.due_slots(now, self.rule.grace(), k).last().copied()
             })
             .min()
             .unwrap_or(now - Duration::days(2));
@@ -223,27 +223,20 @@ impl Discovery {
                 filter: RunFilter::default(),
                 schedule: self.sla.is_none().then_some(self.rule),
             };
-            let observation = match &recent {
-                // The wide list failed: ask this workflow alone, as a configured one would.
-                Err(_) => heartbeat::observe_with(gh, &spec, now, seen.clone(), Some(w.clone())),
-                Ok(_) => {
-                    let last = newest.get(&w.id).cloned();
-                    let fresh = match self.sla {
-                        Some(sla) => heartbeat::is_fresh(last.as_ref(), sla, now),
-                        None => last.as_ref().is_some_and(|run| {
-                            is_on_schedule(seen, run.created_at, now, &self.rule)
-                        }),
-                    };
-                    if fresh && w.state == "active" {
-                        Observation::Seen {
-                            last_success: last,
-                            diagnosis: None,
-                            schedule: Some(seen.clone()),
-                        }
-                    } else {
-                        heartbeat::observe_with(gh, &spec, now, seen.clone(), Some(w.clone()))
-                    }
+            // Judged from the wide list when it came and the workflow is on time; else (a
+            // list that failed, a late or disabled workflow) asked alone, with its diagnosis.
+            let last = newest.get(&w.id);
+            let current = recent.is_ok()
+                && w.state == "active"
+                && heartbeat::is_current(&spec, last, Some(seen), now);
+            let observation = if current {
+                Observation::Seen {
+                    last_success: last.cloned(),
+                    diagnosis: None,
+                    schedule: Some(seen.clone()),
                 }
+            } else {
+                heartbeat::observe_with(gh, &spec, now, seen.clone(), Some(w.clone()))
             };
             Found {
                 spec,
@@ -257,27 +250,6 @@ impl Discovery {
             unreadable,
         }
     }
-
-    fn rule_grace(&self) -> Duration {
-        Duration::minutes(i64::from(self.rule.grace_minutes))
-    }
-}
-
-/// Whether a success created at `since` leaves fewer missed slots than a warning needs.
-fn is_on_schedule(
-    seen: &ScheduleSeen,
-    since: DateTime<Utc>,
-    now: DateTime<Utc>,
-    rule: &ScheduleRule,
-) -> bool {
-    let ScheduleSeen::Read { entries, .. } = seen else {
-        return false;
-    };
-    let Ok(schedule) = Schedule::new(entries.clone()) else {
-        return false;
-    };
-    let grace = Duration::minutes(i64::from(rule.grace_minutes));
-    (schedule.missed(since, now, grace).count as u64) < u64::from(rule.warn_missed)
 }
 
 /// `nightly.yml` of `.github/workflows/nightly.yml`.

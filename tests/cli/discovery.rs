@@ -231,3 +231,23 @@ fn discover_false_keeps_the_old_scripts_two_crons() {
     assert!(run.check(&id(BILLING))["status"] == "ok");
     assert_eq!(server.hits(&workflows_path()), 0);
 }
+
+#[test]
+fn when_the_wide_runs_list_fails_each_workflow_is_asked_alone() {
+    let mut routes: Vec<Route> = world()
+        .into_iter()
+        .filter(|r| !r.is_for(&repo_runs_path()))
+        .collect();
+    routes.insert(
+        0,
+        Route::get(&repo_runs_path()).reply(Reply::html(502, fixture("github/unicorn-502.html"))),
+    );
+    routes.push(success(BILLING, "github/runs-success-fresh.json"));
+    let server = FakeServer::start(routes);
+    let run = Monitor::new(&server)
+        .args(&["--repo", REPO, "--dry-run"])
+        .run();
+    assert_eq!(run.check(&id(BILLING))["status"], "ok", "{}", run.stdout);
+    assert_eq!(run.check(&id(TRACE))["status"], "critical");
+    assert_eq!(server.hits(&runs_path(BILLING)), 1, "billing asked alone");
+}

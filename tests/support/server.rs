@@ -155,6 +155,11 @@ impl Route {
         self
     }
 
+    /// Whether this route answers `path`.
+    pub fn is_for(&self, path: &str) -> bool {
+        self.path == path
+    }
+
     /// Only requests whose query lacks `status=` (the "any status" list).
     pub fn any_status(self) -> Self {
         self.query("!status=")

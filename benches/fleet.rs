@@ -8,7 +8,9 @@
 //! `cargo bench --bench fleet`, or `scripts/bench`. Environment: `BENCH_RUNS` (runs per cell,
 //! default 5), `BENCH_LATENCY_MS` (default 100), `BENCH_POOLS` (pool sizes, default
 //! `8,16,32,64`), `BENCH_SIZES` (workflow counts, default `10,60,200`), `BENCH_PART`
-//! (`fleet`, `discovery`, default both).
+//! (`fleet`, `discovery`, default both), `BENCH_DISCOVERY` (discovery cells, default
+//! `1x60,20x10,100x20`), `BENCH_DISCOVERY_POOL` (default 32), `BENCH_KEEP` (keep the scratch
+//! directory: configurations, state and result files).
 
 // Printing the figures is the benchmark's job, and a failed setup may panic.
 #![allow(
@@ -36,7 +38,14 @@ const TOKEN: &str = "ghs_BenchToken";
 const HEROKU_KEY: &str = "HRKU-bench";
 const MONITOR: &str = env!("CARGO_BIN_EXE_heartbeat-monitor");
 
+/// The first argument that makes this binary the measuring parent of one monitor run.
+const MEASURE: &str = "--measure-child";
+
 fn main() {
+    let mut args = std::env::args().skip(1);
+    if args.next().as_deref() == Some(MEASURE) {
+        return measure_child(args.collect());
+    }
     let runs = env_list("BENCH_RUNS", &[5])[0].max(1);
     let latency = Duration::from_millis(env_list("BENCH_LATENCY_MS", &[100])[0] as u64);
     let scratch = std::env::temp_dir().join(format!("hm-bench-{}", std::process::id()));
@@ -48,7 +57,11 @@ fn main() {
     if part != "fleet" {
         discovery(&scratch, runs, latency);
     }
-    let _ = std::fs::remove_dir_all(&scratch);
+    if std::env::var_os("BENCH_KEEP").is_some() {
+        println!("\nkept: {}", scratch.display());
+    } else {
+        let _ = std::fs::remove_dir_all(&scratch);
+    }
 }
 
 fn fleet(scratch: &Path, runs: usize, latency: Duration) {
@@ -119,6 +132,18 @@ fn discovery_pool() -> usize {
     env_list("BENCH_DISCOVERY_POOL", &[32])[0]
 }
 
+/// The cells of the discovery table (`BENCH_DISCOVERY=1x60,20x10,100x20`, the default).
+fn discovery_sizes() -> Vec<(usize, usize)> {
+    let given = std::env::var("BENCH_DISCOVERY").unwrap_or_else(|_| "1x60,20x10,100x20".into());
+    given
+        .split(',')
+        .filter_map(|cell| {
+            let (r, w) = cell.trim().split_once('x')?;
+            Some((r.parse().ok()?, w.parse().ok()?))
+        })
+        .collect()
+}
+
 /// Repositories × scheduled workflows, discovered: each repository answers its workflow
 /// list, one file per workflow (nightly at 02:00) and one list of successes, all with ETags.
 fn discovery(scratch: &Path, runs: usize, latency: Duration) {
@@ -131,7 +156,7 @@ fn discovery(scratch: &Path, runs: usize, latency: Duration) {
         "| repositories × workflows | run | requests | budget-counted | per repository | monitor | × one round trip | peak RSS |"
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|");
-    for (repos, workflows) in [(1, 60), (20, 10), (100, 20)] {
+    for (repos, workflows) in discovery_sizes() {
         let world = FakeServer::with_latency(discovery_routes(repos, workflows), latency);
         let names: Vec<String> = (0..repos).map(bench_repo).collect();
         let config = scratch.join(format!("discover-{repos}-{workflows}.toml"));
@@ -394,7 +419,7 @@ struct Measured {
 
 fn monitor(url: &str, config: &Path, dir: &Path, args: &[&str]) -> Measured {
     let result = dir.join("result.json");
-    let mut cmd = Command::new(MONITOR);
+    let mut cmd = measured(MONITOR);
     cmd.args(args)
         .args(["--config".as_ref(), config.as_os_str()])
         .args(["--output-file".as_ref(), result.as_os_str()])
@@ -438,7 +463,7 @@ fn startup(dir: &Path, n: usize) -> (f64, f64) {
     let mut times = Vec::new();
     let mut rss: f64 = 0.0;
     for _ in 0..n {
-        let mut cmd = Command::new(MONITOR);
+        let mut cmd = measured(MONITOR);
         cmd.arg("--version").current_dir(dir);
         let (wall, code, peak) = spawn_measured(cmd);
         assert_eq!(code, 0);
@@ -448,10 +473,43 @@ fn startup(dir: &Path, n: usize) -> (f64, f64) {
     (median(times), rss)
 }
 
-/// Runs `cmd` with its output discarded: seconds from spawn to exit, exit code, peak RSS in
-/// MiB (from `wait4`, which reports that one child's own high-water mark).
+/// A command that runs `program` (with the arguments and environment added to it) under a
+/// fresh copy of this binary, which measures it: see [`spawn_measured`].
+fn measured(program: &str) -> Command {
+    let mut cmd = Command::new(std::env::current_exe().expect("the benchmark's own path"));
+    cmd.args([MEASURE, program]);
+    cmd
+}
+
+/// Runs a [`measured`] command with its output discarded: seconds from spawn to exit, exit
+/// code, peak RSS in MiB.
+///
+/// Linux keeps the largest RSS a process ever had across `execve`, and a child spawned
+/// straight from here starts out with this process's own (its fake servers hold every
+/// answer: tens of MiB). So a fresh, small copy of this binary spawns the monitor and
+/// reports what `wait4` says of that child alone.
 fn spawn_measured(mut cmd: Command) -> (f64, i32, f64) {
-    cmd.stdin(Stdio::null())
+    let out = cmd
+        .stdin(Stdio::null())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("spawn the measuring child");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let mut fields = text.split_whitespace();
+    let mut next = || fields.next().and_then(|f| f.parse::<f64>().ok());
+    match (next(), next(), next()) {
+        (Some(wall), Some(code), Some(rss)) => (wall, code as i32, rss),
+        _ => panic!("the measuring child said {text:?}"),
+    }
+}
+
+/// The measuring child: runs `argv` with the environment it was given and prints its wall
+/// seconds, exit code and peak RSS (MiB).
+fn measure_child(argv: Vec<String>) {
+    let (program, args) = argv.split_first().expect("a program to measure");
+    let mut cmd = Command::new(program);
+    cmd.args(args)
+        .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null());
     let started = Instant::now();
@@ -469,7 +527,7 @@ fn spawn_measured(mut cmd: Command) -> (f64, i32, f64) {
     } else {
         -1
     };
-    (wall, code, usage.ru_maxrss as f64 / 1024.0)
+    println!("{wall} {code} {}", usage.ru_maxrss as f64 / 1024.0);
 }
 
 /// The same requests as the monitor makes for a healthy fleet, one after another on one

@@ -76,6 +76,7 @@ pub fn run_with(
         disabled: false,
         api_budget: Default::default(),
         http_cache: Default::default(),
+        state: None,
     };
     if let Ok(cfg) = &cfg {
         secrets.read_named(cfg, env);
@@ -140,19 +141,20 @@ pub fn run_with(
     });
     // The checks' deadline starts after the start ping, which has its own budget.
     let deadline = Instant::now() + cfg.run.deadline;
-    // GitHub's answers of the last run, so that what did not change costs nothing.
-    let cache = Arc::new(AnswerCache::new(
-        match cfg.state_file.as_deref().map(state::load) {
-            Some(state::Loaded::State(s, _)) => s.http_cache,
-            _ => Default::default(),
-        },
-    ));
+    // The state file is read once: GitHub's answers of the last run now, so that what did
+    // not change costs nothing, and the alert state for the end of the run.
+    let mut loaded = cfg.state_file.as_deref().map(state::load);
+    let cache = Arc::new(AnswerCache::new(match &mut loaded {
+        Some(state::Loaded::State(s, _)) => std::mem::take(&mut s.http_cache),
+        _ => Default::default(),
+    }));
+    run.state = loaded;
     let mut ctx = Context::new(http, secrets.clone(), run.now, deadline);
     ctx.github = ctx.github.clone().with_cache(Arc::clone(&cache));
     let ctx = Arc::new(ctx);
     run.checks = checks::check_all(&cfg.watches, Arc::clone(&ctx), cfg.run.concurrency);
     run.api_budget = ctx.http.budget().snapshot();
-    run.http_cache = cache.kept();
+    run.http_cache = cache.take_kept();
     if let Ok(learned) = ctx.learned.lock() {
         let mut redactor = console.redactor().clone();
         for value in learned.iter() {
@@ -198,6 +200,8 @@ struct Run {
     disabled: bool,
     api_budget: std::collections::BTreeMap<String, Spent>,
     http_cache: std::collections::BTreeMap<String, Cached>,
+    /// The state file as read before the checks (the alert state reads it itself if not).
+    state: Option<state::Loaded>,
 }
 
 impl Run {
@@ -214,7 +218,10 @@ impl Run {
                 self.now,
                 self.dry_run,
                 console.redactor(),
-                std::mem::take(&mut self.http_cache),
+                alerting::Memory {
+                    read: self.state.take(),
+                    http_cache: std::mem::take(&mut self.http_cache),
+                },
             );
             for note in &alerted.notes {
                 console.err(&text::note(note));
@@ -247,7 +254,7 @@ impl Run {
         }
         let mut status = RunStatus::of(&self.checks, !self.errors.is_empty(), self.disabled);
         let finished = Utc::now().max(self.started);
-        let result = RunResult {
+        let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
             tool: "heartbeat-monitor",
             tool_version: env!("CARGO_PKG_VERSION"),
@@ -266,7 +273,7 @@ impl Run {
             api_budget: self.api_budget,
         };
         let mut code = status.code();
-        let written = result::write(&self.output, &result, console.redactor());
+        let written = result::write(&self.output, &mut result, console.redactor());
         if let Err(e) = &written {
             console.err(&text::result_not_written(&self.output, e));
             status = RunStatus::Unknown;

@@ -157,6 +157,15 @@ pub struct Alerted {
     pub state_error: Option<String>,
 }
 
+/// What the run hands over for the state file.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// The state file as the run read it before its checks; read at the end if `None`.
+    pub read: Option<state::Loaded>,
+    /// GitHub's answers this run read or confirmed, kept for the next.
+    pub http_cache: std::collections::BTreeMap<String, crate::clients::budget::Cached>,
+}
+
 /// Decides, composes, sends (unless `dry_run`) and remembers (unless `dry_run`).
 pub fn alert(
     mailer: &Mailer,
@@ -165,10 +174,13 @@ pub fn alert(
     now: DateTime<Utc>,
     dry_run: bool,
     redactor: &Redactor,
-    http_cache: std::collections::BTreeMap<String, crate::clients::budget::Cached>,
+    memory: Memory,
 ) -> Alerted {
     let mut out = Alerted::default();
-    let prev = match mailer.state_file.as_ref().map(|path| state::load(path)) {
+    let read = memory
+        .read
+        .or_else(|| mailer.state_file.as_ref().map(|path| state::load(path)));
+    let prev = match read {
         None => None,
         Some(state::Loaded::State(s, note)) => {
             out.notes.extend(note);
@@ -259,7 +271,7 @@ pub fn alert(
             mail::subject_of,
             now,
         );
-        next.http_cache = http_cache;
+        next.http_cache = memory.http_cache;
         if let Err(e) = state::save(path, &next) {
             out.state_error = Some(format!(
                 "could not write the state file {}: {e}",

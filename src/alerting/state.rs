@@ -141,10 +141,12 @@ pub fn parse(text: &str) -> Result<State, StateError> {
     }
 }
 
-/// Writes the state file atomically.
+/// Writes the state file atomically, straight to the file: with thousands of kept answers
+/// it runs to megabytes, which need not sit in memory a second time.
 pub fn save(path: &Path, state: &State) -> std::io::Result<()> {
-    let json = serde_json::to_string_pretty(state).map_err(std::io::Error::other)?;
-    crate::output::result::write_atomically(path, &json)
+    crate::output::result::write_atomically_with(path, |f| {
+        serde_json::to_writer_pretty(f, state).map_err(std::io::Error::other)
+    })
 }
 
 /// Decides what to mail from the previous state and this run's results. Silenced checks are

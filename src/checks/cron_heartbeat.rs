@@ -42,28 +42,24 @@ impl CheckKind for CronHeartbeat {
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
         let discover = discovery_asked(cfg);
         let specs = configure(cfg, discover.is_some());
-        let discoveries = discover
-            .map(|scopes| {
-                let configured = discovery::configured_files(&specs);
-                let parallel = (discovery::PARALLEL / scopes.len().max(1)).max(4);
-                scopes
-                    .into_iter()
-                    .map(|scope| Discovery {
-                        scope,
-                        rule: ScheduleRule::default(),
-                        sla: cfg.cli.sla_hours.map(Hours),
-                        configured: configured.clone(),
-                        parallel,
-                    })
-                    .collect::<Vec<_>>()
+        let discoveries: Vec<Discovery> = discover
+            .map(|scopes| Discovery {
+                scopes,
+                rule: ScheduleRule::default(),
+                sla: cfg.cli.sla_hours.map(Hours),
+                configured: discovery::configured_files(&specs),
             })
-            .unwrap_or_default();
+            .into_iter()
+            .collect();
         cfg.uses_github |= !specs.is_empty() || !discoveries.is_empty();
         let repos = specs.iter().map(|s| &s.repo).chain(
-            discoveries.iter().filter_map(|d| match &d.scope {
-                Scope::Repo(r) => Some(r),
-                Scope::Org(_) => None,
-            }),
+            discoveries
+                .iter()
+                .flat_map(|d| &d.scopes)
+                .filter_map(|s| match s {
+                    Scope::Repo(r) => Some(r),
+                    Scope::Org(_) => None,
+                }),
         );
         for r in repos {
             if !cfg.github_repos.contains(r) {

@@ -15,15 +15,15 @@ use super::cron_heartbeat::{
     read_schedule,
 };
 use super::pool::Identity;
-use super::schedule::Schedule;
+use super::schedule::{self, Schedule};
 use super::time::Hours;
 use super::{Check, CheckResult, Context, Status};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
 
-/// Requests all discoveries send at the same time, shared among them: more threads than the
-/// GitHub client lets requests fly (64) would only wait, and cost memory.
+/// Requests discovery sends at the same time: as many as the GitHub client lets fly (64);
+/// more threads would only wait, and cost memory.
 pub const PARALLEL: usize = 64;
 
 /// Where to discover.
@@ -35,36 +35,43 @@ pub enum Scope {
     Org(String),
 }
 
-/// One discovery: its scope, the thresholds of what it finds, and the workflows configured
-/// by hand there (a `[[heartbeat]]` entry refines a workflow, so discovery leaves it be).
+/// Discovery: where it looks, the thresholds of what it finds, and the workflows configured
+/// by hand (a `[[heartbeat]]` entry refines a workflow, so discovery leaves it be). One job
+/// for every scope, so their requests share one set of threads evenly.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Discovery {
     /// Where.
-    pub scope: Scope,
+    pub scopes: Vec<Scope>,
     /// Thresholds of every workflow found.
     pub rule: ScheduleRule,
     /// A fixed SLA instead of the schedules (`--sla-hours`).
     pub sla: Option<Hours>,
     /// `(repository, file name)` of the heartbeats configured by hand.
     pub configured: Vec<(Repo, String)>,
-    /// Its share of [`PARALLEL`].
-    pub parallel: usize,
 }
 
-impl Discovery {
+impl Scope {
     fn id(&self) -> String {
-        match &self.scope {
+        match self {
             Scope::Repo(r) => format!("{NAME}:{r}:*"),
-            Scope::Org(o) => format!("{NAME}:{o}/*:*"),
+            Scope::Org(o) => org_id(o),
         }
     }
 
-    fn scope_name(&self) -> String {
-        match &self.scope {
+    fn name(&self) -> String {
+        match self {
             Scope::Repo(r) => r.to_string(),
-            Scope::Org(o) => format!("the organisation {o}"),
+            Scope::Org(o) => org_name(o),
         }
     }
+}
+
+fn org_id(org: &str) -> String {
+    format!("{NAME}:{org}/*:*")
+}
+
+fn org_name(org: &str) -> String {
+    format!("the organisation {org}")
 }
 
 /// What discovery saw of one repository.
@@ -89,32 +96,39 @@ pub struct Found {
     pub observation: Observation,
 }
 
-/// Everything a discovery saw.
+/// Everything discovery saw.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Seen {
+pub struct Seen {
     /// The repositories and their workflows.
-    Repos(Vec<RepoSeen>),
-    /// The organisation's repositories could not be listed.
-    Failed(ApiError),
+    pub repos: Vec<RepoSeen>,
+    /// Organisations whose repositories could not be listed, and why.
+    pub failed: Vec<(String, ApiError)>,
 }
 
 impl Check for Discovery {
     type Observation = Seen;
 
     fn identities(&self) -> Vec<Identity> {
-        let id = self.id();
-        vec![Identity::new(id.clone(), NAME, &self.scope_name(), &id)]
+        self.scopes
+            .iter()
+            .map(|s| Identity::new(s.id(), NAME, &s.name(), &s.id()))
+            .collect()
     }
 
     fn describe(&self) -> Vec<String> {
-        vec![format!(
-            "{}  (every scheduled workflow of {}, found each run: warning at {} missed run, critical at {}, {} min grace)",
-            self.id(),
-            self.scope_name(),
-            self.rule.warn_missed,
-            self.rule.crit_missed,
-            self.rule.grace_minutes
-        )]
+        self.scopes
+            .iter()
+            .map(|s| {
+                format!(
+                    "{}  (every scheduled workflow of {}, found each run: warning at {} missed run, critical at {}, {} min grace)",
+                    s.id(),
+                    s.name(),
+                    self.rule.warn_missed,
+                    self.rule.crit_missed,
+                    self.rule.grace_minutes
+                )
+            })
+            .collect()
     }
 
     fn needs(&self) -> Vec<Need> {
@@ -129,126 +143,277 @@ impl Check for Discovery {
     }
 
     fn observe(&self, ctx: &Context) -> Seen {
-        let repos = match &self.scope {
-            Scope::Repo(r) => vec![r.clone()],
-            Scope::Org(org) => match ctx.github.org_repos(org) {
-                Ok(repos) => repos,
-                Err(e) => return Seen::Failed(e),
+        let gh = &ctx.github;
+        let now = ctx.now;
+        // Phase by phase across every repository, so the requests of all of them share the
+        // threads evenly: the organisations' repositories, then each repository's workflow
+        // list, then every workflow file and every list of recent successes side by side.
+        let orgs: Vec<&String> = self
+            .scopes
+            .iter()
+            .filter_map(|s| match s {
+                Scope::Org(o) => Some(o),
+                Scope::Repo(_) => None,
+            })
+            .collect();
+        let mut repos: Vec<Repo> = self
+            .scopes
+            .iter()
+            .filter_map(|s| match s {
+                Scope::Repo(r) => Some(r.clone()),
+                Scope::Org(_) => None,
+            })
+            .collect();
+        let mut failed = Vec::new();
+        for (org, listed) in orgs
+            .iter()
+            .zip(par_map(&orgs, PARALLEL, |o| gh.org_repos(o)))
+        {
+            match listed {
+                Ok(found) => {
+                    for r in found {
+                        if !repos.contains(&r) {
+                            repos.push(r);
+                        }
+                    }
+                }
+                Err(e) => failed.push(((*org).clone(), e)),
+            }
+        }
+        let lists = par_map(&repos, PARALLEL, |r| gh.workflows(r));
+        let plans: Vec<Result<RepoPlan, ApiError>> = repos
+            .iter()
+            .zip(lists)
+            .map(|(repo, listed)| listed.map(|l| self.plan(gh, repo, l, now)))
+            .collect();
+        let tasks: Vec<(usize, Option<&Workflow>)> = plans
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| p.as_ref().ok().map(|p| (i, p)))
+            .flat_map(|(i, p)| {
+                let early = p.early_from.map(|_| (i, None));
+                early
+                    .into_iter()
+                    .chain(p.candidates.iter().map(move |w| (i, Some(w))))
+            })
+            .collect();
+        let answers = par_map(&tasks, PARALLEL, |(i, task)| {
+            let repo = &repos[*i];
+            match (task, &plans[*i]) {
+                (
+                    None,
+                    Ok(RepoPlan {
+                        early_from: Some(from),
+                        ..
+                    }),
+                ) => Answer::Runs(gh.successes_since(repo, *from)),
+                (Some(w), _) => Answer::File(read_schedule(gh, repo, &w.path)),
+                (None, _) => Answer::Runs(Ok(Vec::new())),
+            }
+        });
+        let mut by_repo: Vec<Vec<Answer>> = repos.iter().map(|_| Vec::new()).collect();
+        for ((i, _), answer) in tasks.iter().zip(answers) {
+            by_repo[*i].push(answer);
+        }
+        let work: Vec<_> = repos.into_iter().zip(plans).zip(by_repo).collect();
+        let repos = par_map(&work, PARALLEL, |((repo, plan), answers)| match plan {
+            Ok(plan) => self.judge(gh, repo, plan, answers, now),
+            Err(e) => RepoSeen {
+                repo: repo.clone(),
+                workflows: Err(e.clone()),
+                unreadable: Vec::new(),
             },
-        };
-        Seen::Repos(
-            repos
-                .into_iter()
-                .map(|repo| self.observe_repo(&ctx.github, repo, ctx.now))
-                .collect(),
-        )
+        });
+        Seen { repos, failed }
     }
 
     fn evaluate(&self, seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
-        evaluate(self, seen, now)
+        evaluate(seen, now)
     }
 }
 
+/// What to ask of one repository once its workflows are listed.
+struct RepoPlan {
+    /// The workflows that may be scheduled (those with a file, not configured by hand).
+    candidates: Vec<Workflow>,
+    /// Where its list of recent successes starts, when it is asked beside the files.
+    early_from: Option<DateTime<Utc>>,
+}
+
+/// What one task of a repository's discovery came back with.
+enum Answer {
+    /// The repository-wide list of recent successes.
+    Runs(Result<Vec<Run>, ApiError>),
+    /// A workflow's schedule.
+    File(ScheduleSeen),
+}
+
 impl Discovery {
-    fn observe_repo(&self, gh: &GitHub, repo: Repo, now: DateTime<Utc>) -> RepoSeen {
-        let listed = match gh.workflows(&repo) {
-            Ok(w) => w,
-            Err(e) => {
-                return RepoSeen {
-                    repo,
-                    workflows: Err(e),
-                    unreadable: Vec::new(),
-                };
-            }
-        };
+    /// The candidates of `repo`, and whether and from when to ask its list of recent
+    /// successes beside the files: so a healthy repository takes two round trips, not
+    /// three. The window comes from the schedules the last run read (its kept answers, no
+    /// request), else from the thresholds alone; a workflow whose window reaches further
+    /// back (a weekly cron, on a first run) is then asked alone.
+    fn plan(
+        &self,
+        gh: &GitHub,
+        repo: &Repo,
+        listed: Vec<Workflow>,
+        now: DateTime<Utc>,
+    ) -> RepoPlan {
         let candidates: Vec<Workflow> = listed
             .into_iter()
             .filter(|w| w.path.starts_with(".github/workflows/"))
             .filter(|w| !self.configured.contains(&(repo.clone(), file_of(&w.path))))
             .collect();
-        let schedules = par_map(&candidates, self.parallel, |w| {
-            read_schedule(gh, &repo, &w.path)
-        });
+        let mut known = true;
+        let mut oldest: Option<DateTime<Utc>> = None;
+        for w in &candidates {
+            let Some(text) = gh.file_as_last_seen(repo, &w.path) else {
+                known = false;
+                continue;
+            };
+            let slot = schedule::read(&text)
+                .ok()
+                .flatten()
+                .and_then(|e| Schedule::new(e).ok())
+                .and_then(|s| self.oldest_slot(&s, now));
+            oldest = oldest.into_iter().chain(slot).min();
+        }
+        // Not asked early only when the last run saw every file and no schedule in them.
+        let nothing_scheduled = known && oldest.is_none();
+        let ask_early = !(candidates.is_empty() || nothing_scheduled);
+        let early_from = ask_early.then(|| self.window_from(oldest.filter(|_| known), now));
+        RepoPlan {
+            candidates,
+            early_from,
+        }
+    }
+
+    /// Each scheduled workflow of `repo`, judged from the wide list when it came and the
+    /// workflow is on time; else (a list that failed, a late or disabled workflow) asked
+    /// alone, with its diagnosis.
+    fn judge(
+        &self,
+        gh: &GitHub,
+        repo: &Repo,
+        plan: &RepoPlan,
+        answers: &[Answer],
+        now: DateTime<Utc>,
+    ) -> RepoSeen {
+        let mut early = None;
+        let mut schedules = Vec::new();
+        for a in answers {
+            match a {
+                Answer::Runs(runs) => early = Some(runs),
+                Answer::File(seen) => schedules.push(seen),
+            }
+        }
         let mut scheduled = Vec::new();
         let mut unreadable = Vec::new();
-        for (w, seen) in candidates.into_iter().zip(schedules) {
+        for (w, seen) in plan.candidates.iter().zip(schedules) {
             match seen {
                 ScheduleSeen::Read { .. } => scheduled.push((w, seen)),
                 ScheduleSeen::Unscheduled(_) => {}
-                ScheduleSeen::Fallback(why) => unreadable.push((w.path.clone(), why)),
+                ScheduleSeen::Fallback(why) => unreadable.push((w.path.clone(), why.clone())),
             }
         }
-        // One list of recent successes for the whole repository, from the oldest window
-        // that could still make a workflow ok, floored to the day so its URL (and ETag)
-        // holds all day.
-        let from = scheduled
-            .iter()
-            .filter_map(|(_, seen)| match seen {
-                ScheduleSeen::Read { entries, .. } => Schedule::new(entries.clone()).ok(),
-                ScheduleSeen::Unscheduled(_) | ScheduleSeen::Fallback(_) => None,
-            })
-            .filter_map(|s| {
-                let k = self.rule.warn_missed as usize;
-                s.due_slots(now, self.rule.grace(), k).last().copied()
-            })
-            .min()
-            .unwrap_or(now - Duration::days(2));
-        let from = self.sla.map_or(from, |sla| now - sla.duration());
-        let from = from
-            .date_naive()
-            .and_hms_opt(0, 0, 0)
-            .map_or(from, |t| t.and_utc());
-        let recent: Result<Vec<Run>, ApiError> = if scheduled.is_empty() {
-            Ok(Vec::new())
-        } else {
-            gh.successes_since(&repo, from)
+        let late;
+        let recent: &Result<Vec<Run>, ApiError> = match early {
+            Some(runs) => runs,
+            None => {
+                // Nothing was scheduled at the last run; a file changed since.
+                late = if scheduled.is_empty() {
+                    Ok(Vec::new())
+                } else {
+                    let read = scheduled.iter().filter_map(|(_, seen)| match seen {
+                        ScheduleSeen::Read { entries, .. } => Schedule::new(entries.clone()).ok(),
+                        ScheduleSeen::Unscheduled(_) | ScheduleSeen::Fallback(_) => None,
+                    });
+                    gh.successes_since(repo, self.window(read, now))
+                };
+                &late
+            }
         };
-        let mut newest: BTreeMap<u64, Run> = BTreeMap::new();
-        if let Ok(runs) = &recent {
+        let mut newest: BTreeMap<u64, &Run> = BTreeMap::new();
+        if let Ok(runs) = recent {
             for run in runs {
                 let keep = newest
                     .get(&run.workflow_id)
                     .is_none_or(|n| run.created_at > n.created_at);
                 if keep {
-                    newest.insert(run.workflow_id, run.clone());
+                    newest.insert(run.workflow_id, run);
                 }
             }
         }
-        let found = par_map(&scheduled, self.parallel, |(w, seen)| {
-            let spec = HeartbeatSpec {
-                repo: repo.clone(),
-                workflow: file_of(&w.path),
-                name: default_name(&file_of(&w.path)),
-                sla_hours: self.sla.unwrap_or(heartbeat::DEFAULT_SLA),
-                filter: RunFilter::default(),
-                schedule: self.sla.is_none().then_some(self.rule),
-            };
-            // Judged from the wide list when it came and the workflow is on time; else (a
-            // list that failed, a late or disabled workflow) asked alone, with its diagnosis.
-            let last = newest.get(&w.id);
-            let current = recent.is_ok()
-                && w.state == "active"
-                && heartbeat::is_current(&spec, last, Some(seen), now);
-            let observation = if current {
-                Observation::Seen {
-                    last_success: last.cloned(),
-                    diagnosis: None,
-                    schedule: Some(seen.clone()),
+        let found = scheduled
+            .into_iter()
+            .map(|(w, seen)| {
+                let spec = HeartbeatSpec {
+                    repo: repo.clone(),
+                    workflow: file_of(&w.path),
+                    name: default_name(&file_of(&w.path)),
+                    sla_hours: self.sla.unwrap_or(heartbeat::DEFAULT_SLA),
+                    filter: RunFilter::default(),
+                    schedule: self.sla.is_none().then_some(self.rule),
+                };
+                let last = newest.get(&w.id).copied();
+                let current = recent.is_ok()
+                    && w.state == "active"
+                    && heartbeat::is_current(&spec, last, Some(seen), now);
+                let observation = if current {
+                    Observation::Seen {
+                        last_success: last.cloned(),
+                        diagnosis: None,
+                        schedule: Some(seen.clone()),
+                    }
+                } else {
+                    heartbeat::observe_with(gh, &spec, now, seen.clone(), Some(w.clone()))
+                };
+                Found {
+                    spec,
+                    workflow: w.clone(),
+                    observation,
                 }
-            } else {
-                heartbeat::observe_with(gh, &spec, now, seen.clone(), Some(w.clone()))
-            };
-            Found {
-                spec,
-                workflow: w.clone(),
-                observation,
-            }
-        });
+            })
+            .collect();
         RepoSeen {
-            repo,
+            repo: repo.clone(),
             workflows: Ok(found),
             unreadable,
         }
+    }
+
+    /// Where the list of recent successes starts: at the oldest slot that could still make
+    /// one of `schedules` ok (the last `warn_missed` days when none is known), or at the
+    /// fixed SLA; floored to the day, so its URL (and ETag) holds all day.
+    fn window(
+        &self,
+        schedules: impl IntoIterator<Item = Schedule>,
+        now: DateTime<Utc>,
+    ) -> DateTime<Utc> {
+        let oldest = schedules
+            .into_iter()
+            .filter_map(|s| self.oldest_slot(&s, now))
+            .min();
+        self.window_from(oldest, now)
+    }
+
+    /// The oldest slot that could still make `s` ok.
+    fn oldest_slot(&self, s: &Schedule, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let k = self.rule.warn_missed as usize;
+        s.due_slots(now, self.rule.grace(), k).last().copied()
+    }
+
+    /// [`Self::window`] from the oldest slot, when known.
+    fn window_from(&self, oldest: Option<DateTime<Utc>>, now: DateTime<Utc>) -> DateTime<Utc> {
+        let guess = now - Duration::days(i64::from(self.rule.warn_missed)) - self.rule.grace();
+        let from = self
+            .sla
+            .map_or(oldest.unwrap_or(guess), |sla| now - sla.duration());
+        from.date_naive()
+            .and_hms_opt(0, 0, 0)
+            .map_or(from, |t| t.and_utc())
     }
 }
 
@@ -257,30 +422,34 @@ fn file_of(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// `f` over `items` on up to `threads` threads, results in order.
+/// `f` over `items` on up to `threads` threads (the caller's among them), results in
+/// order. A panic in `f` goes on up, to become the check's `unknown`.
 fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
     if items.len() < 2 || threads < 2 {
         return items.iter().map(&f).collect();
     }
     let next = AtomicUsize::new(0);
+    let work = || {
+        let mut done = Vec::new();
+        loop {
+            let i = next.fetch_add(1, Ordering::Relaxed);
+            let Some(item) = items.get(i) else { break };
+            done.push((i, f(item)));
+        }
+        done
+    };
     let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads.min(items.len()))
-            .map(|_| {
-                scope.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        let Some(item) = items.get(i) else { break };
-                        done.push((i, f(item)));
-                    }
-                    done
-                })
-            })
+        let helpers: Vec<_> = (1..threads.min(items.len()))
+            .map(|_| scope.spawn(work))
             .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
+        let mut out = work();
+        for h in helpers {
+            match h.join() {
+                Ok(done) => out.extend(done),
+                Err(panic) => std::panic::resume_unwind(panic),
+            }
+        }
+        out
     });
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
@@ -288,24 +457,24 @@ fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + 
 
 /// One result per scheduled workflow found (a disabled one warns: its schedule no longer
 /// runs), and one `unknown` for what could not be looked at.
-pub fn evaluate(d: &Discovery, seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
-    let repos = match seen {
-        Seen::Failed(e) => {
-            return vec![CheckResult::new(
-                &d.id(),
+pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
+    let mut out: Vec<CheckResult> = seen
+        .failed
+        .iter()
+        .map(|(org, e)| {
+            CheckResult::new(
+                &org_id(org),
                 NAME,
-                &d.scope_name(),
+                &org_name(org),
                 Status::Unknown,
                 format!(
                     "could not discover the scheduled workflows of {}: {e}",
-                    d.scope_name()
+                    org_name(org)
                 ),
-            )];
-        }
-        Seen::Repos(repos) => repos,
-    };
-    let mut out = Vec::new();
-    for r in repos {
+            )
+        })
+        .collect();
+    for r in &seen.repos {
         let id = format!("{NAME}:{}:*", r.repo);
         let found = match &r.workflows {
             Ok(found) => found,
@@ -389,11 +558,10 @@ mod tests {
 
     fn discovery() -> Discovery {
         Discovery {
-            scope: Scope::Repo(repo()),
+            scopes: vec![Scope::Repo(repo())],
             rule: ScheduleRule::default(),
             sla: None,
             configured: Vec::new(),
-            parallel: 4,
         }
     }
 
@@ -445,17 +613,19 @@ mod tests {
     }
 
     fn seen(workflows: Result<Vec<Found>, ApiError>) -> Seen {
-        Seen::Repos(vec![RepoSeen {
-            repo: repo(),
-            workflows,
-            unreadable: Vec::new(),
-        }])
+        Seen {
+            repos: vec![RepoSeen {
+                repo: repo(),
+                workflows,
+                unreadable: Vec::new(),
+            }],
+            failed: Vec::new(),
+        }
     }
 
     #[test]
     fn a_found_workflow_is_judged_like_a_configured_one() {
         let r = evaluate(
-            &discovery(),
             &seen(Ok(vec![found("active", "2026-05-23T02:00:30Z")])),
             NOW.parse().unwrap(),
         );
@@ -471,7 +641,6 @@ mod tests {
     #[test]
     fn a_disabled_schedule_warns_even_before_it_misses_a_window() {
         let r = evaluate(
-            &discovery(),
             &seen(Ok(vec![found("disabled_manually", "2026-05-23T02:00:30Z")])),
             NOW.parse().unwrap(),
         );
@@ -485,6 +654,58 @@ mod tests {
         assert!(r[0].link.is_some());
     }
 
+    fn schedule(cron: &str) -> Schedule {
+        Schedule::new(vec![Entry {
+            cron: cron.into(),
+            timezone: None,
+        }])
+        .unwrap()
+    }
+
+    #[test]
+    fn the_wide_list_reaches_back_to_the_oldest_window_that_counts_floored_to_the_day() {
+        let d = discovery();
+        let now: DateTime<Utc> = "2026-05-25T06:30:00Z".parse().unwrap(); // a Monday
+        let at = |t: &str| t.parse::<DateTime<Utc>>().unwrap();
+        // Nothing known: the last `warn_missed` days and the grace.
+        assert_eq!(d.window([], now), at("2026-05-24T00:00:00Z"));
+        // A Friday cron reaches back to Friday; the oldest of several counts.
+        let weekly = schedule("0 3 * * FRI");
+        assert_eq!(d.window([weekly.clone()], now), at("2026-05-22T00:00:00Z"));
+        assert_eq!(
+            d.window([schedule("*/15 * * * *"), weekly], now),
+            at("2026-05-22T00:00:00Z")
+        );
+        // Just after midnight, a daily 23:00 cron still needs yesterday's run.
+        let early = at("2026-05-25T00:10:00Z");
+        assert_eq!(
+            d.window([schedule("0 23 * * *")], early),
+            at("2026-05-24T00:00:00Z")
+        );
+        // Two windows in a row before a warning: two days back.
+        let two = Discovery {
+            rule: ScheduleRule {
+                warn_missed: 2,
+                ..ScheduleRule::default()
+            },
+            ..discovery()
+        };
+        assert_eq!(
+            two.window([schedule("0 2 * * *")], now),
+            at("2026-05-24T00:00:00Z")
+        );
+        assert_eq!(two.window([], now), at("2026-05-23T00:00:00Z"));
+        // A fixed SLA decides alone.
+        let sla = Discovery {
+            sla: Some(Hours(72.0)),
+            ..discovery()
+        };
+        assert_eq!(
+            sla.window([schedule("0 2 * * *")], now),
+            at("2026-05-22T00:00:00Z")
+        );
+    }
+
     #[test]
     fn a_list_that_failed_is_one_unknown_for_the_repository() {
         let e = ApiError::Transport {
@@ -494,7 +715,7 @@ mod tests {
                 secs: 15,
             },
         };
-        let r = evaluate(&discovery(), &seen(Err(e)), NOW.parse().unwrap());
+        let r = evaluate(&seen(Err(e)), NOW.parse().unwrap());
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].id, "cron_heartbeat:raxx-app/TradeMasterAPI:*");
         assert_eq!(r[0].status, Status::Unknown);

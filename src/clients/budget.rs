@@ -59,12 +59,13 @@ impl Budget {
 
 /// A kept answer: its ETag and what the monitor read from it (not the whole body), kept as
 /// JSON text: a parsed tree would cost several times its size for thousands of answers.
+/// Shared, so an answer confirmed by a `304` is kept without a copy.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Cached {
     /// The `ETag` the API sent.
     pub etag: String,
     /// The typed value read from the body.
-    pub value: Box<RawValue>,
+    pub value: Arc<RawValue>,
 }
 
 impl PartialEq for Cached {
@@ -101,7 +102,7 @@ impl AnswerCache {
     }
 
     /// Keeps `value` as the answer to `url` with `etag`.
-    pub fn keep(&self, url: &str, etag: &str, value: Box<RawValue>) {
+    pub fn keep(&self, url: &str, etag: &str, value: Arc<RawValue>) {
         let too_big = url.len() > MAX_KEY || etag.len() > 256 || value.get().len() > MAX_VALUE;
         if too_big {
             return;
@@ -117,9 +118,12 @@ impl AnswerCache {
         }
     }
 
-    /// What this run read or confirmed, for the state file.
-    pub fn kept(&self) -> BTreeMap<String, Cached> {
-        self.kept.lock().map(|k| k.clone()).unwrap_or_default()
+    /// What this run read or confirmed, for the state file; taken out, not copied.
+    pub fn take_kept(&self) -> BTreeMap<String, Cached> {
+        self.kept
+            .lock()
+            .map(|mut k| std::mem::take(&mut *k))
+            .unwrap_or_default()
     }
 }
 
@@ -127,8 +131,8 @@ impl AnswerCache {
 mod tests {
     use super::*;
 
-    fn raw(v: &serde_json::Value) -> Box<RawValue> {
-        serde_json::value::to_raw_value(v).unwrap()
+    fn raw(v: &serde_json::Value) -> Arc<RawValue> {
+        serde_json::value::to_raw_value(v).unwrap().into()
     }
 
     #[test]
@@ -171,7 +175,7 @@ mod tests {
             "\"c\"",
             raw(&serde_json::json!("x".repeat(MAX_VALUE))),
         );
-        let kept = cache.kept();
+        let kept = cache.take_kept();
         assert_eq!(kept.len(), 1);
         assert_eq!(kept["https://api/one"].etag, "\"b\"");
     }

@@ -354,41 +354,17 @@ impl GitHub {
     /// The text of the file at `path` on the default branch (the contents API's base64,
     /// which GitHub breaks into lines).
     pub fn file(&self, repo: &Repo, path: &str) -> Result<String, ApiError> {
-        #[derive(Deserialize, Serialize)]
-        struct Contents {
-            #[serde(default)]
-            encoding: String,
-            #[serde(default)]
-            content: String,
-        }
-        // GitHub's path parameter spans segments (`x-multi-segment`): keep the slashes.
-        let segments: Vec<String> = path.split('/').map(encode).collect();
-        let api_path = format!(
-            "/repos/{}/{}/contents/{}",
-            encode(&repo.owner),
-            encode(&repo.name),
-            segments.join("/")
-        );
         let what = format!("file {path} in {repo}");
-        let got: Contents = self.get(&api_path, &what)?;
-        let unreadable = |why: &str| ApiError::BadBody {
-            api: API.name,
-            status: 200,
-            content_type: "application/json".to_string(),
-            reason: format!("{what}: {why}"),
-            snippet: String::new(),
-        };
-        if got.encoding != "base64" {
-            return Err(unreadable(
-                "GitHub sent no base64 content (is it over 1 MB?)",
-            ));
-        }
-        use base64::Engine as _;
-        let compact: String = got.content.split_ascii_whitespace().collect();
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(compact)
-            .map_err(|_| unreadable("its base64 content does not decode"))?;
-        String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text"))
+        let got: Contents = self.get(&contents_path(repo, path), &what)?;
+        decode_contents(got, &what)
+    }
+
+    /// The text of that file as the last run read it, if it kept it: no request.
+    pub fn file_as_last_seen(&self, repo: &Repo, path: &str) -> Option<String> {
+        let url = format!("{}{}", self.base, contents_path(repo, path));
+        let kept = self.cache.as_ref()?.get(&url)?;
+        let got: Contents = serde_json::from_str(kept.value.get()).ok()?;
+        decode_contents(got, "").ok()
     }
 
     /// Every workflow of `repo` (all pages of 100).
@@ -506,10 +482,53 @@ impl GitHub {
         if let (Some(cache), Some(etag)) = (&self.cache, etag)
             && let Ok(json) = serde_json::value::to_raw_value(&value)
         {
-            cache.keep(&url, &etag, json);
+            cache.keep(&url, &etag, json.into());
         }
         Ok(value)
     }
+}
+
+/// A file as the contents API answers it.
+#[derive(Deserialize, Serialize)]
+struct Contents {
+    #[serde(default)]
+    encoding: String,
+    #[serde(default)]
+    content: String,
+}
+
+/// The contents API's path of `path` in `repo`. GitHub's path parameter spans segments
+/// (`x-multi-segment`): the slashes stay.
+fn contents_path(repo: &Repo, path: &str) -> String {
+    let segments: Vec<String> = path.split('/').map(encode).collect();
+    format!(
+        "/repos/{}/{}/contents/{}",
+        encode(&repo.owner),
+        encode(&repo.name),
+        segments.join("/")
+    )
+}
+
+/// The text of a file the contents API sent (base64, broken into lines by GitHub).
+fn decode_contents(got: Contents, what: &str) -> Result<String, ApiError> {
+    let unreadable = |why: &str| ApiError::BadBody {
+        api: API.name,
+        status: 200,
+        content_type: "application/json".to_string(),
+        reason: format!("{what}: {why}"),
+        snippet: String::new(),
+    };
+    if got.encoding != "base64" {
+        return Err(unreadable(
+            "GitHub sent no base64 content (is it over 1 MB?)",
+        ));
+    }
+    use base64::Engine as _;
+    let compact: String = got.content.split_ascii_whitespace().collect();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(compact)
+        .map_err(|_| unreadable("its base64 content does not decode"))?;
+    String::from_utf8(bytes).map_err(|_| unreadable("it is not UTF-8 text"))
 }
 
 #[cfg(test)]

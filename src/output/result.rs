@@ -173,11 +173,11 @@ pub struct RunResult {
     pub api_budget: std::collections::BTreeMap<String, crate::clients::budget::Spent>,
 }
 
-/// Writes `result` to `path` atomically, with secrets masked.
-pub fn write(path: &Path, result: &RunResult, redactor: &Redactor) -> std::io::Result<()> {
+/// Masks the secrets in `clean` (in place: thousands of checks are not copied) and writes
+/// it to `path` atomically.
+pub fn write(path: &Path, clean: &mut RunResult, redactor: &Redactor) -> std::io::Result<()> {
     // Each text is masked before it is encoded: JSON escaping would hide a secret's quotes
     // and backslashes from a mask applied to the encoded text only.
-    let mut clean = result.clone();
     let r = |s: &mut String| *s = redactor.redact(s);
     for c in &mut clean.checks {
         [&mut c.id, &mut c.target, &mut c.message]
@@ -195,8 +195,8 @@ pub fn write(path: &Path, result: &RunResult, redactor: &Redactor) -> std::io::R
         .iter_mut()
         .chain(clean.warnings.iter_mut())
         .for_each(r);
-    let json = serde_json::to_string_pretty(&clean).map_err(std::io::Error::other)?;
-    write_atomically(path, &redactor.redact(&json))
+    let json = serde_json::to_string_pretty(&*clean).map_err(std::io::Error::other)?;
+    write_atomically(path, &redactor.redact_owned(json))
 }
 
 fn redact_strings(v: &mut serde_json::Value, redactor: &Redactor) {
@@ -212,10 +212,19 @@ fn redact_strings(v: &mut serde_json::Value, redactor: &Redactor) {
     }
 }
 
-/// Writes `text` to a temporary file beside `path`, then renames it into place, so a reader
-/// (or a crash) never sees half a file. The temporary file is created exclusively (never
-/// through a planted link, never over another file) and removed when anything fails.
+/// Writes `text` and a line break atomically: see [`write_atomically_with`].
 pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
+    write_atomically_with(path, |f| f.write_all(json.as_bytes()))
+}
+
+/// Lets `write` fill a temporary file beside `path` (through a buffer), ends it with a line
+/// break, then renames it into place, so a reader (or a crash) never sees half a file. The
+/// temporary file is created exclusively (never through a planted link, never over another
+/// file) and removed when anything fails.
+pub fn write_atomically_with(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
         _ => std::path::PathBuf::from("."),
@@ -225,12 +234,12 @@ pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "heartbeat_result.json".into());
-    let (tmp, mut f) = create_temp(&dir, &name)?;
-    let written = f
-        .write_all(json.as_bytes())
-        .and_then(|()| f.write_all(b"\n"))
-        .and_then(|()| f.sync_all());
-    drop(f);
+    let (tmp, f) = create_temp(&dir, &name)?;
+    let mut buffered = std::io::BufWriter::new(f);
+    let written = write(&mut buffered)
+        .and_then(|()| buffered.write_all(b"\n"))
+        .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
+        .and_then(|f| f.sync_all());
     written
         .and_then(|()| std::fs::rename(&tmp, path))
         .inspect_err(|_| {
@@ -322,7 +331,7 @@ mod tests {
                 "token s3cr3t-value leaked?".into(),
             ),
         ];
-        let result = RunResult {
+        let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
             tool: "heartbeat-monitor",
             tool_version: "0.1.0",
@@ -353,7 +362,7 @@ mod tests {
         let path = dir.join("nested/result.json");
         let mut r = Redactor::default();
         r.add("s3cr3t-value");
-        write(&path, &result, &r).unwrap();
+        write(&path, &mut result, &r).unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
         assert!(!text.contains("s3cr3t-value"));
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();

@@ -251,3 +251,54 @@ fn when_the_wide_runs_list_fails_each_workflow_is_asked_alone() {
     assert_eq!(run.check(&id(TRACE))["status"], "critical");
     assert_eq!(server.hits(&runs_path(BILLING)), 1, "billing asked alone");
 }
+
+#[test]
+fn a_weekly_cron_is_asked_alone_on_a_first_run_then_read_from_the_wide_list() {
+    // Monday: with no schedule known yet, the wide list asked beside the files covers the
+    // last day; billing's Friday run is older, so billing alone is asked once. The second
+    // run knows the schedule from the files it kept, and its list reaches back to Friday.
+    let mut list: Value = serde_json::from_str(&fixture("github/workflows-list.json")).unwrap();
+    list["workflows"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|w| w["path"].as_str().unwrap().ends_with(BILLING));
+    list["total_count"] = Value::from(1);
+    let text = fixture(&format!("github/workflows/{BILLING}"));
+    let server = FakeServer::start(vec![
+        Route::get(&workflows_path()).reply(etagged(list.to_string(), "W/\"list\"")),
+        Route::get(&contents_path(BILLING)).reply(etagged(contents_body(BILLING, &text), "\"b\"")),
+        Route::get(&repo_runs_path())
+            .query("created=%3E%3D2026-05-24T00%3A00%3A00Z")
+            .reply(Reply::json(200, merged(&[]))),
+        Route::get(&repo_runs_path())
+            .query("created=%3E%3D2026-05-22T00%3A00%3A00Z")
+            .reply(Reply::json(
+                200,
+                merged(&[runs_of("github/runs-success-fresh.json", 102)]),
+            )),
+        success(BILLING, "github/runs-success-fresh.json"),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let state = scratch("weekly").join("state.json");
+    let run = || {
+        Monitor::new(&server)
+            .now("2026-05-25T06:30:00Z")
+            .args(&["--repo", REPO, "--state-file", state.to_str().unwrap()])
+            .run()
+    };
+    let first = run();
+    assert_eq!(first.code, 0, "{}\n{}", first.stdout, first.stderr);
+    assert_eq!(first.check(&id(BILLING))["status"], "ok");
+    assert_eq!(server.hits(&runs_path(BILLING)), 1, "asked alone once");
+    let second = run();
+    assert_eq!(second.code, 0, "{}\n{}", second.stdout, second.stderr);
+    assert_eq!(second.check(&id(BILLING))["status"], "ok");
+    assert_eq!(server.hits(&runs_path(BILLING)), 1, "not asked alone again");
+    let gh = &second.result()["api_budget"]["github"];
+    let counted = gh["requests"].as_u64().unwrap() - gh["not_modified"].as_u64().unwrap();
+    assert!(
+        counted <= 2,
+        "the runs list and the repository at most: {gh}"
+    );
+}

@@ -229,9 +229,77 @@ fn etagged(body: String, etag: String) -> Reply {
     }))
 }
 
+/// A workflow file of a realistic size (about 2 KB; its schedule is all that is read).
+const NIGHTLY_WORKFLOW: &str = r#"name: Nightly export
+on:
+  schedule:
+    - cron: '0 2 * * *'
+  workflow_dispatch:
+    inputs:
+      since:
+        description: 'Export from this date (YYYY-MM-DD); default: yesterday'
+        required: false
+permissions:
+  contents: read
+  id-token: write
+concurrency:
+  group: nightly-export
+  cancel-in-progress: false
+jobs:
+  export:
+    runs-on: ubuntu-latest
+    timeout-minutes: 45
+    environment: production
+    env:
+      EXPORT_BUCKET: raxx-exports
+      RUST_LOG: info
+    steps:
+      - uses: actions/checkout@v4
+      - uses: actions/setup-python@v5
+        with:
+          python-version: '3.12'
+          cache: pip
+      - name: Install
+        run: |
+          python -m pip install --upgrade pip
+          pip install -r requirements.txt
+      - name: Authenticate
+        uses: aws-actions/configure-aws-credentials@v4
+        with:
+          role-to-assume: arn:aws:iam::123456789012:role/nightly-export
+          aws-region: eu-west-1
+      - name: Export
+        run: python -m export --since "${{ inputs.since }}" --bucket "$EXPORT_BUCKET"
+        env:
+          DATABASE_URL: ${{ secrets.DATABASE_URL }}
+      - name: Verify
+        run: python -m export.verify --bucket "$EXPORT_BUCKET" --strict
+      - name: Report
+        if: always()
+        run: |
+          echo "Nightly export" >> "$GITHUB_STEP_SUMMARY"
+          python -m export.report >> "$GITHUB_STEP_SUMMARY"
+      - name: Upload the log
+        if: failure()
+        uses: actions/upload-artifact@v4
+        with:
+          name: export-log
+          path: logs/
+          retention-days: 14
+  notify:
+    needs: export
+    if: failure()
+    runs-on: ubuntu-latest
+    steps:
+      - name: Tell the team
+        run: curl -fsS -X POST "$HOOK" -d '{"text":"nightly export failed"}'
+        env:
+          HOOK: ${{ secrets.OPS_HOOK }}
+"#;
+
 fn discovery_routes(repos: usize, workflows: usize) -> Vec<Route> {
     use base64::Engine as _;
-    let yaml = "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  x:\n    runs-on: ubuntu-latest\n    steps:\n      - run: ./nightly.sh\n";
+    let yaml = NIGHTLY_WORKFLOW;
     let file = serde_json::json!({
         "type": "file", "encoding": "base64",
         "content": base64::engine::general_purpose::STANDARD.encode(yaml),

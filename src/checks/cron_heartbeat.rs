@@ -400,6 +400,10 @@ impl NoSchedule {
     }
 }
 
+/// What is kept of a workflow file between runs: its crons, no schedule, or why its YAML
+/// could not be read.
+pub type ReadFile = Result<Option<Vec<schedule::Entry>>, String>;
+
 /// Reads the schedule in the workflow file `path` on the default branch.
 pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
     if !path.starts_with(".github/workflows/") {
@@ -407,8 +411,9 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
             "the workflow has no file of its own ({path:?}) to read a schedule from"
         ));
     }
-    let text = match gh.file(repo, path) {
-        Ok(text) => text,
+    let read = |text: String| -> ReadFile { schedule::read(&text).map_err(|e| e.to_string()) };
+    let read = match gh.file_read_as(repo, path, read) {
+        Ok(read) => read,
         Err(e @ ApiError::Forbidden { .. }) => {
             return ScheduleSeen::Fallback(format!(
                 "the token may not read {path}: give the workflow `contents: read` ({e})"
@@ -421,7 +426,7 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
         }
         Err(e) => return ScheduleSeen::Fallback(format!("{path} could not be read ({e})")),
     };
-    match schedule::read(&text) {
+    match read {
         Ok(Some(entries)) => ScheduleSeen::Read {
             path: path.to_string(),
             entries,

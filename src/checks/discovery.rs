@@ -11,11 +11,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::{DateTime, Duration, Utc};
 
 use super::cron_heartbeat::{
-    self as heartbeat, HeartbeatSpec, NAME, Observation, ScheduleRule, ScheduleSeen, default_name,
-    read_schedule,
+    self as heartbeat, HeartbeatSpec, NAME, Observation, ReadFile, ScheduleRule, ScheduleSeen,
+    default_name, read_schedule,
 };
 use super::pool::Identity;
-use super::schedule::{self, Schedule};
+use super::schedule::Schedule;
 use super::time::Hours;
 use super::{Check, CheckResult, Context, Status};
 use crate::clients::api::ApiError;
@@ -269,11 +269,11 @@ impl Discovery {
         let mut known = true;
         let mut oldest: Option<DateTime<Utc>> = None;
         for w in &candidates {
-            let Some(text) = gh.file_as_last_seen(repo, &w.path) else {
+            let Some(read) = gh.file_as_last_seen::<ReadFile>(repo, &w.path) else {
                 known = false;
                 continue;
             };
-            let slot = schedule::read(&text)
+            let slot = read
                 .ok()
                 .flatten()
                 .and_then(|e| Schedule::new(e).ok())

@@ -351,20 +351,34 @@ impl GitHub {
         self.get(&path, &format!("commit {base} in {repo}"))
     }
 
-    /// The text of the file at `path` on the default branch (the contents API's base64,
-    /// which GitHub breaks into lines).
-    pub fn file(&self, repo: &Repo, path: &str) -> Result<String, ApiError> {
+    /// What `read` makes of the text of the file at `path` on the default branch (the
+    /// contents API's base64, which GitHub breaks into lines). That, not the file, is what
+    /// the cache keeps: a workflow's schedule is a few bytes, its file a few kilobytes.
+    pub fn file_read_as<U>(
+        &self,
+        repo: &Repo,
+        path: &str,
+        read: impl FnOnce(String) -> U,
+    ) -> Result<U, ApiError>
+    where
+        U: serde::de::DeserializeOwned + Serialize,
+    {
         let what = format!("file {path} in {repo}");
-        let got: Contents = self.get(&contents_path(repo, path), &what)?;
-        decode_contents(got, &what)
+        self.get_as(&contents_path(repo, path), &what, |got: Contents| {
+            decode_contents(got, &what).map(read)
+        })
     }
 
-    /// The text of that file as the last run read it, if it kept it: no request.
-    pub fn file_as_last_seen(&self, repo: &Repo, path: &str) -> Option<String> {
+    /// What [`Self::file_read_as`] made of that file at the last run, if it was kept: no
+    /// request.
+    pub fn file_as_last_seen<U: serde::de::DeserializeOwned>(
+        &self,
+        repo: &Repo,
+        path: &str,
+    ) -> Option<U> {
         let url = format!("{}{}", self.base, contents_path(repo, path));
         let kept = self.cache.as_ref()?.get(&url)?;
-        let got: Contents = serde_json::from_str(kept.value.get()).ok()?;
-        decode_contents(got, "").ok()
+        serde_json::from_str(kept.value.get()).ok()
     }
 
     /// Every workflow of `repo` (all pages of 100).
@@ -452,6 +466,21 @@ impl GitHub {
     where
         T: serde::de::DeserializeOwned + Serialize,
     {
+        self.get_as(path, what, Ok)
+    }
+
+    /// [`Self::get`] of a body read as `T` and made into `U` by `make`: `U` is what is
+    /// kept and what a `304` answers.
+    fn get_as<T, U>(
+        &self,
+        path: &str,
+        what: &str,
+        make: impl FnOnce(T) -> Result<U, ApiError>,
+    ) -> Result<U, ApiError>
+    where
+        T: serde::de::DeserializeOwned,
+        U: serde::de::DeserializeOwned + Serialize,
+    {
         let url = format!("{}{path}", self.base);
         let cached = self.cache.as_ref().and_then(|c| c.get(&url));
         let mut req = Request::get(url.clone())
@@ -472,13 +501,14 @@ impl GitHub {
         }
         if resp.status == 304
             && let (Some(cache), Some(c)) = (&self.cache, cached)
-            && let Ok(value) = serde_json::from_str::<T>(c.value.get())
+            && let Ok(value) = serde_json::from_str::<U>(c.value.get())
         {
             cache.keep(&url, &c.etag, c.value.clone());
             return Ok(value);
         }
         let etag = resp.header("etag").map(str::to_string);
-        let value: T = parse_json(API, &api::success(API, resp, what)?)?;
+        let got: T = parse_json(API, &api::success(API, resp, what)?)?;
+        let value = make(got)?;
         if let (Some(cache), Some(etag)) = (&self.cache, etag)
             && let Ok(json) = serde_json::value::to_raw_value(&value)
         {
@@ -489,7 +519,7 @@ impl GitHub {
 }
 
 /// A file as the contents API answers it.
-#[derive(Deserialize, Serialize)]
+#[derive(Deserialize)]
 struct Contents {
     #[serde(default)]
     encoding: String,

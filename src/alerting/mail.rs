@@ -24,7 +24,7 @@ pub struct Mail {
 /// What every mail shares.
 #[derive(Debug, Clone)]
 pub struct MailContext<'a> {
-    /// e.g. `[Raxx ops]`.
+    /// e.g. `[heartbeat-monitor]`.
     pub prefix: &'a str,
     /// The team's runbook; each mail links the section of its subject.
     pub runbook_url: Option<&'a str>,
@@ -180,12 +180,13 @@ listed below is UNKNOWN, which is itself an alert.\n\n",
         }
         body.push('\n');
     }
-    body.push_str(
-        "First steps:\n\
-- open the monitor run's log;\n\
-- check that GITHUB_TOKEN has actions: read (set under permissions: in the workflow);\n\
-- check that POSTMARK_SERVER_TOKEN, OPS_ALERT_EMAIL and OPS_ALERT_FROM are set.\n\n",
-    );
+    body.push_str("First steps:\n");
+    let failures = unknown.iter().map(|c| c.message.as_str());
+    for step in super::first_steps::for_failures(failures.chain(errors.iter().map(String::as_str)))
+    {
+        body.push_str(&format!("- {step};\n"));
+    }
+    body.push('\n');
     body.push_str(&format!("{:<13}{}\n", "Seen at:", rfc3339(ctx.now)));
     if let Some(u) = ctx.run_url {
         body.push_str(&format!("{:<13}{u}\n", "Monitor run:"));

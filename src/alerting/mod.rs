@@ -2,6 +2,7 @@
 //! changes, reminders and recoveries), how they leave (Postmark or SMTP), and what the state
 //! file remembers afterwards. A check counts as alerted only once its mail was accepted.
 
+pub mod first_steps;
 pub mod mail;
 pub mod ping;
 pub mod postmark;

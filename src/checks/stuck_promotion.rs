@@ -89,7 +89,7 @@ fn spec_of(t: &Table) -> Option<PromotionsSpec> {
             String::new()
         }
         Some(v) => v.value,
-        None => "CONSOLE_DATABASE_URL".into(),
+        None => "DATABASE_URL".into(),
     };
     let stuck_states = match t.strings("stuck_states") {
         Some(v) if v.value.is_empty() || v.value.iter().any(|s| s.trim().is_empty()) => {

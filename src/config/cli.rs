@@ -33,7 +33,7 @@ pub struct Cli {
     #[argh(option)]
     pub gh_token: Option<String>,
     /// SLA in hours for every heartbeat (overrides the file)
-    #[argh(option)]
+    #[argh(option, from_str_fn(hours))]
     pub sla_hours: Option<f64>,
     /// where to write the JSON result (default: heartbeat_result.json)
     #[argh(option)]
@@ -45,7 +45,7 @@ pub struct Cli {
     #[argh(switch)]
     pub dry_run: bool,
     /// evaluate as if at this RFC 3339 instant (default: now)
-    #[argh(option)]
+    #[argh(option, from_str_fn(instant))]
     pub now: Option<DateTime<Utc>>,
     /// validate the configuration and secrets, print what would run, make no request
     #[argh(switch)]
@@ -53,6 +53,23 @@ pub struct Cli {
     /// print the version and exit
     #[argh(switch)]
     pub version: bool,
+}
+
+/// `--sla-hours`: argh says which option and value; this says what was expected.
+fn hours(value: &str) -> Result<f64, String> {
+    value
+        .trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|h| h.is_finite() && *h > 0.0)
+        .ok_or_else(|| "expected a positive number of hours, e.g. 48".into())
+}
+
+/// `--now`.
+fn instant(value: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(value.trim())
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| "expected an RFC 3339 time, e.g. 2026-05-23T06:30:00Z".into())
 }
 
 /// What parsing decided.
@@ -89,12 +106,7 @@ pub fn parse(args: &[String]) -> Parsed {
     let rest: Vec<&str> = args.iter().skip(1).map(String::as_str).collect();
     match Cli::from_args(&[NAME], &rest) {
         Ok(cli) if cli.version => Parsed::Print(format!("{NAME} {}\n", env!("CARGO_PKG_VERSION"))),
-        Ok(cli) => match cli.sla_hours {
-            Some(h) if !(h.is_finite() && h > 0.0) => Parsed::Usage(format!(
-                "--sla-hours must be a positive number of hours, not {h}\nRun {NAME} --help for more information.\n"
-            )),
-            _ => Parsed::Run(Box::new(cli)),
-        },
+        Ok(cli) => Parsed::Run(Box::new(cli)),
         Err(early) => match early.status {
             Ok(()) => Parsed::Print(early.output),
             Err(()) => Parsed::Usage(format!(
@@ -169,10 +181,17 @@ mod tests {
         assert!(matches!(parse(&args(&["--bogus"])), Parsed::Usage(m) if m.contains("--bogus")));
         assert!(matches!(
             parse(&args(&["--now", "yesterday"])),
-            Parsed::Usage(_)
+            Parsed::Usage(m) if m.contains("expected an RFC 3339 time, e.g. 2026-05-23T06:30:00Z")
         ));
+        for bad in ["-1", "abc", "0", "inf"] {
+            assert!(
+                matches!(parse(&args(&["--sla-hours", bad])), Parsed::Usage(m)
+                    if m.contains("expected a positive number of hours, e.g. 48")),
+                "{bad}"
+            );
+        }
         assert!(
-            matches!(parse(&args(&["--sla-hours", "-1"])), Parsed::Usage(m) if m.contains("positive"))
+            matches!(parse(&args(&["--sla-hours", "1.5"])), Parsed::Run(c) if c.sla_hours == Some(1.5))
         );
         assert!(
             matches!(parse(&args(&["--help"])), Parsed::Print(m) if m.starts_with("Usage: heartbeat-monitor"))

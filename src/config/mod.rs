@@ -29,7 +29,7 @@ pub const DEFAULT_CONFIG: &str = "heartbeat-monitor.toml";
 /// Where the result goes by default.
 pub const DEFAULT_OUTPUT: &str = "heartbeat_result.json";
 /// The subject prefix by default.
-pub const DEFAULT_PREFIX: &str = "[Raxx ops]";
+pub const DEFAULT_PREFIX: &str = "[heartbeat-monitor]";
 /// The largest configuration file read: far more than any real one.
 const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The variable that gates the whole monitor.
@@ -522,7 +522,7 @@ event = "schedule"
                 "trace".into()
             )
         );
-        assert_eq!(cfg.subject_prefix, "[Raxx ops]");
+        assert_eq!(cfg.subject_prefix, "[heartbeat-monitor]");
         assert_eq!(cfg.output_file, PathBuf::from("heartbeat_result.json"));
         assert!(cfg.notes.is_empty(), "not the old call");
     }

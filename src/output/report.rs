@@ -5,15 +5,23 @@ use crate::alerting::mail::Mail;
 use crate::checks::{CheckResult, Status};
 use crate::output::result::RunResult;
 
-/// The table of checks: status, check, message.
+/// The widest the table gets: a terminal or a CI log of 100 columns shows it whole.
+pub const TABLE_WIDTH: usize = 100;
+/// The widest the CHECK column gets; a longer name is cut (the result file has it whole).
+const CHECK_WIDTH: usize = 44;
+
+/// The table of checks: status, check, message, within [`TABLE_WIDTH`] columns. A long
+/// message wraps under its column; the result file keeps every text whole.
 pub fn table(checks: &[CheckResult], color: bool) -> String {
-    let label = |c: &CheckResult| format!("{} {}", c.kind, c.target);
+    let label = |c: &CheckResult| cut(&format!("{} {}", c.kind, c.target), CHECK_WIDTH);
     let width = checks
         .iter()
         .map(|c| label(c).chars().count())
         .max()
         .unwrap_or(5)
         .max(5);
+    let indent = 10 + width + 2;
+    let room = TABLE_WIDTH - indent;
     let mut out = format!("{:<9} {:<width$}  MESSAGE\n", "STATUS", "CHECK");
     for c in checks {
         let status = format!("{:<9}", c.status.as_str().to_uppercase());
@@ -22,14 +30,51 @@ pub fn table(checks: &[CheckResult], color: bool) -> String {
         } else {
             status
         };
-        out.push_str(&format!(
-            "{status} {:<width$}  {}{}\n",
-            label(c),
-            one_line(&c.message),
-            silenced(c)
-        ));
+        let text = format!("{}{}", one_line(&c.message), silenced(c));
+        let lines = wrap(&text, room);
+        out.push_str(&format!("{status} {:<width$}  {}\n", label(c), lines[0]));
+        for line in &lines[1..] {
+            out.push_str(&format!("{:indent$}{line}\n", ""));
+        }
     }
     out
+}
+
+/// `s` cut to `max` characters, the last being "…" when something was cut.
+fn cut(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}
+
+/// `text` in lines of at most `width` characters, broken at spaces; a word longer than a
+/// line (a URL) gets lines of its own.
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = vec![String::new()];
+    for word in text.split(' ').filter(|w| !w.is_empty()) {
+        let len = word.chars().count();
+        let line = lines.last_mut().expect("never empty");
+        let used = line.chars().count();
+        if used > 0 && used + 1 + len <= width {
+            line.push(' ');
+            line.push_str(word);
+            continue;
+        }
+        if used > 0 {
+            lines.push(String::new());
+        }
+        let chars: Vec<char> = word.chars().collect();
+        for (i, piece) in chars.chunks(width).enumerate() {
+            if i > 0 {
+                lines.push(String::new());
+            }
+            lines.last_mut().expect("never empty").extend(piece);
+        }
+    }
+    lines
 }
 
 /// `s` on one line: a message from a server may hold line breaks and control characters.
@@ -165,13 +210,48 @@ mod tests {
     }
 
     #[test]
+    fn the_table_fits_100_columns_and_wraps_long_messages_whole() {
+        let url = format!("https://github.com/o/r/actions/runs/{}", "9".repeat(80));
+        let long = format!(
+            "missed 5 scheduled runs in a row (cron '0 2 * * *', daily at 02:00 UTC); latest run failed {url}"
+        );
+        let mut named = c(Status::Critical, &long);
+        named.target = "a-very-long-workflow-file-name-that-nobody-should-write.yml".into();
+        let t = table(&[c(Status::Ok, "fine"), named], false);
+        for line in t.lines() {
+            assert!(
+                line.chars().count() <= TABLE_WIDTH,
+                "{} columns: {line}",
+                line.chars().count()
+            );
+        }
+        assert!(
+            t.contains("CRITICAL  cron_heartbeat a-very-long-workflow-file-na…  missed 5"),
+            "{t}"
+        );
+        let words: String = t
+            .lines()
+            .skip(2)
+            .flat_map(|l| l.split_whitespace())
+            .skip(3)
+            .collect::<Vec<_>>()
+            .join(" ");
+        assert_eq!(
+            words.replace(' ', ""),
+            long.replace(' ', ""),
+            "no word is lost:\n{t}"
+        );
+    }
+
+    #[test]
     fn silenced_checks_are_marked_and_only_noticed() {
         let mut s = c(Status::Critical, "stale");
         s.silenced = true;
         s.silence_reason = Some("INC-88 (until 2026-06-01T00:00:00Z)".into());
         assert!(
+            table(&[s.clone()], false).contains("stale [silenced: INC-88 (until"),
+            "{}",
             table(&[s.clone()], false)
-                .contains("stale [silenced: INC-88 (until 2026-06-01T00:00:00Z)]")
         );
         assert!(annotations(&[s]).starts_with("::notice title="));
     }

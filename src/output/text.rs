@@ -68,17 +68,22 @@ pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
         .as_ref()
         .map_or("command line only".into(), |p| p.display().to_string());
     let mut text = format!("configuration ok ({source})\n");
-    let _ = writeln!(
-        text,
-        "gate {GATE}: {}",
-        if gate_on {
-            "on"
-        } else {
-            "OFF (a run would check nothing)"
-        }
-    );
     let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
-    let _ = writeln!(text, "would run {} check(s):", lines.len());
+    if gate_on {
+        let _ = writeln!(text, "gate {GATE}: on");
+        let _ = writeln!(text, "would run {} check(s):", lines.len());
+    } else {
+        let _ = writeln!(
+            text,
+            "gate {GATE}: OFF. A real run now would check NOTHING: it would report \
+             `disabled` and exit 0. Set {GATE}=1 to turn the monitor on."
+        );
+        let _ = writeln!(
+            text,
+            "with the gate on, it would run {} check(s):",
+            lines.len()
+        );
+    }
     for line in &lines {
         let _ = writeln!(text, "  {line}");
     }

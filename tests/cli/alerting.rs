@@ -64,7 +64,7 @@ fn stale_then_quiet_then_reminded_then_resolved() {
     assert!(run.stderr.contains("no state file at"), "{}", run.stderr);
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat STALE: trace-integrity-cron"]
+        ["[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"]
     );
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
     assert!(
@@ -91,7 +91,7 @@ fn stale_then_quiet_then_reminded_then_resolved() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat STALE: trace-integrity-cron"],
+        ["[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"],
         "25 h later: a reminder"
     );
 
@@ -105,7 +105,7 @@ fn stale_then_quiet_then_reminded_then_resolved() {
     assert_eq!(run.code, 0);
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] RESOLVED: cron heartbeat STALE: trace-integrity-cron"]
+        ["[heartbeat-monitor] RESOLVED: cron heartbeat STALE: trace-integrity-cron"]
     );
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
     assert!(
@@ -145,7 +145,7 @@ fn a_failed_delivery_is_tried_again_next_run() {
     assert_eq!(run.code, 2);
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat STALE: trace-integrity-cron"]
+        ["[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"]
     );
     let (server, _) = step(
         &state,
@@ -300,7 +300,7 @@ fn smtp_delivers_to_a_real_server() {
     // The body is quoted-printable: undo its soft line breaks before reading it.
     let m = &messages[0].replace("=\n", "");
     assert!(
-        m.contains("Subject: [Raxx ops] cron heartbeat STALE: trace-integrity-cron"),
+        m.contains("Subject: [heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"),
         "{m}"
     );
     assert!(m.contains("To: ops@raxx.app, sre@raxx.app"), "{m}");
@@ -381,7 +381,7 @@ fn a_token_expiring_within_a_week_warns_with_the_date() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] GitHub TOKEN EXPIRES: 2026-05-28 12:00 UTC"]
+        ["[heartbeat-monitor] GitHub TOKEN EXPIRES: 2026-05-28 12:00 UTC"]
     );
 }
 

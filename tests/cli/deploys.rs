@@ -41,7 +41,7 @@ fn production_behind_main_for_nine_days_is_critical_in_three_requests() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] deploy DRIFT: raxx-api-prod"]
+        ["[heartbeat-monitor] deploy DRIFT: raxx-api-prod"]
     );
     assert_eq!(api_requests(&server).len(), 3, "release, slug, compare");
 }
@@ -78,6 +78,6 @@ fn never_deployed_is_one_mail_when_the_slug_check_watches_the_app_too() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] heroku NO SLUG: raxx-api-prod"]
+        ["[heartbeat-monitor] heroku NO SLUG: raxx-api-prod"]
     );
 }

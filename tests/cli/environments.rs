@@ -31,7 +31,7 @@ fn a_production_environment_that_does_not_exist_is_critical_and_mailed() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] environment UNPROTECTED: raxx-app/TradeMasterAPI/production"]
+        ["[heartbeat-monitor] environment UNPROTECTED: raxx-app/TradeMasterAPI/production"]
     );
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
     assert!(
@@ -87,6 +87,6 @@ fn a_token_that_may_not_read_environments_is_unknown_and_says_which_permission()
     assert!(m.contains("actions: read"), "{m}");
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
 }

@@ -37,7 +37,7 @@ fn assert_trace_unknown(run: &Run, server: &FakeServer, says: &str) -> String {
     assert!(msg.contains(says), "message {msg:?} should say {says:?}");
     assert_eq!(
         subjects(server),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
     let body = mails(server)[0]["TextBody"].as_str().unwrap().to_string();
     assert!(body.contains(&id(TRACE)), "{body}");
@@ -57,6 +57,9 @@ fn bad_token_401() {
         1,
         "a 401 is not retried: {msg}"
     );
+    let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
+    assert!(body.contains("- a credential was refused (401)"), "{body}");
+    assert!(!body.contains("could not be reached"), "{body}");
 }
 
 #[test]
@@ -212,7 +215,7 @@ fn the_run_deadline_turns_hanging_checks_unknown_and_still_mails() {
     assert_eq!(run.check(&id(BILLING))["status"], "ok");
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
 }
 
@@ -231,8 +234,17 @@ fn connection_refused() {
     assert!(msg.contains("could not connect to 127.0.0.1"), "{msg}");
     assert_eq!(
         subjects(&postmark),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
+    // The first steps are about reaching the service, not about tokens.
+    let body = mails(&postmark)[0]["TextBody"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let steps = body.split("First steps:").nth(1).unwrap();
+    assert!(steps.contains("a service could not be reached"), "{body}");
+    assert!(!steps.contains("permission"), "{body}");
+    assert!(!steps.contains("401"), "{body}");
 }
 
 /// A stale heartbeat to mail, with Postmark answering `reply`.
@@ -259,8 +271,9 @@ fn postmark_401_is_recorded_printed_and_exits_3() {
     );
     assert!(err.contains("check POSTMARK_SERVER_TOKEN"), "{err}");
     assert!(
-        run.stderr
-            .contains("mail NOT sent: [Raxx ops] cron heartbeat STALE: trace-integrity-cron"),
+        run.stderr.contains(
+            "mail NOT sent: [heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"
+        ),
         "{}",
         run.stderr
     );
@@ -268,7 +281,7 @@ fn postmark_401_is_recorded_printed_and_exits_3() {
         r["errors"][0]
             .as_str()
             .unwrap()
-            .starts_with("mail \"[Raxx ops] cron heartbeat STALE")
+            .starts_with("mail \"[heartbeat-monitor] cron heartbeat STALE")
     );
     assert_eq!(server.hits("/email/batch"), 1, "a POST is not retried");
 }

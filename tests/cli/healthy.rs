@@ -134,6 +134,6 @@ fn public_repository_quiet_for_53_days_warns_before_github_disables_the_crons() 
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat AT RISK: raxx-app/TradeMasterAPI"]
+        ["[heartbeat-monitor] cron heartbeat AT RISK: raxx-app/TradeMasterAPI"]
     );
 }

@@ -143,8 +143,8 @@ fn the_production_app_that_never_had_code() {
     assert_eq!(
         subjects(&server),
         [
-            "[Raxx ops] heroku NO SLUG: raxx-api-prod",
-            "[Raxx ops] heroku DYNOS DOWN: raxx-api-prod"
+            "[heartbeat-monitor] heroku NO SLUG: raxx-api-prod",
+            "[heartbeat-monitor] heroku DYNOS DOWN: raxx-api-prod"
         ]
     );
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
@@ -189,7 +189,7 @@ fn a_failed_newest_release_warns() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] heroku RELEASE FAILED: raxx-api-prod"]
+        ["[heartbeat-monitor] heroku RELEASE FAILED: raxx-api-prod"]
     );
 }
 
@@ -233,7 +233,7 @@ fn a_crashed_web_dyno_beside_an_up_worker_inside_then_past_the_grace() {
     assert_eq!(d["details"]["down_since"], "2026-05-23T03:30:00Z");
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] heroku DYNOS DOWN: raxx-api-prod"]
+        ["[heartbeat-monitor] heroku DYNOS DOWN: raxx-api-prod"]
     );
 }
 
@@ -276,7 +276,7 @@ fn an_unknown_app_is_unknown_with_herokus_words() {
     }
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
 }
 

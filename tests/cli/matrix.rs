@@ -9,7 +9,7 @@
 
 use std::sync::Mutex;
 
-use super::support::pg::TestDb;
+use super::support::pg::{self, TestDb};
 use super::support::raw::{RawServer, closed_port, smtp_refusing};
 use super::*;
 
@@ -341,7 +341,7 @@ impl World {
         w.serve("PROBE_BASE", vec![Route::get("/health").reply(health)]);
         w.serve("POSTMARK_API_URL", vec![postmark_ok()]);
         w.env
-            .push(("CONSOLE_DATABASE_URL", db.reader_url("sslmode=disable")));
+            .push(("DATABASE_URL", db.reader_url("sslmode=disable")));
         w.inject(db, faulted, fault);
         w
     }
@@ -366,7 +366,7 @@ impl World {
             External::Postmark => self.http_fault("POSTMARK_API_URL", external, fault),
             External::PostgreSql => {
                 let url = self.pg_fault(db, fault);
-                self.set("CONSOLE_DATABASE_URL", url);
+                self.set("DATABASE_URL", url);
             }
             External::Smtp => {
                 self.smtp = true;
@@ -392,7 +392,7 @@ impl World {
             )
         };
         match fault {
-            Unauthorized => at("127.0.0.1:5432"),
+            Unauthorized => at(&pg::addr()),
             RateLimited => db.role_without_select(),
             NotFound => db
                 .reader_url("sslmode=disable")

@@ -16,7 +16,7 @@ fn dry_run_sends_nothing_and_keeps_the_exit_code() {
     let n = &r["notifications"][0];
     assert_eq!(
         n["subject"],
-        "[Raxx ops] cron heartbeat STALE: trace-integrity-cron"
+        "[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"
     );
     assert_eq!(
         (n["sent"].clone(), n["dry_run"].clone()),
@@ -29,8 +29,9 @@ fn dry_run_sends_nothing_and_keeps_the_exit_code() {
         run.stdout
     );
     assert!(
-        run.stdout
-            .contains("--- Subject: [Raxx ops] cron heartbeat STALE: trace-integrity-cron")
+        run.stdout.contains(
+            "--- Subject: [heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"
+        )
     );
 }
 
@@ -142,7 +143,7 @@ sla_hour = 3
     // The team hears of it: a broken config is a monitor failure.
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] cron heartbeat MONITOR FAILED"]
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
     );
 }
 
@@ -207,6 +208,23 @@ fn check_config_validates_without_network() {
     assert!(server.requests().is_empty());
 
     let run = Monitor::new(&server)
+        .env("FLAG_CRON_HEARTBEAT_MONITOR", "0")
+        .config(CONFIG)
+        .args(&["--check-config"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stdout
+            .contains("gate FLAG_CRON_HEARTBEAT_MONITOR: OFF. A real run now would check NOTHING"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout
+            .contains("with the gate on, it would run 3 check(s)")
+    );
+
+    let run = Monitor::new(&server)
         .env("POSTMARK_SERVER_TOKEN", "")
         .config(CONFIG)
         .args(&["--check-config"])
@@ -232,7 +250,22 @@ fn usage_errors_exit_3_not_argh_s_1() {
     assert!(run.stderr.contains("Run heartbeat-monitor --help"));
     let run = Monitor::bare().args(&["--now", "yesterday"]).run();
     assert_eq!(run.code, 3);
-    assert!(run.stderr.contains("--now"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(
+            "'--now' with value 'yesterday': expected an RFC 3339 time, e.g. 2026-05-23T06:30:00Z"
+        ),
+        "{}",
+        run.stderr
+    );
+    let run = Monitor::bare().args(&["--sla-hours", "abc"]).run();
+    assert_eq!(run.code, 3);
+    assert!(
+        run.stderr.contains(
+            "'--sla-hours' with value 'abc': expected a positive number of hours, e.g. 48"
+        ),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]

@@ -1,7 +1,7 @@
 //! The stuck-promotion watchdog against the machine's real PostgreSQL: a database, table and
 //! SELECT-only role of the test's own (`support::pg`).
 
-use super::support::pg::{READER_PASSWORD, TestDb};
+use super::support::pg::{self, READER_PASSWORD, TestDb};
 use super::*;
 
 /// The afternoon the stuck promotion was found: 2026-05-11 14:18 UTC.
@@ -16,7 +16,7 @@ fn config(extra: &str) -> String {
 fn run_with(db_url: &str, cfg: &str, server: &FakeServer) -> Run {
     Monitor::new(server)
         .now(FOUND)
-        .env("CONSOLE_DATABASE_URL", db_url)
+        .env("DATABASE_URL", db_url)
         .config(cfg)
         .run()
 }
@@ -50,8 +50,8 @@ fn ninety_seven_hours_critical_thirteen_warning_the_rest_ok() {
     assert_eq!(
         subjects(&server),
         [
-            "[Raxx ops] promotion STUCK: console_heroku_log_drain_alerting",
-            "[Raxx ops] promotion STUCK: billing_v2"
+            "[heartbeat-monitor] promotion STUCK: console_heroku_log_drain_alerting",
+            "[heartbeat-monitor] promotion STUCK: billing_v2"
         ]
     );
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();
@@ -96,7 +96,7 @@ fn sslmode_verify_full_refuses_an_untrusted_certificate() {
     let run = run_with(&db.reader_url("sslmode=verify-full"), &config(""), &server);
     assert_eq!(run.code, 3, "{}", run.stderr);
     let msg = run.message("stuck_promotion:console_flag_promotions");
-    assert!(msg.contains("TLS with 127.0.0.1:5432/"), "{msg}");
+    assert!(msg.contains(&format!("TLS with {}/", pg::addr())), "{msg}");
 }
 
 #[test]
@@ -123,7 +123,7 @@ fn a_missing_table_or_column_is_unknown_and_says_which() {
     );
     assert_eq!(
         subjects(&server)[0],
-        "[Raxx ops] cron heartbeat MONITOR FAILED"
+        "[heartbeat-monitor] cron heartbeat MONITOR FAILED"
     );
 }
 
@@ -155,7 +155,7 @@ fn a_wrong_password_says_authentication_failed_and_shows_no_password() {
     assert_eq!(run.code, 3);
     let msg = run.message("stuck_promotion:console_flag_promotions");
     assert!(
-        msg.contains("authentication failed at 127.0.0.1:5432/"),
+        msg.contains(&format!("authentication failed at {}/", pg::addr())),
         "{msg}"
     );
     assert!(

@@ -35,7 +35,7 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
     let m = &mails[0];
     assert_eq!(
         m["Subject"],
-        "[Raxx ops] cron heartbeat STALE: trace-integrity-cron"
+        "[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron"
     );
     assert_eq!(m["To"], "ops@raxx.app");
     assert_eq!(m["From"], "heartbeat-monitor@raxx.app");
@@ -57,7 +57,7 @@ fn stale_with_a_failed_latest_run_mails_the_team_and_exits_2() {
     assert_eq!(n["error"], Value::Null);
     assert!(
         run.stdout
-            .contains("mailed: [Raxx ops] cron heartbeat STALE: trace-integrity-cron")
+            .contains("mailed: [heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron")
     );
 }
 

@@ -74,7 +74,7 @@ fn probe_redirected_to_the_access_login_is_named_and_not_followed() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] surface DEGRADED: console-prod"]
+        ["[heartbeat-monitor] surface DEGRADED: console-prod"]
     );
     assert_eq!(server.hits("/health"), 1, "the redirect was not followed");
 }
@@ -177,7 +177,10 @@ fn pages_failed_deployment_is_critical() {
         msg,
         "latest production deployment b61c72d0 failed at stage build (30 min ago) https://b61c72d0.getraxx.pages.dev"
     );
-    assert_eq!(subjects(&server), ["[Raxx ops] surface DEGRADED: getraxx"]);
+    assert_eq!(
+        subjects(&server),
+        ["[heartbeat-monitor] surface DEGRADED: getraxx"]
+    );
 }
 
 #[test]
@@ -267,6 +270,6 @@ fn a_502_html_page_is_critical_with_its_title_and_first_bytes() {
     );
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] surface DEGRADED: console-prod"]
+        ["[heartbeat-monitor] surface DEGRADED: console-prod"]
     );
 }

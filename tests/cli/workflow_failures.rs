@@ -67,7 +67,7 @@ fn a_deploy_workflow_failing_on_every_push_is_critical_with_its_streak() {
     assert!(m.contains("last success 2026-05-09T02:00:09Z"), "{m}");
     assert_eq!(
         subjects(&server),
-        ["[Raxx ops] workflow FAILING: deploy-heroku"]
+        ["[heartbeat-monitor] workflow FAILING: deploy-heroku"]
     );
     let requests = api_requests(&server);
     assert_eq!(requests.len(), 1, "one request");

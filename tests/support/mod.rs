@@ -9,6 +9,7 @@ pub mod prism;
 pub mod raw;
 pub mod server;
 pub mod smtp;
+pub mod tools;
 
 use std::path::PathBuf;
 use std::process::Command;

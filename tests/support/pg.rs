@@ -1,6 +1,12 @@
-//! A database of the test's own on the machine's PostgreSQL: a promotions table shaped like the
-//! console's, and a login role that may only read it. Dropped when the test ends.
+//! A database of the test's own, on a throwaway PostgreSQL cluster this test process starts
+//! (initdb + pg_ctl in a temporary directory, on a free port, TLS on with a self-signed
+//! certificate) and stops when it ends: no server of the machine's is touched.
+//! A promotions table shaped like the console's, and a login role that may only read it;
+//! dropped when the test ends.
 
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
+use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use postgres::{Client, NoTls};
@@ -8,13 +14,228 @@ use postgres::{Client, NoTls};
 /// The reader role's password: a secret that must never show.
 pub const READER_PASSWORD: &str = "reader-pw-7Hq2-SECRET";
 
-static N: AtomicUsize = AtomicUsize::new(0);
+/// The cluster's superuser and password.
+const ADMIN: &str = "hm_admin";
+const ADMIN_PASSWORD: &str = "hm-test-admin";
 
-/// The admin URL `scripts/test` exports after starting PostgreSQL.
+static N: AtomicUsize = AtomicUsize::new(0);
+static CLUSTER: OnceLock<Result<Cluster, String>> = OnceLock::new();
+
+/// The admin URL of this process's cluster, started on first use.
 pub fn admin_url() -> String {
-    std::env::var("HM_TEST_PG_ADMIN_URL").expect(
-        "HM_TEST_PG_ADMIN_URL is not set: run the tests with scripts/test, which starts PostgreSQL",
-    )
+    let cluster = CLUSTER.get_or_init(Cluster::start);
+    match cluster {
+        Ok(c) => format!("postgres://{ADMIN}:{ADMIN_PASSWORD}@{}/postgres", c.addr),
+        Err(e) => panic!("{e}"),
+    }
+}
+
+/// `127.0.0.1:PORT` of the cluster.
+pub fn addr() -> String {
+    admin_url();
+    CLUSTER.get().unwrap().as_ref().unwrap().addr.clone()
+}
+
+/// A running throwaway cluster. A watchdog process stops it and removes its directory once
+/// this test process is gone, however it ends.
+struct Cluster {
+    addr: String,
+}
+
+impl Cluster {
+    fn start() -> Result<Self, String> {
+        let bin = bin_dir()?;
+        let dir = std::env::temp_dir().join(format!("hm-test-pg-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).map_err(|e| format!("create {}: {e}", dir.display()))?;
+        let data = dir.join("data");
+        let write = |name: &str, text: &str| {
+            let path = dir.join(name);
+            std::fs::write(&path, text).unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            path
+        };
+        let pwfile = write("pw", ADMIN_PASSWORD);
+        let cert = rcgen::generate_simple_self_signed(["localhost".to_string()])
+            .map_err(|e| format!("make a test certificate: {e}"))?;
+        let crt = write("server.crt", &cert.cert.pem());
+        let key = write("server.key", &cert.signing_key.serialize_pem());
+        let as_owner = Owner::of(&dir)?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .map_err(|e| format!("find a free port: {e}"))?;
+        as_owner.run(
+            &bin.join("initdb"),
+            &[
+                "-D".as_ref(),
+                data.as_os_str(),
+                "-U".as_ref(),
+                ADMIN.as_ref(),
+                "--pwfile".as_ref(),
+                pwfile.as_os_str(),
+                "--auth=scram-sha-256".as_ref(),
+                "--encoding=UTF8".as_ref(),
+                "--locale=C".as_ref(),
+                "--no-sync".as_ref(),
+            ],
+        )?;
+        let settings = format!(
+            "port = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+             ssl = on\nssl_cert_file = '{}'\nssl_key_file = '{}'\n\
+             fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n",
+            dir.display(),
+            crt.display(),
+            key.display()
+        );
+        std::fs::OpenOptions::new()
+            .append(true)
+            .open(data.join("postgresql.conf"))
+            .and_then(|mut f| std::io::Write::write_all(&mut f, settings.as_bytes()))
+            .map_err(|e| format!("configure the cluster: {e}"))?;
+        let log = dir.join("server.log");
+        let pg_ctl = bin.join("pg_ctl");
+        as_owner
+            .run(
+                &pg_ctl,
+                &[
+                    "-D".as_ref(),
+                    data.as_os_str(),
+                    "-l".as_ref(),
+                    log.as_os_str(),
+                    "-w".as_ref(),
+                    "start".as_ref(),
+                ],
+            )
+            .map_err(|e| {
+                let log = std::fs::read_to_string(&log).unwrap_or_default();
+                format!("{e}\n{log}")
+            })?;
+        as_owner.watch(std::process::id(), &pg_ctl, &data, &dir)?;
+        Ok(Self {
+            addr: format!("127.0.0.1:{port}"),
+        })
+    }
+}
+
+/// Where `initdb` and `pg_ctl` are: the newest `/usr/lib/postgresql/*/bin` (Debian, Ubuntu),
+/// else `PATH`.
+fn bin_dir() -> Result<PathBuf, String> {
+    let mut debian: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            let version = e.file_name().to_str()?.parse().ok()?;
+            Some((version, e.path().join("bin")))
+        })
+        .filter(|(v, bin)| *v >= 13 && bin.join("initdb").exists())
+        .collect();
+    debian.sort();
+    if let Some((_, bin)) = debian.pop() {
+        return Ok(bin);
+    }
+    std::env::var_os("PATH")
+        .iter()
+        .flat_map(std::env::split_paths)
+        .find(|dir| dir.join("initdb").exists() && dir.join("pg_ctl").exists())
+        .ok_or_else(|| {
+            "the PostgreSQL tests need PostgreSQL 13 or newer: initdb and pg_ctl were found \
+             neither under /usr/lib/postgresql/*/bin nor on PATH (Debian, Ubuntu: apt-get install \
+             postgresql; macOS: brew install postgresql)"
+                .to_string()
+        })
+}
+
+/// Who runs the cluster: this user, or the `postgres` user when this is root (PostgreSQL
+/// refuses to run as root).
+enum Owner {
+    Me,
+    Postgres,
+}
+
+impl Owner {
+    /// Decides, and gives `dir` to that user.
+    fn of(dir: &Path) -> Result<Self, String> {
+        // The directory was just made by this process, so its owner is who we are.
+        let uid = std::os::unix::fs::MetadataExt::uid(&std::fs::metadata(dir).unwrap());
+        if uid != 0 {
+            return Ok(Self::Me);
+        }
+        let out = Command::new("chown")
+            .args(["-R", "postgres:"])
+            .arg(dir)
+            .output()
+            .map_err(|e| format!("chown: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "running as root, the tests start PostgreSQL as the user postgres, which \
+                 could not be given {}: {}",
+                dir.display(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(Self::Postgres)
+    }
+
+    fn command(&self, program: &Path) -> Command {
+        match self {
+            Self::Me => Command::new(program),
+            Self::Postgres => {
+                let mut c = Command::new("runuser");
+                c.args(["-u", "postgres", "--"]).arg(program);
+                c
+            }
+        }
+    }
+
+    fn run(&self, program: &Path, args: &[&std::ffi::OsStr]) -> Result<(), String> {
+        // No pipe of ours may reach the server: it would hold the test's output open.
+        let log = std::env::temp_dir().join(format!("hm-test-pg-{}.out", std::process::id()));
+        let out = std::fs::File::create(&log).map_err(|e| e.to_string())?;
+        let status = self
+            .command(program)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(out.try_clone().map_err(|e| e.to_string())?)
+            .stderr(out)
+            .status()
+            .map_err(|e| format!("{} could not be started: {e}", program.display()))?;
+        let said = std::fs::read_to_string(&log).unwrap_or_default();
+        let _ = std::fs::remove_file(&log);
+        if status.success() {
+            Ok(())
+        } else {
+            Err(format!("{} failed ({status}):\n{said}", program.display()))
+        }
+    }
+
+    /// Starts the watchdog, as this user (it must see the test process): once `pid` is
+    /// gone, it stops the cluster and removes `dir`.
+    fn watch(&self, pid: u32, pg_ctl: &Path, data: &Path, dir: &Path) -> Result<(), String> {
+        let stop = match self {
+            Self::Me => "",
+            Self::Postgres => "runuser -u postgres -- ",
+        };
+        let script = format!(
+            "while kill -0 \"$1\" 2>/dev/null; do sleep 1; done; \
+             {stop}\"$2\" -D \"$3\" stop -m immediate >/dev/null 2>&1; rm -rf \"$4\""
+        );
+        let mut c = Command::new("/bin/sh");
+        c.args(["-c", &script, "sh", &pid.to_string()])
+            .arg(pg_ctl)
+            .arg(data)
+            .arg(dir)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        // Its own process group: a Ctrl-C of the tests must not take the watchdog with them.
+        std::os::unix::process::CommandExt::process_group(&mut c, 0);
+        c.spawn()
+            .map(drop)
+            .map_err(|e| format!("start the cluster's watchdog: {e}"))
+    }
 }
 
 /// One test's database.
@@ -79,8 +300,10 @@ impl TestDb {
     pub fn reader_url(&self, query: &str) -> String {
         let sep = if query.is_empty() { "" } else { "?" };
         format!(
-            "postgres://{}:{READER_PASSWORD}@127.0.0.1:5432/{}{sep}{query}",
-            self.role, self.name
+            "postgres://{}:{READER_PASSWORD}@{}/{}{sep}{query}",
+            self.role,
+            addr(),
+            self.name
         )
     }
 
@@ -110,7 +333,8 @@ impl TestDb {
             ))
             .unwrap();
         format!(
-            "postgres://{r}:{READER_PASSWORD}@127.0.0.1:5432/{}?sslmode=disable",
+            "postgres://{r}:{READER_PASSWORD}@{}/{}?sslmode=disable",
+            addr(),
             self.name
         )
     }

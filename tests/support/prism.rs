@@ -23,14 +23,7 @@ pub fn api_description(name: &str) -> PathBuf {
 impl Prism {
     /// Serves `description` (a file of `shared/apis/`).
     pub fn serve(description: &str) -> Self {
-        let bin = Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("target/tools/prism/node_modules/.bin/prism");
-        assert!(
-            bin.exists(),
-            "Prism is not installed at {}: run the tests with scripts/test, which installs \
-             @stoplight/prism-cli from npm",
-            bin.display()
-        );
+        let bin = super::tools::prism();
         let spec = api_description(description);
         for _ in 0..5 {
             let port = std::net::TcpListener::bind("127.0.0.1:0")

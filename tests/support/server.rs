@@ -69,6 +69,8 @@ pub enum Reply {
     Slow(Duration, Box<Reply>),
     /// Computed from the request.
     With(Arc<dyn Fn(&Recorded) -> Reply + Send + Sync>),
+    /// `200` with a download: `application/octet-stream`.
+    Bytes(Arc<Vec<u8>>),
 }
 
 impl Reply {
@@ -351,6 +353,14 @@ fn answer(conn: &mut TcpStream, rec: &Recorded, reply: Reply, keep_alive: bool) 
                 body.len()
             ));
             ([head.into_bytes(), body.into_bytes()].concat(), keep_alive)
+        }
+        Reply::Bytes(body) => {
+            let connection = if keep_alive { "keep-alive" } else { "close" };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\nContent-Length: {}\r\nConnection: {connection}\r\n\r\n",
+                body.len()
+            );
+            ([head.as_bytes(), &body[..]].concat(), keep_alive)
         }
         Reply::Truncated { declared, body } => {
             let head = format!(

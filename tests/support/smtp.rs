@@ -1,5 +1,5 @@
-//! A real SMTP server for the tests: aiosmtpd from PyPI (installed by scripts/test), saving
-//! what it receives to a Maildir the test reads back.
+//! A real SMTP server for the tests: aiosmtpd from PyPI (in a virtual environment the tests
+//! make), saving what it receives to a Maildir the test reads back.
 
 use std::net::TcpStream;
 use std::path::PathBuf;
@@ -23,7 +23,7 @@ impl SmtpSink {
             .unwrap()
             .port();
         let maildir = dir.join("maildir");
-        let child = Command::new("python3")
+        let child = Command::new(super::tools::aiosmtpd_python())
             .args([
                 "-m",
                 "aiosmtpd",
@@ -37,12 +37,12 @@ impl SmtpSink {
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
-            .expect("python3 -m aiosmtpd (scripts/test installs aiosmtpd)");
+            .expect("start aiosmtpd");
         let started = Instant::now();
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
                 started.elapsed() < Duration::from_secs(20),
-                "aiosmtpd did not start: is it installed? (pip install aiosmtpd)"
+                "aiosmtpd did not start within 20 s"
             );
             std::thread::sleep(Duration::from_millis(100));
         }

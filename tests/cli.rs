@@ -54,6 +54,8 @@ fn stale_trace_routes() -> Vec<Route> {
     ]
 }
 
+#[path = "cli/action.rs"]
+mod action;
 #[path = "cli/alerting.rs"]
 mod alerting;
 #[path = "cli/config_vars.rs"]
@@ -64,6 +66,8 @@ mod conformance;
 mod deploys;
 #[path = "cli/discovery.rs"]
 mod discovery;
+#[path = "cli/docs.rs"]
+mod docs;
 #[path = "cli/economy.rs"]
 mod economy;
 #[path = "cli/environments.rs"]

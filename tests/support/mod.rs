@@ -397,7 +397,8 @@ pub fn to_json_schema(v: &Value) -> Value {
     }
 }
 
-fn assert_schema_valid(v: &Value) {
+/// Fails, naming every violation, unless `v` is valid under `schema/result.schema.json`.
+pub fn assert_schema_valid(v: &Value) {
     let schema: Value = serde_json::from_str(
         &std::fs::read_to_string(
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/result.schema.json"),

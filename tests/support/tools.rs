@@ -3,6 +3,10 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Mutex;
+
+/// Installs run one at a time within a test process: the tests that need a tool start at once.
+static INSTALLING: Mutex<()> = Mutex::new(());
 
 /// `target/tmp/tools/<name>`, installed by `install(dir)` if it is not there yet.
 ///
@@ -12,6 +16,8 @@ use std::process::{Command, Stdio};
 pub fn ensure(name: &str, install: impl FnOnce(&Path) -> Result<(), String>) -> PathBuf {
     let tools = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tools");
     let dir = tools.join(name);
+    // A test that panicked while installing leaves the lock poisoned, not the install.
+    let _one_at_a_time = INSTALLING.lock().unwrap_or_else(|e| e.into_inner());
     if dir.exists() {
         return dir;
     }

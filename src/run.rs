@@ -238,6 +238,9 @@ impl Run {
             }
             if self.dry_run {
                 console.out(&report::dry_run_mails(&alerted.mails, &mailer.to));
+                for preview in &alerted.previews {
+                    console.out(&format!("\n{preview}"));
+                }
             }
             for n in &self.notifications {
                 let (out, err) = text::mail_outcome(n);

@@ -36,7 +36,7 @@ pub struct MailContext<'a> {
 
 impl MailContext<'_> {
     /// The runbook section of a subject: GitHub's anchor of the heading of that name.
-    fn runbook(&self, subject: &str) -> Option<String> {
+    pub fn runbook(&self, subject: &str) -> Option<String> {
         let heading = subject.split(':').next().unwrap_or(subject);
         let anchor = heading.trim().to_ascii_lowercase().replace(' ', "-");
         self.runbook_url.map(|u| format!("{u}#{anchor}"))

@@ -2,13 +2,16 @@
 //! changes, reminders and recoveries), how they leave (Postmark or SMTP), and what the state
 //! file remembers afterwards. A check counts as alerted only once its mail was accepted.
 
+pub mod channel;
 pub mod first_steps;
 pub mod mail;
 pub mod ping;
 pub mod postmark;
 pub mod silence;
+pub mod slack;
 pub mod smtp;
 pub mod state;
+pub mod webhook;
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -45,6 +48,9 @@ pub struct Mailer {
     budget: Duration,
     state_file: Option<PathBuf>,
     remind_after: chrono::Duration,
+    /// The channels beside mail, and the secrets they read.
+    channels: Vec<std::sync::Arc<dyn channel::Channel>>,
+    secrets: Secrets,
 }
 
 impl Mailer {
@@ -66,6 +72,8 @@ impl Mailer {
             budget: cfg.map_or(RunSettings::default().mail_budget, |c| c.run.mail_budget),
             state_file: cfg.and_then(|c| c.state_file.clone()),
             remind_after: cfg.map_or(chrono::Duration::hours(24), |c| c.remind_after),
+            channels: cfg.map(|c| c.channels.clone()).unwrap_or_default(),
+            secrets: secrets.clone(),
         }
     }
 
@@ -156,6 +164,8 @@ pub struct Alerted {
     pub errors: Vec<String>,
     /// The state file could not be written: the next run would mail again; exit code 3.
     pub state_error: Option<String>,
+    /// What each channel beside mail would have sent, in a dry run.
+    pub previews: Vec<String>,
 }
 
 /// What the run hands over for the state file.
@@ -235,6 +245,20 @@ pub fn alert(
             ..m
         })
         .collect();
+    let events = events(&out.mails, &plan, checks, &unknown);
+    let http = Http::new(HttpSettings {
+        request_timeout: mailer.request_timeout,
+        ..HttpSettings::default()
+    });
+    let deliver = channel::Deliver {
+        http: &http,
+        deadline: Instant::now() + mailer.budget,
+        secrets: &mailer.secrets,
+        now,
+        run_url: mailer.run_url.as_deref(),
+        runbook_url: mailer.runbook_url.as_deref(),
+        checks,
+    };
     if dry_run {
         out.notifications = out
             .mails
@@ -244,9 +268,24 @@ pub fn alert(
                 ..Notification::pending(mailer.channel(), &mailer.to, &m.subject)
             })
             .collect();
+        for c in mailer.channels.iter().filter(|_| !events.is_empty()) {
+            out.previews
+                .push(redactor.redact(&c.preview(&events, &deliver)));
+            out.notifications
+                .extend(events.iter().map(|e| Notification {
+                    dry_run: true,
+                    ..Notification::pending(c.name(), &[], &e.mail.subject)
+                }));
+        }
         return out;
     }
-    out.notifications = mailer.send(&out.mails);
+    // Mail and every other channel leave at once, all within the same budget.
+    let (mailed, delivered) = std::thread::scope(|scope| {
+        let others = scope.spawn(|| channel::deliver_all(&mailer.channels, &events, &deliver));
+        let mailed = mailer.send(&out.mails);
+        (mailed, others.join().unwrap_or_default())
+    });
+    out.notifications = mailed;
     for n in out.notifications.iter().filter(|n| n.error.is_some()) {
         out.errors.push(format!(
             "mail \"{}\" not delivered: {}",
@@ -254,13 +293,33 @@ pub fn alert(
             n.error.as_deref().unwrap_or_default()
         ));
     }
+    // An event counts as told once any channel accepted it: mail, or another.
+    let mut told = vec![false; events.len()];
+    for (i, n) in out.notifications.iter().enumerate() {
+        told[i] |= n.sent;
+    }
+    for d in delivered {
+        let n = d.notification;
+        told[d.event] |= n.sent;
+        if let Some(e) = &n.error {
+            out.errors.push(format!(
+                "{} \"{}\" not delivered: {e}",
+                n.channel, n.subject
+            ));
+        }
+        out.notifications.push(Notification {
+            subject: redactor.redact(&n.subject),
+            error: n.error.as_deref().map(|e| redactor.redact(e)),
+            ..n
+        });
+    }
     // A run that evaluated no check (a missing secret) knows nothing new: the state stays.
     if let (Some(prev), Some(path), false) = (&prev, &mailer.state_file, checks.is_empty()) {
         let accepted = |resolves: bool| -> BTreeSet<String> {
             out.mails
                 .iter()
-                .zip(&out.notifications)
-                .filter(|(m, n)| n.sent && m.resolves == resolves)
+                .zip(&told)
+                .filter(|(m, told)| **told && m.resolves == resolves)
                 .flat_map(|(m, _)| m.ids.clone())
                 .collect()
         };
@@ -281,4 +340,43 @@ pub fn alert(
         }
     }
     out
+}
+
+/// The events of the mails composed: one per mail, in their order, with what happened (from
+/// the alert state's reasons) and the checks as they are now.
+fn events<'a>(
+    mails: &'a [Mail],
+    plan: &state::Plan,
+    checks: &'a [CheckResult],
+    unknown: &[&'a CheckResult],
+) -> Vec<channel::Event<'a>> {
+    use channel::EventKind;
+    mails
+        .iter()
+        .map(|m| {
+            let of_ids = || -> Vec<&CheckResult> {
+                m.ids
+                    .iter()
+                    .filter_map(|id| checks.iter().find(|c| &c.id == id))
+                    .collect()
+            };
+            let (kind, about) = if m.resolves {
+                (EventKind::Resolved, of_ids())
+            } else if m.subject.ends_with(mail::MONITOR_FAILED) {
+                (EventKind::MonitorFailed, unknown.to_vec())
+            } else {
+                let kind = match m.ids.first().and_then(|id| plan.alert.get(id)) {
+                    Some(state::Reason::Changed) => EventKind::Change,
+                    Some(state::Reason::Reminder) => EventKind::Reminder,
+                    _ => EventKind::Problem,
+                };
+                (kind, of_ids())
+            };
+            channel::Event {
+                kind,
+                mail: m,
+                checks: about,
+            }
+        })
+        .collect()
 }

@@ -136,6 +136,8 @@ pub struct Config {
     pub silences: Vec<Silence>,
     /// Run limits.
     pub run: RunSettings,
+    /// The channels beside mail (`[slack]`, `[webhook]`, …).
+    pub channels: Vec<std::sync::Arc<dyn crate::alerting::channel::Channel>>,
 }
 
 /// What a check kind reads its targets from: the file's sections, the flags, the shared
@@ -315,6 +317,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         Hours(mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0))).duration();
     let silences = silences(doc);
     let run = run_settings(doc);
+    let channels = crate::alerting::channel::configure(doc);
     if let Some(v) = &runbook_url
         && !(v.value.starts_with("https://") || v.value.starts_with("http://"))
     {
@@ -327,6 +330,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
     let mut all: Vec<Section> = vec![GITHUB];
     all.extend(kind_sections.iter().copied());
     all.extend([SILENCE, MAIL, RUN]);
+    all.extend(crate::alerting::channel::sections());
     doc.check_shapes(&all);
     let expected: Vec<String> = ["subject_prefix", "runbook_url", "output_file"]
         .into_iter()
@@ -357,6 +361,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         remind_after,
         silences,
         run,
+        channels,
     };
     (output, Ok(config))
 }

@@ -110,7 +110,8 @@ impl Secrets {
     /// Reads the variables the configuration's checks name (a probe's service token, the
     /// promotions database URL).
     pub fn read_named(&mut self, cfg: &Config, env: &Env) {
-        for need in cfg.watches.iter().flat_map(|w| w.needs()) {
+        let channels = cfg.channels.iter().flat_map(|c| c.needs());
+        for need in cfg.watches.iter().flat_map(|w| w.needs()).chain(channels) {
             if !self.vars.contains_key(&need.var)
                 && let Some(v) = env.get(&need.var)
             {
@@ -134,7 +135,14 @@ impl Secrets {
         let mut errors = Vec::new();
         let env = "environment";
         let mut seen = std::collections::HashSet::new();
-        for need in cfg.watches.iter().flat_map(|w| w.needs()) {
+        // A dry run sends nothing: the channels' secrets are not needed for it.
+        let channels = cfg.channels.iter().filter(|_| !cfg.dry_run);
+        for need in cfg
+            .watches
+            .iter()
+            .flat_map(|w| w.needs())
+            .chain(channels.flat_map(|c| c.needs()))
+        {
             if !seen.insert(need.var.clone()) {
                 continue;
             }

@@ -41,7 +41,7 @@ pub fn table(checks: &[CheckResult], color: bool) -> String {
 }
 
 /// `s` cut to `max` characters, the last being "…" when something was cut.
-fn cut(s: &str, max: usize) -> String {
+pub fn cut(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

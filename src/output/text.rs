@@ -120,12 +120,17 @@ pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
     text
 }
 
-/// What became of one mail: `mailed: …` on stdout, or `mail NOT sent: …` on stderr (the
-/// second part); nothing for one only printed.
+/// What became of one notification: `mailed: …` (`slack: sent: …`) on stdout, or
+/// `mail NOT sent: …` (`slack: NOT sent: …`) on stderr (the second part); nothing for one only
+/// printed.
 pub fn mail_outcome(n: &Notification) -> (Option<String>, Option<String>) {
+    let (done, failed) = match n.channel.as_str() {
+        "postmark" | "smtp" => ("mailed".to_string(), "mail NOT sent".to_string()),
+        other => (format!("{other}: sent"), format!("{other}: NOT sent")),
+    };
     match (&n.error, n.sent) {
-        (Some(e), _) => (None, Some(format!("mail NOT sent: {}: {e}\n", n.subject))),
-        (None, true) => (Some(format!("mailed: {}\n", n.subject)), None),
+        (Some(e), _) => (None, Some(format!("{failed}: {}: {e}\n", n.subject))),
+        (None, true) => (Some(format!("{done}: {}\n", n.subject)), None),
         _ => (None, None),
     }
 }

@@ -15,20 +15,9 @@ workflow = "trace-integrity-cron.yml"
 /// GitHub with trace's last success at `success_at` (stale or not, as `now` decides), and
 /// Postmark answering `postmark`.
 fn world(success_at: &str, postmark: Reply) -> FakeServer {
-    let success =
-        fixture("github/runs-success-stale.json").replace("2026-05-18T05:00:00Z", success_at);
-    FakeServer::start(vec![
-        Route::get(&runs_path(TRACE))
-            .query("status=success")
-            .reply(Reply::json(200, success)),
-        Route::get(&runs_path(TRACE))
-            .any_status()
-            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
-        Route::get(&workflow_path(TRACE))
-            .reply(Reply::json(200, fixture("github/workflow-active.json"))),
-        private_repo(),
-        Route::post("/email/batch").reply(postmark),
-    ])
+    let mut routes = trace_routes(success_at);
+    routes.push(Route::post("/email/batch").reply(postmark));
+    FakeServer::start(routes)
 }
 
 fn step(

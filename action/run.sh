@@ -9,6 +9,7 @@
 #   HM_SLA_HOURS    overrides every heartbeat's SLA ("" : as configured)
 #   HM_STATE_FILE   the alert state file ("" : no state, every problem mailed every run)
 #   HM_RESULT_FILE  where the JSON result goes
+#   HM_STATUS_PAGE  a directory for the status page ("" : none)
 set -euo pipefail
 
 args=(--output-file "$HM_RESULT_FILE")
@@ -25,6 +26,7 @@ case "${HM_DRY_RUN:-false}" in
   *) echo "::error title=heartbeat-monitor::dry-run must be true or false, not '$HM_DRY_RUN'"; exit 3 ;;
 esac
 if [ -n "${HM_SLA_HOURS:-}" ]; then args+=(--sla-hours "$HM_SLA_HOURS"); fi
+if [ -n "${HM_STATUS_PAGE:-}" ]; then args+=(--status-page "$HM_STATUS_PAGE"); fi
 if [ -n "${HM_STATE_FILE:-}" ]; then
   mkdir -p "$(dirname "$HM_STATE_FILE")"
   args+=(--state-file "$HM_STATE_FILE")

@@ -218,6 +218,8 @@ fn main() {
     let config_path = format!("{dir}/raxx.toml");
     std::fs::write(&config_path, config).expect("write the demo's configuration");
     let output = format!("{dir}/heartbeat_result.json");
+    let status_page = format!("{dir}/status");
+    seed_history(&status_page, &config_path, scene.now);
     let mut args: Vec<String> = [
         "heartbeat-monitor",
         "--config",
@@ -226,6 +228,8 @@ fn main() {
         scene.now,
         "--output-file",
         &output,
+        "--status-page",
+        &status_page,
     ]
     .iter()
     .map(|s| s.to_string())
@@ -251,7 +255,53 @@ fn main() {
     }
     println!(
         "\ndemo: the monitor exited {code} (2 = critical), as it would turn a CI job red; \
-{} requests in all; result file: {output}",
+{} requests in all; result file: {output}; status page: {status_page}/index.html (its \
+history before this morning is made up for the demo)",
         world.requests().len()
     );
+}
+
+/// A made-up history of 89 nightly runs before `now` for every check of `config`, so that the
+/// demo's status page has days to show: ok, but for a short warning each check had once, and
+/// the last days of what is failing this morning. The run itself appends the real morning.
+fn seed_history(dir: &str, config: &str, now: &str) {
+    use heartbeat_monitor::config::cli::{Parsed, parse};
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).expect("create the status page's directory");
+    let args: Vec<String> = ["heartbeat-monitor", "--config", config]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    let Parsed::Run(cli) = parse(&args) else {
+        return;
+    };
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    let Ok(cfg) = heartbeat_monitor::config::resolve_text(&cli, Some((config, &text))) else {
+        return;
+    };
+    let now: chrono::DateTime<chrono::Utc> = now.parse().unwrap();
+    // The checks failing this morning, and since how many days (the incident reports').
+    let failing = [
+        ("trace-integrity-cron.yml", 4, "critical"),
+        ("deploy-heroku.yml", 13, "critical"),
+        ("production", 89, "critical"),
+    ];
+    let mut lines = Vec::new();
+    for (n, who) in cfg.watches.iter().flat_map(|w| w.identities()).enumerate() {
+        for ago in (1..=89).rev() {
+            let at = now - chrono::Duration::days(ago);
+            let status = match failing.iter().find(|(t, ..)| *t == who.target) {
+                Some((_, days, status)) if ago <= *days => status,
+                _ if (ago + 7 * n as i64) % 37 == 0 => "warning",
+                _ => "ok",
+            };
+            lines.push(serde_json::json!({
+                "at": at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "id": who.id, "kind": who.kind, "target": who.target, "status": status,
+            }));
+        }
+    }
+    let text: Vec<String> = lines.iter().map(|l| l.to_string()).collect();
+    std::fs::write(format!("{dir}/history.jsonl"), text.join("\n") + "\n")
+        .expect("write the demo's history");
 }

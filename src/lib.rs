@@ -11,6 +11,7 @@ pub mod config;
 pub mod fuzzing;
 pub mod output;
 pub mod run;
+pub mod status;
 
 pub use config::env::Env;
 pub use run::run;

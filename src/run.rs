@@ -69,6 +69,7 @@ pub fn run_with(
         now: cli.now.unwrap_or(started),
         dry_run: cli.dry_run,
         output,
+        status_page: cli.status_page.clone(),
         checks: Vec::new(),
         errors: Vec::new(),
         notifications: Vec::new(),
@@ -193,6 +194,8 @@ struct Run {
     now: DateTime<Utc>,
     dry_run: bool,
     output: PathBuf,
+    /// Where the status page goes, if anywhere.
+    status_page: Option<PathBuf>,
     checks: Vec<CheckResult>,
     errors: Vec<String>,
     notifications: Vec<Notification>,
@@ -281,6 +284,18 @@ impl Run {
             console.err(&text::result_not_written(&self.output, e));
             status = RunStatus::Unknown;
             code = status.code();
+        }
+        if let Some(dir) = &self.status_page {
+            match crate::status::write(dir, &result) {
+                Ok(w) => w
+                    .warnings
+                    .iter()
+                    .for_each(|w| console.err(&text::warning(w))),
+                Err(e) => {
+                    console.err(&text::error(&e));
+                    code = RunStatus::Unknown.code();
+                }
+            }
         }
         if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
             append(

@@ -117,6 +117,8 @@ mod openapi;
 mod promotions;
 #[path = "cli/stale.rs"]
 mod stale;
+#[path = "cli/status_page.rs"]
+mod status_page;
 #[path = "cli/surfaces.rs"]
 mod surfaces;
 #[path = "cli/workflow_failures.rs"]

@@ -41,6 +41,9 @@ pub struct Cli {
     /// the alert state file: mail only on a change, a reminder or a recovery
     #[argh(option)]
     pub state_file: Option<PathBuf>,
+    /// write a static status page here: index.html, history.jsonl (90 days), badges/
+    #[argh(option)]
+    pub status_page: Option<PathBuf>,
     /// do everything but send mail; print the mails instead
     #[argh(switch)]
     pub dry_run: bool,

@@ -249,7 +249,12 @@ fn run_action(server: &FakeServer, dir: &Path, extra: &[(&str, &str)]) -> (Outpu
 fn run_passes_the_inputs_and_exposes_status_and_exit_code() {
     let server = FakeServer::start(stale_trace_routes());
     let dir = scratch("action-run");
-    let (out, outputs) = run_action(&server, &dir, &[]);
+    let status = dir.join("status");
+    let (out, outputs) = run_action(
+        &server,
+        &dir,
+        &[("HM_STATUS_PAGE", status.to_str().unwrap())],
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert_eq!(
         out.status.code(),

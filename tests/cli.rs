@@ -107,6 +107,8 @@ mod hardening;
 mod healthy;
 #[path = "cli/heroku.rs"]
 mod heroku;
+#[path = "cli/issues.rs"]
+mod issues;
 #[path = "cli/matrix.rs"]
 mod matrix;
 #[path = "cli/modes.rs"]

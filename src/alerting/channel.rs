@@ -105,7 +105,11 @@ pub struct Kind {
 }
 
 /// Every kind of channel beside mail.
-pub const KINDS: &[&Kind] = &[&super::slack::KIND, &super::webhook::KIND];
+pub const KINDS: &[&Kind] = &[
+    &super::github_issues::KIND,
+    &super::slack::KIND,
+    &super::webhook::KIND,
+];
 
 /// The channels the file configures.
 pub fn configure(doc: &Document) -> Vec<Arc<dyn Channel>> {

@@ -4,6 +4,7 @@
 
 pub mod channel;
 pub mod first_steps;
+pub mod github_issues;
 pub mod mail;
 pub mod ping;
 pub mod postmark;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
 use crate::clients::budget::AnswerCache;
-use crate::clients::http::{Http, Request, encode};
+use crate::clients::http::{Http, Method, Request, Response, encode};
 
 /// GitHub answers at most 1,000 results of a filtered list: 10 pages of 100.
 const MAX_PAGES: u32 = 10;
@@ -467,6 +467,33 @@ impl GitHub {
         T: serde::de::DeserializeOwned + Serialize,
     {
         self.get_as(path, what, Ok)
+    }
+
+    /// A request to `path` with a JSON `body` (a POST or PATCH), or a GET without one, not
+    /// cached: what it reads or changes is for this run only. The answer when it is a 2xx.
+    pub fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&serde_json::Value>,
+        what: &str,
+    ) -> Result<Response, ApiError> {
+        let url = format!("{}{path}", self.base);
+        let bytes = body.map(|b| serde_json::to_vec(b).unwrap_or_default());
+        let req = match (method, bytes) {
+            (Method::Patch, Some(b)) => Request::patch(url, b),
+            (_, Some(b)) => Request::post(url, b),
+            (_, None) => Request::get(url),
+        }
+        .header("Authorization", format!("Bearer {}", self.token))
+        .header("Accept", "application/vnd.github+json")
+        .header("Content-Type", "application/json")
+        .header("X-GitHub-Api-Version", "2022-11-28");
+        let resp = {
+            let _slot = self.in_flight.acquire();
+            api::send(API, &self.http, &req, self.deadline)?
+        };
+        api::success(API, resp, what)
     }
 
     /// [`Self::get`] of a body read as `T` and made into `U` by `make`: `U` is what is

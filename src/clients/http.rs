@@ -47,13 +47,13 @@ impl Default for HttpSettings {
 /// A request to send. Headers hold the secrets; URLs never do.
 #[derive(Debug, Clone)]
 pub struct Request {
-    /// `GET` or `POST`.
+    /// `GET`, `POST` or `PATCH`.
     pub method: Method,
     /// Full URL.
     pub url: String,
     /// Extra headers.
     pub headers: Vec<(String, String)>,
-    /// Body of a POST.
+    /// Body of a POST or PATCH.
     pub body: Option<Vec<u8>>,
 }
 
@@ -64,6 +64,8 @@ pub enum Method {
     Get,
     /// Not idempotent: retried only when the connection was never made.
     Post,
+    /// Not idempotent either (an issue closed twice comments twice on the way).
+    Patch,
 }
 
 impl Request {
@@ -81,6 +83,16 @@ impl Request {
     pub fn post(url: impl Into<String>, body: Vec<u8>) -> Self {
         Self {
             method: Method::Post,
+            url: url.into(),
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    /// A PATCH of `body` to `url`.
+    pub fn patch(url: impl Into<String>, body: Vec<u8>) -> Self {
+        Self {
+            method: Method::Patch,
             url: url.into(),
             headers: Vec::new(),
             body: Some(body),
@@ -301,8 +313,12 @@ impl Http {
                 }
                 b.config().timeout_global(Some(timeout)).build().call()
             }
-            Method::Post => {
-                let mut b = self.agent.post(&req.url);
+            Method::Post | Method::Patch => {
+                let mut b = if req.method == Method::Post {
+                    self.agent.post(&req.url)
+                } else {
+                    self.agent.patch(&req.url)
+                };
                 for (k, v) in &req.headers {
                     b = b.header(k, v);
                 }

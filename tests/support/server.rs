@@ -141,6 +141,11 @@ impl Route {
         Self::new("POST", path)
     }
 
+    /// A route for `PATCH path`.
+    pub fn patch(path: &str) -> Self {
+        Self::new("PATCH", path)
+    }
+
     fn new(method: &str, path: &str) -> Self {
         Self {
             method: method.into(),

@@ -317,3 +317,99 @@ fn discovery_fixtures_validate_and_its_requests_conform_to_githubs_description()
     gh.successes_since(&repo, from).unwrap();
     assert_conforms(&prism, &["get /repos/raxx-app/TradeMasterAPI/actions/runs"]);
 }
+
+/// The schema of `method path`'s JSON request body in `name`.
+fn request_schema(name: &str, path: &str, method: &str) -> jsonschema::Validator {
+    let path = path.replace('~', "~0").replace('/', "~1");
+    validator(
+        name,
+        &format!("/paths/{path}/{method}/requestBody/content/application~1json/schema"),
+    )
+}
+
+fn assert_valid(v: &jsonschema::Validator, body: &Value, what: &str) {
+    let errors: Vec<String> = v
+        .iter_errors(body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "{what} breaks GitHub's description: {errors:#?}\n{body:#}"
+    );
+}
+
+#[test]
+fn the_issues_channel_speaks_githubs_issues_api() {
+    const GH: &str = "github-issues.subset.openapi.json";
+    // The issues our loopback GitHub lists are shaped as GitHub's description says.
+    let listed = validator(
+        GH,
+        &ok_schema(
+            "/repos/{owner}/{repo}/issues",
+            "get",
+            Some("application/json"),
+        ),
+    );
+    let ours = super::issues::issue(7, "heartbeat-bot", "<!-- heartbeat-monitor:x -->");
+    assert_valid(&listed, &Value::Array(vec![ours]), "the fake issue list");
+
+    // Against Prism: who the token is, the open issues, then a new issue.
+    let prism = Prism::serve("github-issues.subset.prism.openapi.json");
+    let server = FakeServer::start(vec![
+        postmark_ok(),
+        Route::get("/health").reply(Reply::html(502, "<html>bad gateway</html>")),
+    ]);
+    let config = format!(
+        "[[http_probe]]\nname = \"api\"\nurl = \"{}/health\"\n\
+         [github_issues]\nrepo = \"raxx-app/TradeMasterAPI\"\nlabels = [\"incident\"]\n\
+         assignees = [\"kristerpher\"]\n",
+        server.url
+    );
+    let run = Monitor::new(&server)
+        .env("GITHUB_API_URL", &prism.url)
+        .config(&config)
+        .run();
+    let sent = run.result()["notifications"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|n| n["channel"] == "github_issues")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        sent["sent"], true,
+        "Prism's answers were understood: {sent}"
+    );
+    assert_conforms(
+        &prism,
+        &[
+            "get /user",
+            "get /repos/raxx-app/TradeMasterAPI/issues",
+            "post /repos/raxx-app/TradeMasterAPI/issues",
+        ],
+    );
+
+    // The comment and the closing, as the loopback GitHub received them, are bodies GitHub's
+    // description allows.
+    let comment = request_schema(
+        GH,
+        "/repos/{owner}/{repo}/issues/{issue_number}/comments",
+        "post",
+    );
+    let patch = request_schema(GH, "/repos/{owner}/{repo}/issues/{issue_number}", "patch");
+    let create = request_schema(GH, "/repos/{owner}/{repo}/issues", "post");
+    for (v, body) in [
+        (
+            &comment,
+            serde_json::json!({"body": "Resolved after 4 d 6 h.\n\n..."}),
+        ),
+        (
+            &patch,
+            serde_json::json!({"state": "closed", "state_reason": "completed"}),
+        ),
+    ] {
+        assert_valid(v, &body, "a request body of the issues channel");
+    }
+    let created = super::issues::created_by_a_run();
+    assert_valid(&create, &created, "the new issue");
+}

@@ -19,18 +19,33 @@ labels = ["incident", "heartbeat-monitor"]
 assignees = ["kristerpher"]
 "#;
 
-/// An issue as GitHub's issues API answers it.
-fn issue(number: u64, login: &str, body: &str) -> Value {
-    serde_json::json!({
-        "id": 1000 + number, "node_id": "I_kw", "number": number,
-        "url": format!("https://api.github.com{ISSUES}/{number}"),
-        "html_url": format!("https://github.com/raxx-app/TradeMasterAPI/issues/{number}"),
-        "title": "[heartbeat-monitor] cron heartbeat STALE: trace-integrity-cron",
-        "state": "open", "body": body, "locked": false, "comments": 0,
-        "user": {"login": login, "id": 41898282, "type": "Bot"},
-        "labels": [{"name": "incident"}, {"name": "heartbeat-monitor"}],
-        "created_at": "2026-05-20T02:10:00Z", "updated_at": "2026-05-20T02:10:00Z"
-    })
+/// An issue as GitHub's issues API answers it: the example of GitHub's own description
+/// (`issue-items`), moved to our repository, with its number, author, body and labels.
+pub fn issue(number: u64, login: &str, body: &str) -> Value {
+    let spec: Value = serde_json::from_str(
+        &std::fs::read_to_string(super::support::prism::api_description(
+            "github-issues.subset.openapi.json",
+        ))
+        .unwrap(),
+    )
+    .unwrap();
+    let mut issue = spec["components"]["examples"]["issue-items"]["value"][0].clone();
+    let text = issue
+        .to_string()
+        .replace("octocat/Hello-World", "raxx-app/TradeMasterAPI");
+    issue = serde_json::from_str(&text).unwrap();
+    let map = issue.as_object_mut().unwrap();
+    map.remove("pull_request"); // an issue, not a pull request
+    map.insert("number".into(), number.into());
+    map.insert(
+        "html_url".into(),
+        format!("https://github.com/raxx-app/TradeMasterAPI/issues/{number}").into(),
+    );
+    map.insert("body".into(), body.into());
+    map.insert("created_at".into(), "2026-05-20T02:10:00Z".into());
+    issue["user"]["login"] = login.into();
+    issue["labels"][0]["name"] = "incident".into();
+    issue
 }
 
 fn ours(number: u64) -> Value {
@@ -251,4 +266,11 @@ fn a_token_without_issues_write_is_recorded_and_the_mail_still_goes() {
         error.ends_with("give the workflow `issues: write`"),
         "{error}"
     );
+}
+
+/// The issue one run creates, as the loopback GitHub received it (for the conformance test).
+pub fn created_by_a_run() -> Value {
+    let server = world(STALE, vec![], 201);
+    Monitor::new(&server).config(CONFIG).run();
+    sent(&server, "POST", ISSUES).remove(0)
 }

@@ -1,7 +1,7 @@
-//! The fault matrix: every external the monitor talks to, times every way it can fail. Each
-//! cell runs the binary against a world where everything else is healthy and checks that the
-//! affected checks come out as the fault means, the others stay ok, mail still goes out (or
-//! its failure is said), the result file is written and schema-valid, the exit code follows,
+//! The fault matrix: every external the monitor talks to (the channels beside mail too),
+//! times every way it can fail. Each cell runs the binary against a world where everything
+//! else is healthy and checks that the affected checks come out as the fault means, the
+//! others stay ok, mail still goes out (or its failure is said), the result file is written and schema-valid, the exit code follows,
 //! and no secret shows (`Run::result` and `Monitor::run` check those two on every run).
 //!
 //! A new external is one row of `MATRIX` and one arm in `World::inject`; a new fault is one
@@ -22,6 +22,21 @@ enum External {
     PostgreSql,
     Postmark,
     Smtp,
+    Slack,
+    Webhook,
+}
+
+impl External {
+    /// The notification channel it is, for a delivery row.
+    fn channel(self) -> Option<&'static str> {
+        match self {
+            External::Postmark => Some("postmark"),
+            External::Smtp => Some("smtp"),
+            External::Slack => Some("slack"),
+            External::Webhook => Some("webhook"),
+            _ => None,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -241,6 +256,38 @@ const MATRIX: &[Row] = &[
             Undelivered("Connection refused"),
         ],
     },
+    Row {
+        external: External::Slack,
+        kinds: &[],
+        expect: [
+            Undelivered("Slack refused the message (HTTP 401"),
+            Undelivered("Slack refused the message (HTTP 403"),
+            Undelivered("Slack refused the message (HTTP 404"),
+            Undelivered("Slack refused the message (HTTP 429"),
+            Undelivered("Slack refused the message (HTTP 502"),
+            Na("Slack's 200 is its acceptance, whatever the body"),
+            Na("the 200 arrived before the body was cut: accepted"),
+            Undelivered("Slack refused the message (HTTP 301"),
+            Undelivered("slack: no answer from 127.0.0.1"),
+            Undelivered("Connection refused"),
+        ],
+    },
+    Row {
+        external: External::Webhook,
+        kinds: &[],
+        expect: [
+            Undelivered("the webhook answered HTTP 401"),
+            Undelivered("the webhook answered HTTP 403"),
+            Undelivered("the webhook answered HTTP 404"),
+            Undelivered("the webhook answered HTTP 429"),
+            Undelivered("the webhook answered HTTP 502"),
+            Na("any 2xx is acceptance, whatever the body"),
+            Na("the 200 arrived before the body was cut: accepted"),
+            Undelivered("the webhook answered HTTP 301"),
+            Undelivered("webhook: no answer from 127.0.0.1"),
+            Undelivered("Connection refused"),
+        ],
+    },
 ];
 
 /// Every kind of check in the world, each healthy unless its external is faulted.
@@ -273,13 +320,15 @@ struct World {
     http: Vec<FakeServer>,
     raw: Vec<RawServer>,
     smtp: bool,
+    /// The sections of the channels beside mail (a channel's own row).
+    channels: String,
 }
 
 impl World {
     /// Everything healthy, with `external` failing as `fault` says.
     fn new(db: &TestDb, faulted: External, fault: Fault) -> Self {
         let mut w = World::default();
-        let mail_row = matches!(faulted, External::Postmark | External::Smtp);
+        let mail_row = faulted.channel().is_some();
         w.serve(
             "GITHUB_API_URL",
             vec![
@@ -367,6 +416,14 @@ impl World {
             External::PostgreSql => {
                 let url = self.pg_fault(db, fault);
                 self.set("DATABASE_URL", url);
+            }
+            External::Slack => {
+                self.channels = "[slack]\n".into();
+                self.http_fault("SLACK_WEBHOOK_URL", external, fault);
+            }
+            External::Webhook => {
+                self.channels = "[webhook]\n".into();
+                self.http_fault("ALERT_WEBHOOK_URL", external, fault);
             }
             External::Smtp => {
                 self.smtp = true;
@@ -496,7 +553,9 @@ transport = "{transport}"
 [run]
 request_timeout_seconds = 1
 deadline_seconds = 20
-"#
+
+{}"#,
+            self.channels
         )
     }
 
@@ -649,19 +708,25 @@ fn check_cell(row: &Row, fault: Fault, expect: Expect, run: &Run) -> Vec<String>
     if notes.is_empty() {
         wrong.push("nothing was to be mailed".into());
     }
+    if let Some(channel) = row.external.channel()
+        && !notes.iter().any(|n| n["channel"] == channel)
+    {
+        wrong.push(format!("nothing was delivered on {channel}"));
+    }
     for n in notes {
         let (sent, error) = (
             n["sent"].as_bool().unwrap(),
             n["error"].as_str().unwrap_or(""),
         );
-        if let Undelivered(says) = expect {
+        let faulted = row.external.channel() == n["channel"].as_str();
+        if let (Undelivered(says), true) = (expect, faulted) {
             if sent || !error.contains(says) {
                 wrong.push(format!(
                     "mail sent={sent} error {error:?}, want unsent saying {says:?}"
                 ));
             }
         } else if !sent {
-            wrong.push(format!("the healthy mail transport failed: {error}"));
+            wrong.push(format!("the healthy {} failed: {error}", n["channel"]));
         }
     }
     if run.code != want_exit || r["exit_code"] != want_exit {

@@ -81,7 +81,7 @@ fn fleet(scratch: &Path, runs: usize, latency: Duration) {
         }
     );
     println!(
-        "| workflows | pool | requests | per workflow | monitor | sequential | speed-up | × one round trip | peak RSS |"
+        "| workflows | pool | requests | runs lists per workflow | monitor | sequential | speed-up | × one round trip | peak RSS |"
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for &size in &sizes {

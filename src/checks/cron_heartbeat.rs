@@ -479,21 +479,31 @@ pub fn success_time(run: &Run) -> DateTime<Utc> {
 /// Asks GitHub, paying for the diagnosis only when the heartbeat is stale. Following a
 /// schedule costs one request more: the workflow file.
 pub fn observe(gh: &GitHub, spec: &HeartbeatSpec, now: DateTime<Utc>) -> Observation {
-    // A file name is its own path, so the file is one request; an id needs the workflow.
+    let by_id = spec.workflow.bytes().all(|b| b.is_ascii_digit());
+    if spec.schedule.is_some() && !by_id {
+        // A file name is its own path: the file and the successes are asked at once, or a
+        // heartbeat would take two round trips where it needs one.
+        let path = format!(".github/workflows/{}", spec.workflow);
+        let (schedule, last_success) = std::thread::scope(|s| {
+            let file = s.spawn(|| read_schedule(gh, &spec.repo, &path));
+            let last = gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true);
+            let schedule = file
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+            (schedule, last)
+        });
+        return judge_runs(gh, spec, now, Some(schedule), None, last_success);
+    }
+    // An id needs the workflow first, for its path.
     let mut workflow = None;
     let schedule = spec.schedule.map(|_| {
-        if spec.workflow.bytes().all(|b| b.is_ascii_digit()) {
-            let wf = gh.workflow(&spec.repo, &spec.workflow);
-            let seen = match &wf {
-                Ok(w) => read_schedule(gh, &spec.repo, &w.path),
-                Err(e) => ScheduleSeen::Fallback(format!("the workflow could not be read ({e})")),
-            };
-            workflow = Some(wf);
-            seen
-        } else {
-            let path = format!(".github/workflows/{}", spec.workflow);
-            read_schedule(gh, &spec.repo, &path)
-        }
+        let wf = gh.workflow(&spec.repo, &spec.workflow);
+        let seen = match &wf {
+            Ok(w) => read_schedule(gh, &spec.repo, &w.path),
+            Err(e) => ScheduleSeen::Fallback(format!("the workflow could not be read ({e})")),
+        };
+        workflow = Some(wf);
+        seen
     });
     observe_runs(gh, spec, now, schedule, workflow)
 }
@@ -517,7 +527,20 @@ fn observe_runs(
     schedule: Option<ScheduleSeen>,
     workflow: Option<Result<Workflow, ApiError>>,
 ) -> Observation {
-    let last_success = match gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true) {
+    let last = gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, true);
+    judge_runs(gh, spec, now, schedule, workflow, last)
+}
+
+/// [`observe_runs`] once the newest success is known: the diagnosis when that is stale.
+fn judge_runs(
+    gh: &GitHub,
+    spec: &HeartbeatSpec,
+    now: DateTime<Utc>,
+    schedule: Option<ScheduleSeen>,
+    workflow: Option<Result<Workflow, ApiError>>,
+    last: Result<Option<Run>, ApiError>,
+) -> Observation {
+    let last_success = match last {
         Ok(run) => run,
         Err(e @ ApiError::NotFound { .. }) => return Observation::NotFound(e),
         Err(e) => return Observation::Failed(e),

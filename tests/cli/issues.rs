@@ -274,3 +274,43 @@ pub fn created_by_a_run() -> Value {
     Monitor::new(&server).config(CONFIG).run();
     sent(&server, "POST", ISSUES).remove(0)
 }
+
+#[test]
+fn open_issues_that_cannot_be_listed_leave_every_event_unsent_and_said() {
+    let mut routes = trace_routes(STALE);
+    routes.extend([
+        postmark_ok(),
+        Route::get("/user").reply(Reply::json(
+            403,
+            r#"{"message": "Resource not accessible by integration"}"#,
+        )),
+        Route::get(ISSUES).reply(Reply::html(502, fixture("github/unicorn-502.html"))),
+    ]);
+    let server = FakeServer::start(routes);
+    let run = Monitor::new(&server).config(CONFIG).run();
+    assert_eq!(run.code, 3);
+    assert_eq!(subjects(&server).len(), 1, "the mail went");
+    let list = server
+        .requests()
+        .into_iter()
+        .find(|r| r.path() == ISSUES)
+        .unwrap();
+    assert!(
+        list.url.contains("creator=github-actions%5Bbot%5D"),
+        "a workflow token's issues are github-actions[bot]'s: {}",
+        list.url
+    );
+    let n = issues_notifications(&run);
+    assert_eq!(n.len(), 1);
+    assert!(
+        n[0]["error"]
+            .as_str()
+            .unwrap()
+            .contains("GitHub answered HTTP 502"),
+        "{n:?}"
+    );
+    assert!(
+        sent(&server, "POST", ISSUES).is_empty(),
+        "nothing opened blind"
+    );
+}

@@ -192,10 +192,15 @@ fn value_errors_and_missing_secrets() {
 #[test]
 fn check_config_validates_without_network() {
     let server = FakeServer::start(stale_trace_routes());
-    let run = Monitor::new(&server)
-        .config(CONFIG)
-        .args(&["--check-config"])
-        .run();
+    // `--check-config` with one variable set as given ("" unsets it).
+    let check = |var: &str, value: &str| {
+        Monitor::new(&server)
+            .env(var, value)
+            .config(CONFIG)
+            .args(&["--check-config"])
+            .run()
+    };
+    let run = check("FLAG_CRON_HEARTBEAT_MONITOR", "1");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
@@ -207,11 +212,7 @@ fn check_config_validates_without_network() {
     assert!(run.stdout.contains(&id(TRACE)));
     assert!(server.requests().is_empty());
 
-    let run = Monitor::new(&server)
-        .env("FLAG_CRON_HEARTBEAT_MONITOR", "0")
-        .config(CONFIG)
-        .args(&["--check-config"])
-        .run();
+    let run = check("FLAG_CRON_HEARTBEAT_MONITOR", "0");
     assert_eq!(run.code, 0, "{}", run.stderr);
     assert!(
         run.stdout
@@ -224,11 +225,7 @@ fn check_config_validates_without_network() {
             .contains("with the gate on, it would run 3 check(s)")
     );
 
-    let run = Monitor::new(&server)
-        .env("POSTMARK_SERVER_TOKEN", "")
-        .config(CONFIG)
-        .args(&["--check-config"])
-        .run();
+    let run = check("POSTMARK_SERVER_TOKEN", "");
     assert_eq!(run.code, 3);
     assert!(
         run.stderr.contains("POSTMARK_SERVER_TOKEN is not set"),

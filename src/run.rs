@@ -292,7 +292,7 @@ impl Run {
                     .iter()
                     .for_each(|w| console.err(&text::warning(w))),
                 Err(e) => {
-                    console.err(&text::error(&e));
+                    console.err(&text::error(&e.to_string()));
                     code = RunStatus::Unknown.code();
                 }
             }

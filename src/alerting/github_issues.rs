@@ -128,7 +128,7 @@ impl Channel for GithubIssues {
         );
         let open = match self.own_open_issues(&gh) {
             Ok(open) => open,
-            Err(e) => return self.all_failed(events, &explain(&e)),
+            Err(e) => return self.all_failed(events, &NotDone::from(e).to_string()),
         };
         let writes = AtomicUsize::new(0);
         let mut out = Vec::new();
@@ -153,7 +153,7 @@ impl Channel for GithubIssues {
                     n.sent = true;
                     n.id = Some(url);
                 }
-                Err(why) => n.error = Some(why),
+                Err(why) => n.error = Some(why.to_string()),
             }
             out.push(Delivered {
                 event: i,
@@ -244,7 +244,7 @@ impl GithubIssues {
         id: &str,
         e: &Event<'_>,
         writes: &AtomicUsize,
-    ) -> Result<String, String> {
+    ) -> Result<String, NotDone> {
         self.spend(writes)?;
         let body = format!("{}\n\n{}", e.mail.body.trim_end(), marker(id));
         let mut issue = json!({"title": e.mail.subject, "body": body, "labels": self.labels});
@@ -252,17 +252,13 @@ impl GithubIssues {
             issue["assignees"] = json!(self.assignees);
         }
         let path = format!("/repos/{}/{}/issues", self.repo.owner, self.repo.name);
-        let resp = gh
-            .call(
-                Method::Post,
-                &path,
-                Some(&issue),
-                &format!("a new issue in {}", self.repo),
-            )
-            .map_err(|e| explain(&e))?;
-        parse_json::<Issue>(API, &resp)
-            .map(|i| i.html_url)
-            .map_err(|e| explain(&e))
+        let resp = gh.call(
+            Method::Post,
+            &path,
+            Some(&issue),
+            &format!("a new issue in {}", self.repo),
+        )?;
+        Ok(parse_json::<Issue>(API, &resp)?.html_url)
     }
 
     fn comment(
@@ -271,7 +267,7 @@ impl GithubIssues {
         issue: &Issue,
         e: &Event<'_>,
         writes: &AtomicUsize,
-    ) -> Result<String, String> {
+    ) -> Result<String, NotDone> {
         let head = match e.kind {
             EventKind::Reminder => "Still failing (a reminder).",
             EventKind::Change => "The status changed.",
@@ -292,7 +288,7 @@ impl GithubIssues {
         issue: &Issue,
         body: String,
         writes: &AtomicUsize,
-    ) -> Result<String, String> {
+    ) -> Result<String, NotDone> {
         let path = format!("{}/comments", issue_path(&self.repo, issue.number));
         self.write(gh, Method::Post, &path, json!({"body": body}), writes)?;
         Ok(issue.html_url.clone())
@@ -305,7 +301,7 @@ impl GithubIssues {
         e: &Event<'_>,
         now: DateTime<Utc>,
         writes: &AtomicUsize,
-    ) -> Result<String, String> {
+    ) -> Result<String, NotDone> {
         let body = format!(
             "Resolved after {}.\n\n{}",
             lasted(&issue.created_at, now),
@@ -321,7 +317,7 @@ impl GithubIssues {
         issue: &Issue,
         body: String,
         writes: &AtomicUsize,
-    ) -> Result<String, String> {
+    ) -> Result<String, NotDone> {
         self.say(gh, issue, body, writes)?;
         self.write(
             gh,
@@ -341,7 +337,7 @@ impl GithubIssues {
         path: &str,
         body: serde_json::Value,
         writes: &AtomicUsize,
-    ) -> Result<(), String> {
+    ) -> Result<(), NotDone> {
         self.spend(writes)?;
         gh.call(
             method,
@@ -350,14 +346,12 @@ impl GithubIssues {
             &format!("an issue of {}", self.repo),
         )
         .map(drop)
-        .map_err(|e| explain(&e))
+        .map_err(NotDone::from)
     }
 
-    fn spend(&self, writes: &AtomicUsize) -> Result<(), String> {
+    fn spend(&self, writes: &AtomicUsize) -> Result<(), NotDone> {
         if writes.fetch_add(1, Ordering::SeqCst) >= MAX_WRITES {
-            return Err(format!(
-                "left for the next run: GitHub allows {MAX_WRITES} issues and comments a minute"
-            ));
+            return Err(NotDone::OverLimit);
         }
         Ok(())
     }
@@ -389,11 +383,26 @@ fn issue_path(repo: &Repo, number: u64) -> String {
     format!("/repos/{}/{}/issues/{number}", repo.owner, repo.name)
 }
 
-/// What a 403 means here.
-fn explain(e: &ApiError) -> String {
-    match e {
-        ApiError::Forbidden { .. } => format!("{e}: give the workflow `issues: write`"),
-        e => e.to_string(),
+/// Why an issue, comment or closing did not happen: the notification's error.
+#[derive(Debug, thiserror::Error)]
+enum NotDone {
+    /// GitHub refused it; a 403 here means the permission.
+    #[error("{0}: give the workflow `issues: write`")]
+    Forbidden(ApiError),
+    /// Any other answer, or none.
+    #[error("{0}")]
+    Api(ApiError),
+    /// The run's allowance is spent.
+    #[error("left for the next run: GitHub allows {MAX_WRITES} issues and comments a minute")]
+    OverLimit,
+}
+
+impl From<ApiError> for NotDone {
+    fn from(e: ApiError) -> Self {
+        match e {
+            e @ ApiError::Forbidden { .. } => Self::Forbidden(e),
+            e => Self::Api(e),
+        }
     }
 }
 

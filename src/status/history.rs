@@ -48,16 +48,11 @@ pub struct Read {
 }
 
 /// Reads `path`; a missing file is an empty history.
-pub fn read(path: &Path) -> Result<Read, String> {
+pub fn read(path: &Path) -> Result<Read, ReadError> {
     let text = match read_regular(path, MAX_BYTES) {
         Ok(text) => text,
         Err(ReadError::Io(e)) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
-        Err(e) => {
-            return Err(format!(
-                "the history {} is not used and left as it is: {e}",
-                path.display()
-            ));
-        }
+        Err(e) => return Err(e),
     };
     Ok(parse(&text, &path.display().to_string()))
 }

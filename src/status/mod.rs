@@ -11,6 +11,7 @@ use std::path::Path;
 use serde_json::json;
 
 use crate::checks::{CheckResult, Status};
+use crate::config::file::ReadError;
 use crate::output::result::{RunResult, write_atomically};
 
 /// What writing the page said: warnings (corrupt history lines skipped).
@@ -20,29 +21,56 @@ pub struct Written {
     pub warnings: Vec<String>,
 }
 
+/// Why the page was not written; the history is left as it was.
+#[derive(Debug, thiserror::Error)]
+pub enum PageError {
+    /// The history is not a file the monitor may rewrite (not regular, too large, unreadable).
+    #[error("the history {path} is not used and left as it is: {source}")]
+    History {
+        /// Its path.
+        path: String,
+        /// Why.
+        source: ReadError,
+    },
+    /// A file of the page could not be written.
+    #[error("the status page in {dir} could not be written: {what}: {source}")]
+    Write {
+        /// The directory.
+        dir: String,
+        /// Which file.
+        what: String,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The result's `now` is not a time (never, from a result this run made).
+    #[error("the run's now {0:?} is not a time")]
+    Now(String),
+}
+
 /// Writes the page, the history and the badges of `result` into `dir`.
-pub fn write(dir: &Path, result: &RunResult) -> Result<Written, String> {
+pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
     let now = result
         .now
         .parse()
-        .map_err(|_| format!("the run's now {:?} is not a time", result.now))?;
-    let io = |what: &str, e: std::io::Error| {
-        format!(
-            "the status page in {} could not be written: {what}: {e}",
-            dir.display()
-        )
+        .map_err(|_| PageError::Now(result.now.clone()))?;
+    let io = |what: &str| {
+        let (dir, what) = (dir.display().to_string(), what.to_string());
+        move |source| PageError::Write { dir, what, source }
     };
-    std::fs::create_dir_all(dir.join("badges")).map_err(|e| io("badges/", e))?;
+    std::fs::create_dir_all(dir.join("badges")).map_err(io("badges/"))?;
     let path = dir.join("history.jsonl");
-    let read = history::read(&path)?;
+    let read = history::read(&path).map_err(|source| PageError::History {
+        path: path.display().to_string(),
+        source,
+    })?;
     let lines = history::extend(read.lines, &result.checks, now);
-    write_atomically(&path, &history::render(&lines)).map_err(|e| io("history.jsonl", e))?;
+    write_atomically(&path, &history::render(&lines)).map_err(io("history.jsonl"))?;
     let html = page::render(&result.checks, result.status, &lines, now);
-    write_atomically(&dir.join("index.html"), &html).map_err(|e| io("index.html", e))?;
+    write_atomically(&dir.join("index.html"), &html).map_err(io("index.html"))?;
     for c in &result.checks {
         let name = format!("{}.json", badge_name(&c.id));
         write_atomically(&dir.join("badges").join(&name), &badge(c).to_string())
-            .map_err(|e| io(&format!("badges/{name}"), e))?;
+            .map_err(io(&format!("badges/{name}")))?;
     }
     Ok(Written {
         warnings: read.skipped,

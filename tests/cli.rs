@@ -28,8 +28,8 @@ workflow = "billing-retention-cron.yml"
 workflow = "trace-integrity-cron.yml"
 
 [run]
-request_timeout_seconds = 2
-deadline_seconds = 20
+request_timeout_seconds = 10
+deadline_seconds = 60
 "#;
 
 fn id(workflow: &str) -> String {

@@ -176,9 +176,21 @@ fn a_response_slower_than_the_timeout_is_unknown_within_bounded_time() {
         Duration::from_secs(30),
         Box::new(Reply::json(200, fixture("github/runs-success-fresh.json"))),
     );
-    let (server, run) = trace_answers(vec![slow]);
+    let server = FakeServer::start(vec![
+        success(BILLING, "github/runs-success-fresh.json"),
+        Route::get(&runs_path(TRACE))
+            .query("status=success")
+            .reply(slow),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let cfg = CONFIG.replace(
+        "request_timeout_seconds = 10",
+        "request_timeout_seconds = 2",
+    );
+    let run = Monitor::new(&server).config(&cfg).run();
     assert_trace_unknown(&run, &server, "no answer from 127.0.0.1");
-    // 3 attempts of 2 s plus backoff, well inside the 20 s deadline and far from 30 s.
+    // 3 attempts of 2 s plus backoff, well inside the 60 s deadline and far from 30 s.
     assert!(
         run.elapsed < Duration::from_secs(15),
         "took {:?}",
@@ -191,7 +203,7 @@ fn the_run_deadline_turns_hanging_checks_unknown_and_still_mails() {
     let server = FakeServer::start(vec![
         success(BILLING, "github/runs-success-fresh.json"),
         Route::get(&runs_path(TRACE)).reply(Reply::Slow(
-            Duration::from_secs(30),
+            Duration::from_secs(60),
             Box::new(Reply::json(200, "{}")),
         )),
         private_repo(),
@@ -199,14 +211,14 @@ fn the_run_deadline_turns_hanging_checks_unknown_and_still_mails() {
     ]);
     let cfg = CONFIG
         .replace(
-            "request_timeout_seconds = 2",
-            "request_timeout_seconds = 25",
+            "request_timeout_seconds = 10",
+            "request_timeout_seconds = 50",
         )
-        .replace("deadline_seconds = 20", "deadline_seconds = 2");
+        .replace("deadline_seconds = 60", "deadline_seconds = 5");
     let run = Monitor::new(&server).config(&cfg).run();
     assert_eq!(run.code, 3, "{}", run.stderr);
     assert!(
-        run.elapsed < Duration::from_secs(10),
+        run.elapsed < Duration::from_secs(30),
         "took {:?}",
         run.elapsed
     );

@@ -19,10 +19,7 @@ deadline_seconds = 10
 "#;
 
 fn scratch(name: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("hm-hard-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    super::support::scratch::dir(&format!("hard-{name}"))
 }
 
 /// GitHub with trace stale, its latest run failed; Postmark accepting.
@@ -205,7 +202,7 @@ fn a_dripping_smtp_server_cannot_hold_the_run_past_its_mail_budget() {
 fn a_hanging_dead_mans_switch_does_not_eat_the_checks_deadline() {
     let silent = RawServer::silent();
     let server = fresh_world();
-    let config = TRACE_ONLY.replace("deadline_seconds = 10", "deadline_seconds = 4");
+    let config = TRACE_ONLY.replace("deadline_seconds = 10", "deadline_seconds = 8");
     let run = Monitor::new(&server)
         .config(&config)
         .env(

@@ -252,7 +252,7 @@ const MATRIX: &[Row] = &[
             Undelivered("SMTP"),
             Undelivered("closed the connection in the middle of the session"),
             Undelivered("551"),
-            Undelivered("no answer from the server within 1 s"),
+            Undelivered("no answer from the server within 3 s"),
             Undelivered("Connection refused"),
         ],
     },
@@ -322,12 +322,51 @@ struct World {
     smtp: bool,
     /// The sections of the channels beside mail (a channel's own row).
     channels: String,
+    /// The `[promotions]` and `[run]` limits of this cell.
+    limits: Limits,
+}
+
+/// Limits a loaded machine cannot miss on a healthy path: only a cell whose fault is a
+/// timeout gets short ones, and there the faulted server never answers at all.
+#[derive(Default)]
+struct Limits {
+    /// PostgreSQL's connect and statement timeouts, in seconds.
+    database: u32,
+    /// Every HTTP request's timeout and the run's deadline, in seconds.
+    request: u32,
+    deadline: u32,
+}
+
+impl Limits {
+    fn of(faulted: External, fault: Fault) -> Self {
+        match (faulted, fault) {
+            (External::PostgreSql, Timeout) => Limits {
+                database: 1,
+                request: 30,
+                deadline: 90,
+            },
+            // Three attempts of 3 s at a server that holds the answer for 60 s.
+            (_, Timeout) => Limits {
+                database: 30,
+                request: 3,
+                deadline: 90,
+            },
+            _ => Limits {
+                database: 30,
+                request: 30,
+                deadline: 90,
+            },
+        }
+    }
 }
 
 impl World {
     /// Everything healthy, with `external` failing as `fault` says.
     fn new(db: &TestDb, faulted: External, fault: Fault) -> Self {
-        let mut w = World::default();
+        let mut w = World {
+            limits: Limits::of(faulted, fault),
+            ..World::default()
+        };
         let mail_row = faulted.channel().is_some();
         w.serve(
             "GITHUB_API_URL",
@@ -544,18 +583,22 @@ table = "console_flag_promotions"
 name_column = "flag_name"
 state_column = "state"
 since_column = "updated_at"
-connect_timeout_seconds = 1
-statement_timeout_seconds = 1
+connect_timeout_seconds = {database}
+statement_timeout_seconds = {database}
 
 [mail]
 transport = "{transport}"
 
 [run]
-request_timeout_seconds = 1
-deadline_seconds = 20
+request_timeout_seconds = {request}
+deadline_seconds = {deadline}
+mail_budget_seconds = {deadline}
 
-{}"#,
-            self.channels
+{channels}"#,
+            database = self.limits.database,
+            request = self.limits.request,
+            deadline = self.limits.deadline,
+            channels = self.channels
         )
     }
 
@@ -653,7 +696,7 @@ fn http_reply(external: External, fault: Fault) -> Reply {
             )],
             body: String::new(),
         },
-        Timeout => Reply::Slow(Duration::from_secs(5), Box::new(Reply::json(200, "{}"))),
+        Timeout => Reply::Slow(Duration::from_secs(60), Box::new(Reply::json(200, "{}"))),
         Refused => unreachable!("no server"),
     }
 }

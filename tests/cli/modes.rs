@@ -53,8 +53,7 @@ fn dry_run_needs_no_mail_secrets() {
 fn flag_off_makes_zero_requests_and_says_so_loudly() {
     for value in ["", "0", "false", "off"] {
         let server = FakeServer::start(stale_trace_routes());
-        let summary =
-            std::env::temp_dir().join(format!("hm-summary-off-{}-{value}.md", std::process::id()));
+        let summary = super::support::scratch::path(&format!("summary-off-{value}.md"));
         let run = Monitor::new(&server)
             .env("FLAG_CRON_HEARTBEAT_MONITOR", value)
             .env("GITHUB_ACTIONS", "true")
@@ -298,7 +297,7 @@ fn help_and_version() {
 #[test]
 fn actions_get_a_step_summary_and_annotations() {
     let server = FakeServer::start(stale_trace_routes());
-    let summary = std::env::temp_dir().join(format!("hm-summary-{}.md", std::process::id()));
+    let summary = super::support::scratch::path("summary.md");
     let _ = std::fs::remove_file(&summary);
     let run = Monitor::new(&server)
         .env("GITHUB_ACTIONS", "true")

@@ -210,10 +210,7 @@ fn the_old_scripts_call_works_unchanged() {
             .reply(Reply::json(200, billing.to_string())),
     );
     let server = FakeServer::start(routes);
-    let out = std::env::temp_dir().join(format!(
-        "hm-old-call-{}/heartbeat_result.json",
-        std::process::id()
-    ));
+    let out = super::support::scratch::path("old-call/heartbeat_result.json");
     let run = Monitor::new(&server)
         .env("GITHUB_TOKEN", "")
         .args(&[

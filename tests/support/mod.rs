@@ -7,6 +7,7 @@
 pub mod pg;
 pub mod prism;
 pub mod raw;
+pub mod scratch;
 pub mod server;
 pub mod smtp;
 pub mod tools;
@@ -92,12 +93,9 @@ pub fn workflow_file(workflow: &str) -> Route {
     Route::get(&contents_path(workflow)).reply(Reply::json(200, contents_body(workflow, &text)))
 }
 
-/// A fresh directory under the system's temporary one, for this test process.
+/// A fresh directory of this test process's own, removed when the process ends.
 pub fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("hm-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    scratch::dir(name)
 }
 
 /// Answers `body` with `etag`, or `304` with no body when the request already holds it.
@@ -166,6 +164,13 @@ impl Run {
             .find(|c| c["id"] == id)
             .cloned()
             .unwrap_or_else(|| panic!("no check {id} in {r:#}"))
+    }
+}
+
+/// A run's directory goes with the run: a test ends with nothing of its runs left behind.
+impl Drop for Run {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }
 
@@ -264,9 +269,7 @@ impl Monitor {
     /// Runs the binary and checks stdout and stderr carry no secret.
     pub fn run(self) -> Run {
         let n = SCRATCH.fetch_add(1, Ordering::SeqCst);
-        let dir = std::env::temp_dir().join(format!("hm-test-{}-{n}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
+        let dir = scratch::dir(&format!("run-{n}"));
         if let Some(cfg) = &self.config {
             std::fs::write(dir.join("heartbeat-monitor.toml"), cfg).unwrap();
         }

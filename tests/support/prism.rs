@@ -30,8 +30,7 @@ impl Prism {
                 .and_then(|l| l.local_addr())
                 .map(|a| a.port())
                 .unwrap();
-            let log =
-                std::env::temp_dir().join(format!("hm-prism-{}-{port}.log", std::process::id()));
+            let log = super::scratch::path(&format!("prism-{port}.log"));
             let child = Command::new(&bin)
                 .args(["mock", "-h", "127.0.0.1", "-p", &port.to_string()])
                 .arg(&spec)

@@ -24,7 +24,7 @@ pub struct Written {
 /// Why the page was not written; the history is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    /// The history is not a file the monitor may rewrite (not regular, too large, unreadable).
+    /// The history is not a file the monitor may rewrite (not regular, unreadable).
     #[error("the history {path} is not used and left as it is: {source}")]
     History {
         /// Its path.
@@ -59,7 +59,7 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
     };
     std::fs::create_dir_all(dir.join("badges")).map_err(io("badges/"))?;
     let path = dir.join("history.jsonl");
-    let read = history::read(&path).map_err(|source| PageError::History {
+    let read = history::read(&path, now).map_err(|source| PageError::History {
         path: path.display().to_string(),
         source,
     })?;

@@ -1,0 +1,132 @@
+//! The status page and the installer against what an attacker or a chaos tester leaves for
+//! them: a crafted or future history line, badge names that collide or run long, a history
+//! too large or not UTF-8, temporary files of a killed run, and versions that are not
+//! release tags.
+
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
+
+use super::*;
+
+fn page_run(server: &FakeServer, config: &str, dir: &Path) -> Run {
+    Monitor::new(server)
+        .config(config)
+        .args(&["--status-page", dir.to_str().unwrap()])
+        .run()
+}
+
+fn line(at: &str, status: &str) -> String {
+    serde_json::json!({"at": at, "id": id(TRACE), "kind": "cron_heartbeat", "target": TRACE,
+                       "status": status})
+    .to_string()
+}
+
+/// The first `n` lines of a history, each as `line` writes it.
+fn first_lines(text: &str, n: usize) -> Vec<String> {
+    text.lines()
+        .take(n)
+        .map(|l| serde_json::from_str::<Value>(l).unwrap().to_string())
+        .collect()
+}
+
+fn history_text(dir: &Path) -> String {
+    std::fs::read_to_string(dir.join("history.jsonl")).unwrap()
+}
+
+// 6
+#[test]
+fn a_crafted_status_never_reaches_the_page_and_a_line_from_the_future_is_dropped() {
+    let server = FakeServer::start(stale_trace_routes());
+    let dir = scratch("page-crafted");
+    let crafted = line(
+        "2026-05-21T06:30:00Z",
+        "ok\"><script>alert(document.domain)</script><b class=\"",
+    );
+    let future = line("9999-01-01T00:00:00Z", "ok");
+    let good = line("2026-05-22T06:30:00Z", "ok");
+    std::fs::write(
+        dir.join("history.jsonl"),
+        format!("{crafted}\n{future}\n{good}\n"),
+    )
+    .unwrap();
+    let run = page_run(&server, CONFIG, &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let html = std::fs::read_to_string(dir.join("index.html")).unwrap();
+    assert!(!html.contains("<script"), "{html}");
+    assert!(
+        !html.contains("alert("),
+        "not even escaped: the line is dropped"
+    );
+    assert!(
+        run.stderr
+            .contains("history.jsonl line 1: its status is not ok, warning, critical or unknown"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("1 line dated after this run"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("<script"),
+        "the warning does not repeat it"
+    );
+    let kept = history_text(&dir);
+    assert!(!kept.contains("script") && !kept.contains("9999"), "{kept}");
+    assert_eq!(first_lines(&kept, 1), [good], "{kept}");
+    // Trace: the good ok line and this run's critical one, not the 9999 ok.
+    assert!(html.contains("50.0 % ok"), "{html}");
+}
+
+/// `[[http_probe]]` sections, each `(name, path)` on `server`.
+// 15
+#[test]
+fn a_line_that_is_not_utf8_is_skipped_and_the_page_goes_on() {
+    let server = FakeServer::start(stale_trace_routes());
+    let dir = scratch("page-not-utf8");
+    let good = line("2026-05-22T06:30:00Z", "ok");
+    let mut text = format!("{good}\n").into_bytes();
+    text.extend_from_slice(b"{\"at\": \"2026-05-22T07:30:00Z\", \"id\": \"\xff\xfe\"}\n");
+    text.extend_from_slice(format!("{good}\n").as_bytes());
+    std::fs::write(dir.join("history.jsonl"), text).unwrap();
+    let run = page_run(&server, CONFIG, &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("history.jsonl line 2: not a history line, skipped (the others are kept)"),
+        "{}",
+        run.stderr
+    );
+    let kept = history_text(&dir);
+    assert_eq!(first_lines(&kept, 2), [good.clone(), good], "{kept}");
+}
+
+// 15
+#[test]
+fn a_history_over_any_bound_keeps_its_newest_lines_and_the_page_goes_on() {
+    let server = FakeServer::start(stale_trace_routes());
+    let dir = scratch("page-huge");
+    // 300 MiB of a file that holds nothing yet (sparse: no disk is spent), then real lines.
+    let mut f = std::fs::File::create(dir.join("history.jsonl")).unwrap();
+    f.set_len(300 << 20).unwrap();
+    f.seek(SeekFrom::End(0)).unwrap();
+    let good = line("2026-05-22T06:30:00Z", "ok");
+    write!(f, "\n{good}\n").unwrap();
+    drop(f);
+    let run = page_run(&server, CONFIG, &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("only its newest 64 MiB are read"),
+        "{}",
+        run.stderr
+    );
+    let kept = history_text(&dir);
+    assert_eq!(first_lines(&kept, 1), [good], "{kept}");
+    assert!(kept.len() < 4096, "the rest went: {} bytes", kept.len());
+    assert!(
+        std::fs::read_to_string(dir.join("index.html"))
+            .unwrap()
+            .contains("50.0 % ok")
+    );
+}

@@ -1,7 +1,7 @@
 //! `--status-page DIR`: a static status page people can keep open. `DIR/index.html` (see
 //! `page`), `DIR/history.jsonl` (see `history`: read, extended by this run, bounded to 90
-//! days) and `DIR/badges/<check id>.json` in Shields' endpoint format. Written from the
-//! result as written (its texts already redacted), each file atomically.
+//! days) and `DIR/badges/<name>.json` in Shields' endpoint format (see `badge_name`).
+//! Written from the result as written (its texts already redacted), each file atomically.
 
 pub mod history;
 pub mod page;
@@ -77,9 +77,18 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
     })
 }
 
-/// A badge's file name: the check id with every character outside `A-Za-z0-9._-` made `_`.
+/// The most of a check id a badge's name keeps readable.
+const READABLE: usize = 100;
+/// Hex digits of the id's SHA-256 in a badge's name: 64 bits, never met by chance.
+const HASHED: usize = 16;
+
+/// A badge's file name, without `.json`: the check id with every character outside
+/// `A-Za-z0-9._-` made `_` and cut to 100 characters, then, unless that is the id itself,
+/// `-` and 16 hex digits of the id's SHA-256, so that no two ids share a badge and no name
+/// outgrows a file system (122 bytes at most with `.json`).
 pub fn badge_name(id: &str) -> String {
-    id.chars()
+    let readable: String = id
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -87,7 +96,23 @@ pub fn badge_name(id: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .take(READABLE)
+        .collect();
+    // An id that already ends like a hashed name is hashed too, so it never meets one.
+    if readable == id && !looks_hashed(id) {
+        return readable;
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{readable}-{}", &hex[..HASHED])
+}
+
+fn looks_hashed(name: &str) -> bool {
+    name.len() > HASHED
+        && name.as_bytes()[name.len() - HASHED - 1] == b'-'
+        && name[name.len() - HASHED..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 
 /// Shields' endpoint badge of a check.
@@ -113,13 +138,43 @@ mod tests {
     #[test]
     fn a_badge_is_named_by_its_id_and_speaks_shields() {
         assert_eq!(
+            badge_name("heroku_dynos.api-1"),
+            "heroku_dynos.api-1",
+            "a simple id as it is"
+        );
+        assert_eq!(
             badge_name("cron_heartbeat:raxx-app/TradeMasterAPI:trace integrity.yml"),
-            "cron_heartbeat_raxx-app_TradeMasterAPI_trace_integrity.yml"
+            "cron_heartbeat_raxx-app_TradeMasterAPI_trace_integrity.yml-876f743685cfa188"
         );
         let c = CheckResult::new("i", "heroku_dynos", "api", Status::Warning, "m".into());
         assert_eq!(
             badge(&c),
             json!({"schemaVersion": 1, "label": "heroku_dynos api", "message": "warning", "color": "yellow"})
         );
+    }
+
+    #[test]
+    fn ids_that_look_alike_get_badges_apart_and_every_name_is_bounded() {
+        let ids = ["a/b", "a b", "a_b", "é", "ü", "_"];
+        let mut names: Vec<String> = ids.iter().map(|id| badge_name(id)).collect();
+        assert_eq!(names[2], "a_b");
+        assert!(
+            names[0].starts_with("a_b-") && names[3].starts_with("_-"),
+            "{names:?}"
+        );
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ids.len(), "{names:?}");
+
+        let long = "x".repeat(300);
+        let cut = badge_name(&long);
+        assert_eq!(cut.len(), 100 + 1 + 16);
+        assert!(cut.starts_with(&"x".repeat(100)));
+        assert_ne!(cut, badge_name(&"x".repeat(301)));
+        assert!(badge_name(&"é".repeat(300)).len() <= 117);
+
+        // An id shaped like a hashed name is hashed too, so it cannot take another's badge.
+        let taken = badge_name("a/b");
+        assert_ne!(badge_name(&taken), taken);
     }
 }

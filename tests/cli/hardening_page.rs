@@ -80,6 +80,79 @@ fn a_crafted_status_never_reaches_the_page_and_a_line_from_the_future_is_dropped
 }
 
 /// `[[http_probe]]` sections, each `(name, path)` on `server`.
+fn probes(server: &FakeServer, probes: &[(&str, &str)]) -> String {
+    probes
+        .iter()
+        .map(|(name, path)| {
+            format!(
+                "[[http_probe]]\nname = \"{name}\"\nurl = \"{}{path}\"\n",
+                server.url
+            )
+        })
+        .collect()
+}
+
+/// Every badge of `dir`: file name, label and message.
+fn badges(dir: &Path) -> Vec<(String, String, String)> {
+    let mut all: Vec<(String, String, String)> = std::fs::read_dir(dir.join("badges"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            let badge: Value =
+                serde_json::from_str(&std::fs::read_to_string(e.path()).unwrap()).unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                badge["label"].as_str().unwrap().to_string(),
+                badge["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    all.sort();
+    all
+}
+
+// 14
+#[test]
+fn badges_of_ids_that_look_alike_are_apart_and_a_long_name_still_gets_one() {
+    let server = FakeServer::start(vec![
+        Route::get("/up").reply(Reply::json(200, "{\"status\":\"ok\"}")),
+        Route::get("/down").reply(Reply::html(503, "<html>down</html>")),
+        postmark_ok(),
+    ]);
+    let long = "x".repeat(300);
+    let config = probes(
+        &server,
+        &[
+            ("a/b", "/up"),
+            ("a b", "/down"),
+            ("é", "/up"),
+            ("ü", "/down"),
+            (&long, "/up"),
+        ],
+    );
+    let dir = scratch("page-badges");
+    let run = page_run(&server, &config, &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(dir.join("index.html").exists(), "{}", run.stderr);
+    let found = badges(&dir);
+    let by_label = |label: &str| {
+        found
+            .iter()
+            .find(|(_, l, _)| l == &format!("http_probe {label}"))
+            .unwrap_or_else(|| panic!("no badge of {label}: {found:?}"))
+            .clone()
+    };
+    assert_eq!(found.len(), 5, "{found:?}");
+    assert_eq!(by_label("a/b").2, "ok");
+    assert_eq!(by_label("a b").2, "critical");
+    assert_eq!(by_label("é").2, "ok");
+    assert_eq!(by_label("ü").2, "critical");
+    assert_eq!(by_label(&long).2, "ok");
+    for (name, _, _) in &found {
+        assert!(name.len() <= 128, "{name} is {} bytes", name.len());
+    }
+}
+
 // 15
 #[test]
 fn a_line_that_is_not_utf8_is_skipped_and_the_page_goes_on() {

@@ -1,12 +1,14 @@
 //! `--status-page DIR`: a static status page people can keep open. `DIR/index.html` (see
 //! `page`), `DIR/history.jsonl` (see `history`: read, extended by this run, bounded to 90
 //! days) and `DIR/badges/<name>.json` in Shields' endpoint format (see `badge_name`).
-//! Written from the result as written (its texts already redacted), each file atomically.
+//! Written from the result as written (its texts already redacted), each file atomically;
+//! temporary files a killed run left behind are removed.
 
 pub mod history;
 pub mod page;
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
@@ -58,6 +60,7 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
         move |source| PageError::Write { dir, what, source }
     };
     std::fs::create_dir_all(dir.join("badges")).map_err(io("badges/"))?;
+    remove_stale_temporaries(dir, SystemTime::now());
     let path = dir.join("history.jsonl");
     let read = history::read(&path, now).map_err(|source| PageError::History {
         path: path.display().to_string(),
@@ -113,6 +116,56 @@ fn looks_hashed(name: &str) -> bool {
         && name[name.len() - HASHED..]
             .bytes()
             .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Older than any run (a run's deadline is minutes), so never another run's file in flight.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+/// Removes what a run killed while writing left behind: `write_atomically`'s temporary files
+/// (`.{name}.{pid}.{n}.tmp`) of our own files only, and only when older than `STALE_AFTER`.
+/// A file that cannot be removed stays; the next run tries again.
+fn remove_stale_temporaries(dir: &Path, now: SystemTime) {
+    let ours = |name: &str| name == "history.jsonl" || name == "index.html";
+    let badge = |name: &str| {
+        name.strip_suffix(".json").is_some_and(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
+    };
+    for (dir, owned) in [
+        (dir.to_path_buf(), &ours as &dyn Fn(&str) -> bool),
+        (dir.join("badges"), &badge),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !temporary_of(name).is_some_and(owned) {
+                continue;
+            }
+            // Not followed: a link is never ours.
+            let old = entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok().and_then(|t| now.duration_since(t).ok()));
+            if old.is_some_and(|age| age > STALE_AFTER) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The file a temporary `.{name}.{pid}.{n}.tmp` was made for.
+fn temporary_of(file: &str) -> Option<&str> {
+    let rest = file.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (rest, n) = rest.rsplit_once('.')?;
+    let (name, pid) = rest.rsplit_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(n) && digits(pid) && !name.is_empty()).then_some(name)
 }
 
 /// Shields' endpoint badge of a check.
@@ -176,5 +229,23 @@ mod tests {
         // An id shaped like a hashed name is hashed too, so it cannot take another's badge.
         let taken = badge_name("a/b");
         assert_ne!(badge_name(&taken), taken);
+    }
+
+    #[test]
+    fn only_our_own_temporaries_are_recognised() {
+        assert_eq!(
+            temporary_of(".history.jsonl.4242.0.tmp"),
+            Some("history.jsonl")
+        );
+        assert_eq!(temporary_of(".a.json.1.12.tmp"), Some("a.json"));
+        for other in [
+            "history.jsonl.4242.0.tmp",
+            ".history.jsonl.notes.tmp",
+            ".history.jsonl.4242.tmp",
+            ".history.jsonl.4242.0.tmp.bak",
+            "..1.0.tmp",
+        ] {
+            assert_eq!(temporary_of(other), None, "{other}");
+        }
     }
 }

@@ -5,6 +5,7 @@
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use super::*;
 
@@ -202,4 +203,49 @@ fn a_history_over_any_bound_keeps_its_newest_lines_and_the_page_goes_on() {
             .unwrap()
             .contains("50.0 % ok")
     );
+}
+
+fn aged(path: &Path, age: Duration) {
+    std::fs::write(path, "half a history").unwrap();
+    std::fs::File::options()
+        .write(true)
+        .open(path)
+        .unwrap()
+        .set_modified(SystemTime::now() - age)
+        .unwrap();
+}
+
+// 19
+#[test]
+fn temporary_files_a_killed_run_left_are_removed_and_no_others() {
+    let server = FakeServer::start(stale_trace_routes());
+    let dir = scratch("page-stale-tmp");
+    std::fs::create_dir_all(dir.join("badges")).unwrap();
+    let day = Duration::from_secs(24 * 3600);
+    let stale = [
+        ".history.jsonl.4242.0.tmp",
+        ".index.html.4242.1.tmp",
+        "badges/.http_probe_x.json.4242.0.tmp",
+    ];
+    let kept = [
+        ".history.jsonl.notes.tmp",      // not a name we make
+        ".state.json.4242.0.tmp",        // not ours
+        "badges/.x.json.4242.0.tmp.bak", // not ours
+        "history.jsonl.4242.0.tmp",      // not ours (ours start with a dot)
+    ];
+    for name in stale.iter().chain(&kept) {
+        aged(&dir.join(name), day);
+    }
+    // Another run's file, just made: it may still be in flight.
+    let in_flight = ".history.jsonl.4243.0.tmp";
+    aged(&dir.join(in_flight), Duration::ZERO);
+
+    let run = page_run(&server, CONFIG, &dir);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    for name in stale {
+        assert!(!dir.join(name).exists(), "{name} is still there");
+    }
+    for name in kept.iter().chain(&[in_flight]) {
+        assert!(dir.join(name).exists(), "{name} was removed");
+    }
 }

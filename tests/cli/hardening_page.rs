@@ -5,8 +5,10 @@
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
+use std::process::Output;
 use std::time::{Duration, SystemTime};
 
+use super::action::install;
 use super::*;
 
 fn page_run(server: &FakeServer, config: &str, dir: &Path) -> Run {
@@ -248,4 +250,71 @@ fn temporary_files_a_killed_run_left_are_removed_and_no_others() {
     for name in kept.iter().chain(&[in_flight]) {
         assert!(dir.join(name).exists(), "{name} was removed");
     }
+}
+
+fn said(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+// 17
+#[test]
+fn install_takes_release_tags_latest_and_source_only() {
+    let dir = scratch("page-install-versions");
+    let server = FakeServer::start(vec![]);
+    for version in [
+        "v0.1.0\ntarget=../../evil",
+        "v1",
+        "v1.2",
+        "v1/../../x",
+        "v1.2.3/../../evil",
+        "v1.2.3..4",
+        "v1.2.3-",
+        "v1.2.3-rc..1",
+        "v1.2.3+build.5",
+        "v1.2.3 ",
+        "v01.2.3",
+        "1.2.3",
+        "main",
+    ] {
+        let (out, outputs) = install(&server, &dir, version, Some("resolve"));
+        assert_eq!(out.status.code(), Some(1), "{version:?} was taken");
+        assert_eq!(outputs, "", "{version:?} wrote {outputs:?}");
+        let stderr = said(&out);
+        assert_eq!(stderr.lines().count(), 1, "one line: {stderr}");
+        assert!(
+            stderr.starts_with("::error title=heartbeat-monitor install::version ")
+                && stderr
+                    .contains("is not a release tag (v1.2.3 or v1.2.3-rc.1), latest or source"),
+            "{stderr}"
+        );
+    }
+    let (_, target) = super::action::runner();
+    for version in ["v1.2.3", "v1.2.3-rc.1", "v10.0.0-beta"] {
+        let (out, outputs) = install(&server, &dir, version, Some("resolve"));
+        assert!(out.status.success(), "{version}: {}", said(&out));
+        assert_eq!(outputs, format!("tag={version}\ntarget={target}\n"));
+    }
+    assert!(server.requests().is_empty());
+}
+
+// 17
+#[test]
+fn a_latest_release_that_is_not_a_tag_is_refused() {
+    let dir = scratch("page-install-latest");
+    let server = FakeServer::start(vec![
+        Route::get("/ops-team/heartbeat-monitor/releases/latest").reply(
+            Reply::html(302, "").header(
+                "Location",
+                "/ops-team/heartbeat-monitor/releases/tag/v1.2.3%2F..%2F..%2Fevil",
+            ),
+        ),
+    ]);
+    let (out, outputs) = install(&server, &dir, "latest", Some("resolve"));
+    assert_eq!(out.status.code(), Some(1), "{}", said(&out));
+    assert_eq!(outputs, "");
+    assert!(
+        said(&out).contains("is not a release tag (v1.2.3 or v1.2.3-rc.1)"),
+        "{}",
+        said(&out)
+    );
 }

@@ -3,8 +3,9 @@
 # for the runner's OS and architecture, checks its SHA-256 against the release's SHA256SUMS,
 # and unpacks it. Everything comes in through the environment, never spliced into this text:
 #
-#   HM_VERSION       a release tag (v1.2.0), "latest", "source" (build the action's own
-#                    checkout with cargo), or "" for the action's own version (its Cargo.toml)
+#   HM_VERSION       a release tag (v1.2.3 or v1.2.3-rc.1), "latest", "source" (build the
+#                    action's own checkout with cargo), or "" for the action's own version
+#                    (its Cargo.toml); anything else is refused before anything is written
 #   HM_ACTION_PATH   the action's checkout (GITHUB_ACTION_PATH)
 #   HM_REPOSITORY    OWNER/NAME of the releases (the action's own repository)
 #   HM_INSTALL_DIR   where the binary goes (created)
@@ -19,10 +20,34 @@
 set -euo pipefail
 
 fail() {
-  # One annotation a person can act on, then out.
-  echo "::error title=heartbeat-monitor install::$*" >&2
+  # One annotation a person can act on, then out. Escaped as workflow commands want it, so
+  # that no text in it can end the annotation and start a command of its own.
+  local message="$*"
+  message="${message//%/%25}"
+  message="${message//$'\r'/%0D}"
+  message="${message//$'\n'/%0A}"
+  echo "::error title=heartbeat-monitor install::$message" >&2
   exit 1
 }
+
+# A release tag: v, then MAJOR.MINOR.PATCH without leading zeros, then an optional SemVer
+# pre-release (-rc.1). Nothing else: no build metadata, no /, no .., no space, no newline.
+is_tag() {
+  local n='(0|[1-9][0-9]*)' id='[0-9A-Za-z-]+'
+  [[ $1 =~ ^v$n\.$n\.$n(-$id(\.$id)*)?$ ]]
+}
+
+# A value as an error shows it: quoted, on one line, at most 80 characters.
+shown() {
+  local v="${1:0:80}"
+  if [[ $v =~ ^[A-Za-z0-9._/+%:@-]*$ ]]; then
+    printf "'%s'" "$v"
+  else
+    printf '%q' "$v"
+  fi
+}
+
+not_a_tag="is not a release tag (v1.2.3 or v1.2.3-rc.1)"
 
 HM_VERSION="${HM_VERSION:-}"
 if [ -z "$HM_VERSION" ]; then
@@ -33,6 +58,10 @@ if [ -z "$HM_VERSION" ]; then
   [ -n "$own" ] || fail "$manifest has no version line"
   HM_VERSION="v$own"
 fi
+case "$HM_VERSION" in
+  latest | source) ;;
+  *) is_tag "$HM_VERSION" || fail "version $(shown "$HM_VERSION") $not_a_tag, latest or source" ;;
+esac
 : "${HM_REPOSITORY:?HM_REPOSITORY is not set (OWNER/NAME of the releases)}"
 server="${HM_SERVER_URL:-${GITHUB_SERVER_URL:-https://github.com}}"
 server="${server%/}"
@@ -84,10 +113,8 @@ if [ "$tag" = latest ]; then
     fail "$HM_REPOSITORY has no release yet at $server (set the action's version input to a tag)"
   fi
 fi
-case "$tag" in
-  v[0-9]*) ;;
-  *) fail "version '$tag' is not a release tag such as v1.2.0" ;;
-esac
+is_tag "$tag" ||
+  fail "the latest release of $HM_REPOSITORY at $server is tagged $(shown "$tag"), which $not_a_tag"
 if [ "${1:-}" = resolve ]; then
   echo "heartbeat-monitor $tag for $target"
   if [ -n "${GITHUB_OUTPUT:-}" ]; then

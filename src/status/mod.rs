@@ -1,12 +1,14 @@
 //! `--status-page DIR`: a static status page people can keep open. `DIR/index.html` (see
 //! `page`), `DIR/history.jsonl` (see `history`: read, extended by this run, bounded to 90
-//! days) and `DIR/badges/<check id>.json` in Shields' endpoint format. Written from the
-//! result as written (its texts already redacted), each file atomically.
+//! days) and `DIR/badges/<name>.json` in Shields' endpoint format (see `badge_name`).
+//! Written from the result as written (its texts already redacted), each file atomically;
+//! temporary files a killed run left behind are removed.
 
 pub mod history;
 pub mod page;
 
 use std::path::Path;
+use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
@@ -24,7 +26,7 @@ pub struct Written {
 /// Why the page was not written; the history is left as it was.
 #[derive(Debug, thiserror::Error)]
 pub enum PageError {
-    /// The history is not a file the monitor may rewrite (not regular, too large, unreadable).
+    /// The history is not a file the monitor may rewrite (not regular, unreadable).
     #[error("the history {path} is not used and left as it is: {source}")]
     History {
         /// Its path.
@@ -58,8 +60,9 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
         move |source| PageError::Write { dir, what, source }
     };
     std::fs::create_dir_all(dir.join("badges")).map_err(io("badges/"))?;
+    remove_stale_temporaries(dir, SystemTime::now());
     let path = dir.join("history.jsonl");
-    let read = history::read(&path).map_err(|source| PageError::History {
+    let read = history::read(&path, now).map_err(|source| PageError::History {
         path: path.display().to_string(),
         source,
     })?;
@@ -77,9 +80,18 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
     })
 }
 
-/// A badge's file name: the check id with every character outside `A-Za-z0-9._-` made `_`.
+/// The most of a check id a badge's name keeps readable.
+const READABLE: usize = 100;
+/// Hex digits of the id's SHA-256 in a badge's name: 64 bits, never met by chance.
+const HASHED: usize = 16;
+
+/// A badge's file name, without `.json`: the check id with every character outside
+/// `A-Za-z0-9._-` made `_` and cut to 100 characters, then, unless that is the id itself,
+/// `-` and 16 hex digits of the id's SHA-256, so that no two ids share a badge and no name
+/// outgrows a file system (122 bytes at most with `.json`).
 pub fn badge_name(id: &str) -> String {
-    id.chars()
+    let readable: String = id
+        .chars()
         .map(|c| {
             if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
                 c
@@ -87,7 +99,73 @@ pub fn badge_name(id: &str) -> String {
                 '_'
             }
         })
-        .collect()
+        .take(READABLE)
+        .collect();
+    // An id that already ends like a hashed name is hashed too, so it never meets one.
+    if readable == id && !looks_hashed(id) {
+        return readable;
+    }
+    let digest = ring::digest::digest(&ring::digest::SHA256, id.as_bytes());
+    let hex: String = digest.as_ref().iter().map(|b| format!("{b:02x}")).collect();
+    format!("{readable}-{}", &hex[..HASHED])
+}
+
+fn looks_hashed(name: &str) -> bool {
+    name.len() > HASHED
+        && name.as_bytes()[name.len() - HASHED - 1] == b'-'
+        && name[name.len() - HASHED..]
+            .bytes()
+            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
+}
+
+/// Older than any run (a run's deadline is minutes), so never another run's file in flight.
+const STALE_AFTER: Duration = Duration::from_secs(3600);
+
+/// Removes what a run killed while writing left behind: `write_atomically`'s temporary files
+/// (`.{name}.{pid}.{n}.tmp`) of our own files only, and only when older than `STALE_AFTER`.
+/// A file that cannot be removed stays; the next run tries again.
+fn remove_stale_temporaries(dir: &Path, now: SystemTime) {
+    let ours = |name: &str| name == "history.jsonl" || name == "index.html";
+    let badge = |name: &str| {
+        name.strip_suffix(".json").is_some_and(|n| {
+            !n.is_empty()
+                && n.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+        })
+    };
+    for (dir, owned) in [
+        (dir.to_path_buf(), &ours as &dyn Fn(&str) -> bool),
+        (dir.join("badges"), &badge),
+    ] {
+        let Ok(entries) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else { continue };
+            if !temporary_of(name).is_some_and(owned) {
+                continue;
+            }
+            // Not followed: a link is never ours.
+            let old = entry
+                .metadata()
+                .ok()
+                .filter(|m| m.is_file())
+                .and_then(|m| m.modified().ok().and_then(|t| now.duration_since(t).ok()));
+            if old.is_some_and(|age| age > STALE_AFTER) {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
+    }
+}
+
+/// The file a temporary `.{name}.{pid}.{n}.tmp` was made for.
+fn temporary_of(file: &str) -> Option<&str> {
+    let rest = file.strip_prefix('.')?.strip_suffix(".tmp")?;
+    let (rest, n) = rest.rsplit_once('.')?;
+    let (name, pid) = rest.rsplit_once('.')?;
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(n) && digits(pid) && !name.is_empty()).then_some(name)
 }
 
 /// Shields' endpoint badge of a check.
@@ -113,13 +191,61 @@ mod tests {
     #[test]
     fn a_badge_is_named_by_its_id_and_speaks_shields() {
         assert_eq!(
+            badge_name("heroku_dynos.api-1"),
+            "heroku_dynos.api-1",
+            "a simple id as it is"
+        );
+        assert_eq!(
             badge_name("cron_heartbeat:raxx-app/TradeMasterAPI:trace integrity.yml"),
-            "cron_heartbeat_raxx-app_TradeMasterAPI_trace_integrity.yml"
+            "cron_heartbeat_raxx-app_TradeMasterAPI_trace_integrity.yml-876f743685cfa188"
         );
         let c = CheckResult::new("i", "heroku_dynos", "api", Status::Warning, "m".into());
         assert_eq!(
             badge(&c),
             json!({"schemaVersion": 1, "label": "heroku_dynos api", "message": "warning", "color": "yellow"})
         );
+    }
+
+    #[test]
+    fn ids_that_look_alike_get_badges_apart_and_every_name_is_bounded() {
+        let ids = ["a/b", "a b", "a_b", "é", "ü", "_"];
+        let mut names: Vec<String> = ids.iter().map(|id| badge_name(id)).collect();
+        assert_eq!(names[2], "a_b");
+        assert!(
+            names[0].starts_with("a_b-") && names[3].starts_with("_-"),
+            "{names:?}"
+        );
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), ids.len(), "{names:?}");
+
+        let long = "x".repeat(300);
+        let cut = badge_name(&long);
+        assert_eq!(cut.len(), 100 + 1 + 16);
+        assert!(cut.starts_with(&"x".repeat(100)));
+        assert_ne!(cut, badge_name(&"x".repeat(301)));
+        assert!(badge_name(&"é".repeat(300)).len() <= 117);
+
+        // An id shaped like a hashed name is hashed too, so it cannot take another's badge.
+        let taken = badge_name("a/b");
+        assert_ne!(badge_name(&taken), taken);
+    }
+
+    #[test]
+    fn only_our_own_temporaries_are_recognised() {
+        assert_eq!(
+            temporary_of(".history.jsonl.4242.0.tmp"),
+            Some("history.jsonl")
+        );
+        assert_eq!(temporary_of(".a.json.1.12.tmp"), Some("a.json"));
+        for other in [
+            "history.jsonl.4242.0.tmp",
+            ".history.jsonl.notes.tmp",
+            ".history.jsonl.4242.tmp",
+            ".history.jsonl.4242.0.tmp.bak",
+            "..1.0.tmp",
+        ] {
+            assert_eq!(temporary_of(other), None, "{other}");
+        }
     }
 }

@@ -10,18 +10,18 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Utc};
 
 use super::history::{DAYS, Line};
-use crate::checks::CheckResult;
+use crate::checks::{CheckResult, Status};
 use crate::output::result::RunStatus;
 
 /// What the page shows of one check.
 struct Row<'a> {
     check: &'a CheckResult,
     /// Worst status per day, oldest first (`None`: no run that day).
-    days: Vec<Option<&'a str>>,
+    days: Vec<Option<Status>>,
     /// ok runs / runs, over the 90 days.
     uptime: Option<f64>,
     /// Since when the check has had its current status.
-    since: Option<&'a str>,
+    since: Option<DateTime<Utc>>,
 }
 
 /// The page of this run.
@@ -43,7 +43,7 @@ pub fn render(
             .unwrap_or_default();
         kinds.entry(c.kind).or_default().push(row(c, history, now));
     }
-    let attention = checks.iter().filter(|c| c.status.as_str() != "ok").count();
+    let attention = checks.iter().filter(|c| c.status != Status::Ok).count();
     let mut html = String::new();
     let _ = write!(
         html,
@@ -53,22 +53,19 @@ pub fn render(
          <title>{} · heartbeat-monitor</title>\n<style>{CSS}</style>\n</head>\n<body>\n<header>\n\
          <h1>heartbeat-monitor</h1>\n<p class=\"overall s-{}\"><span class=\"sign\">{}</span> {}</p>\n\
          <p class=\"meta\">{} · checked {}</p>\n</header>\n<main>\n",
-        status.as_str().to_uppercase(),
-        status.as_str(),
+        esc(&status.as_str().to_uppercase()),
+        esc(status.as_str()),
         sign(status.as_str()),
-        status.as_str().to_uppercase(),
-        summary(checks.len(), attention),
-        esc(&when(&rfc3339(now))),
+        esc(&status.as_str().to_uppercase()),
+        esc(&summary(checks.len(), attention)),
+        esc(&when(now)),
     );
     if checks.is_empty() {
         html.push_str("<p>No check ran.</p>\n");
     }
     // What needs attention first, worst first, each a link to its row.
-    let mut failing: Vec<&CheckResult> = checks
-        .iter()
-        .filter(|c| c.status.as_str() != "ok")
-        .collect();
-    failing.sort_by_key(|c| std::cmp::Reverse(rank(c.status.as_str())));
+    let mut failing: Vec<&CheckResult> = checks.iter().filter(|c| c.status != Status::Ok).collect();
+    failing.sort_by_key(|c| std::cmp::Reverse(rank(c.status)));
     if !failing.is_empty() {
         html.push_str("<section class=\"attention\">\n<h2>Needs attention</h2>\n<ul>\n");
         for c in failing {
@@ -76,7 +73,7 @@ pub fn render(
                 html,
                 "<li><span class=\"status s-{0}\"><span class=\"sign\">{1}</span> {0}</span> \
                  <a href=\"#{2}\">{3} {4}</a></li>",
-                c.status.as_str(),
+                esc(c.status.as_str()),
                 sign(c.status.as_str()),
                 esc(&c.id),
                 esc(c.kind),
@@ -117,28 +114,26 @@ fn summary(total: usize, attention: usize) -> String {
 
 fn row<'a>(check: &'a CheckResult, history: &[&'a Line], now: DateTime<Utc>) -> Row<'a> {
     let today = now.date_naive();
-    let mut days: Vec<Option<&str>> = vec![None; DAYS as usize];
+    let mut days: Vec<Option<Status>> = vec![None; DAYS as usize];
     for l in history {
-        let Some(at) = l.when() else { continue };
-        let ago = (today - at.date_naive()).num_days();
+        let ago = (today - l.at.date_naive()).num_days();
         if (0..DAYS).contains(&ago) {
             let slot = &mut days[(DAYS - 1 - ago) as usize];
-            if slot.is_none_or(|s| rank(&l.status) > rank(s)) {
-                *slot = Some(&l.status);
+            if slot.is_none_or(|s| rank(l.status) > rank(s)) {
+                *slot = Some(l.status);
             }
         }
     }
     let runs = history.len();
-    let ok = history.iter().filter(|l| l.status == "ok").count();
+    let ok = history.iter().filter(|l| l.status == Status::Ok).count();
     let uptime = (runs > 0).then(|| 100.0 * ok as f64 / runs as f64);
     // The start of the last stretch of runs with the current status.
-    let current = check.status.as_str();
     let since = history
         .iter()
         .rev()
-        .take_while(|l| l.status == current)
+        .take_while(|l| l.status == check.status)
         .last()
-        .map(|l| l.at.as_str());
+        .map(|l| l.at);
     Row {
         check,
         days,
@@ -149,7 +144,7 @@ fn row<'a>(check: &'a CheckResult, history: &[&'a Line], now: DateTime<Utc>) -> 
 
 fn row_html(r: &Row<'_>, now: DateTime<Utc>) -> String {
     let c = r.check;
-    let status = c.status.as_str();
+    let status = esc(c.status.as_str());
     let silenced = if c.silenced {
         " <span class=\"muted\">(silenced)</span>"
     } else {
@@ -169,7 +164,7 @@ fn row_html(r: &Row<'_>, now: DateTime<Utc>) -> String {
          <td>{target}</td><td class=\"msg\">{}</td><td class=\"since\">{}</td>\
          <td class=\"hist\">{}<span class=\"uptime\">{}</span></td></tr>\n",
         esc(&c.id),
-        sign(status),
+        sign(c.status.as_str()),
         esc(&c.message),
         r.since.map(when).map_or(String::new(), |s| esc(&s)),
         strip(&r.days, now),
@@ -178,34 +173,42 @@ fn row_html(r: &Row<'_>, now: DateTime<Utc>) -> String {
 }
 
 /// The 90-day strip: a bar a day, its height and colour by the day's worst status.
-fn strip(days: &[Option<&str>], now: DateTime<Utc>) -> String {
-    let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
+fn strip(days: &[Option<Status>], now: DateTime<Utc>) -> String {
+    let mut counts: BTreeMap<Status, usize> = BTreeMap::new();
     let mut bars = String::new();
     for (i, day) in days.iter().enumerate() {
         let date = (now - Duration::days((days.len() - 1 - i) as i64)).date_naive();
         let x = i * 4;
-        let (height, class, label) = match day {
+        let (height, class, label) = match *day {
             None => (2, "none", "no run"),
             Some(s) => {
                 *counts.entry(s).or_default() += 1;
-                let h = match *s {
-                    "ok" => 8,
-                    "critical" => 20,
-                    _ => 14,
+                let h = match s {
+                    Status::Ok => 8,
+                    Status::Critical => 20,
+                    Status::Warning | Status::Unknown => 14,
                 };
-                (h, *s, *s)
+                (h, s.as_str(), s.as_str())
             }
         };
         let _ = write!(
             bars,
-            "<rect class=\"b-{class}\" x=\"{x}\" y=\"{}\" width=\"3\" height=\"{height}\"><title>{date}: {label}</title></rect>",
-            20 - height
+            "<rect class=\"b-{}\" x=\"{x}\" y=\"{}\" width=\"3\" height=\"{height}\"><title>{}: {}</title></rect>",
+            esc(class),
+            20 - height,
+            esc(&date.to_string()),
+            esc(label),
         );
     }
-    let words: Vec<String> = ["ok", "warning", "critical", "unknown"]
-        .iter()
-        .filter_map(|s| counts.get(s).map(|n| format!("{n} {s}")))
-        .collect();
+    let words: Vec<String> = [
+        Status::Ok,
+        Status::Warning,
+        Status::Critical,
+        Status::Unknown,
+    ]
+    .iter()
+    .filter_map(|s| counts.get(s).map(|n| format!("{n} {}", s.as_str())))
+    .collect();
     let aria = if words.is_empty() {
         "no runs in the last 90 days".to_string()
     } else {
@@ -219,13 +222,13 @@ fn strip(days: &[Option<&str>], now: DateTime<Utc>) -> String {
     )
 }
 
-/// The worse of two statuses wins a day.
-fn rank(status: &str) -> u8 {
+/// The worse of two statuses wins a day (unknown below warning, unlike `Status`'s order).
+fn rank(status: Status) -> u8 {
     match status {
-        "critical" => 3,
-        "warning" => 2,
-        "unknown" => 1,
-        _ => 0,
+        Status::Critical => 3,
+        Status::Warning => 2,
+        Status::Unknown => 1,
+        Status::Ok => 0,
     }
 }
 
@@ -239,15 +242,9 @@ fn sign(status: &str) -> &'static str {
     }
 }
 
-fn rfc3339(t: DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-/// `2026-05-23T06:30:00Z` as people read it: `2026-05-23 06:30 UTC`.
-fn when(at: &str) -> String {
-    at.parse::<DateTime<Utc>>()
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_else(|_| at.to_string())
+/// A time as people read it: `2026-05-23 06:30 UTC`.
+fn when(t: DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// HTML escaping of text and attribute values.
@@ -300,11 +297,13 @@ a{color:inherit}
 mod tests {
     use super::super::history::line;
     use super::*;
-    use crate::checks::Status;
+
+    fn now() -> DateTime<Utc> {
+        "2026-05-23T06:30:00Z".parse().unwrap()
+    }
 
     #[test]
     fn a_day_shows_its_worst_status_and_uptime_counts_ok_runs() {
-        let now: DateTime<Utc> = "2026-05-23T06:30:00Z".parse().unwrap();
         let c = CheckResult::new(
             "cron_heartbeat:o/r:x.yml",
             "cron_heartbeat",
@@ -313,26 +312,51 @@ mod tests {
             "stale <b>".into(),
         );
         let lines = [
-            line("2026-05-21T06:30:00Z", "ok"),
-            line("2026-05-22T06:30:00Z", "ok"),
-            line("2026-05-22T18:30:00Z", "critical"),
-            line("2026-05-23T06:30:00Z", "critical"),
+            line("2026-05-21T06:30:00Z", Status::Ok),
+            line("2026-05-22T06:30:00Z", Status::Ok),
+            line("2026-05-22T18:30:00Z", Status::Critical),
+            line("2026-05-23T06:30:00Z", Status::Critical),
         ];
         let refs: Vec<&Line> = lines.iter().collect();
-        let r = row(&c, &refs, now);
+        let r = row(&c, &refs, now());
         assert_eq!(
             &r.days[87..],
-            [Some("ok"), Some("critical"), Some("critical")]
+            [
+                Some(Status::Ok),
+                Some(Status::Critical),
+                Some(Status::Critical)
+            ]
         );
         assert!(r.days[..87].iter().all(Option::is_none));
         assert_eq!(r.uptime, Some(50.0));
-        assert_eq!(r.since, Some("2026-05-22T18:30:00Z"));
-        let html = render(&[c], RunStatus::Critical, &lines, now);
+        assert_eq!(r.since, Some(lines[2].at));
+        let html = render(&[c], RunStatus::Critical, &lines, now());
         assert!(html.contains("stale &lt;b&gt;"), "server text is escaped");
         assert!(html.contains("<title>2026-05-22: critical</title>"));
         assert!(html.contains("aria-label=\"last 90 days, by day: 1 ok, 2 critical\""));
         assert!(html.contains("50.0 % ok"));
+        assert!(html.contains("2026-05-22 18:30 UTC"), "since");
         assert!(html.contains("1 of 1 checks need attention"));
         assert!(!html.contains("<script") && !html.contains("src=") && !html.contains("@import"));
+    }
+
+    #[test]
+    fn every_text_and_attribute_from_outside_is_escaped() {
+        let evil = "x\"><script>alert(1)</script>'";
+        let mut c = CheckResult::new(
+            &format!("http_probe:{evil}"),
+            "http_probe",
+            evil,
+            Status::Warning,
+            evil.into(),
+        );
+        c.link = Some(format!("https://example.invalid/{evil}"));
+        let html = render(&[c], RunStatus::Warning, &[], now());
+        assert!(!html.contains("<script"), "{html}");
+        assert!(!html.contains("x\">") && !html.contains("'\""), "{html}");
+        assert!(html.contains(
+            "<tr id=\"http_probe:x&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;&#39;\">"
+        ));
+        assert!(html.contains("<a href=\"https://example.invalid/x&quot;&gt;&lt;script&gt;"));
     }
 }

@@ -16,7 +16,7 @@ fn root() -> &'static Path {
 }
 
 /// The runner's architecture, as `RUNNER_ARCH` names it, and the release target it gets.
-fn runner() -> (&'static str, String) {
+pub fn runner() -> (&'static str, String) {
     match std::env::consts::ARCH {
         "aarch64" => ("ARM64", "aarch64-unknown-linux-musl".into()),
         _ => ("X64", "x86_64-unknown-linux-musl".into()),
@@ -73,7 +73,12 @@ fn release_server(archive: &str, bytes: Vec<u8>, sums: &str) -> FakeServer {
 }
 
 /// Runs `action/install.sh [arg]` as the action does, into `dir/bin`.
-fn install(server: &FakeServer, dir: &Path, version: &str, arg: Option<&str>) -> (Output, String) {
+pub fn install(
+    server: &FakeServer,
+    dir: &Path,
+    version: &str,
+    arg: Option<&str>,
+) -> (Output, String) {
     let (arch, _) = runner();
     let outputs = dir.join("github_output");
     let _ = std::fs::remove_file(&outputs);
@@ -199,7 +204,9 @@ fn a_missing_release_or_sum_or_platform_says_which() {
 
     let (out, _) = install(&server, &dir, "main", None);
     assert!(
-        stderr(&out).contains("version 'main' is not a release tag such as v1.2.0"),
+        stderr(&out).contains(
+            "version 'main' is not a release tag (v1.2.3 or v1.2.3-rc.1), latest or source"
+        ),
         "{}",
         stderr(&out)
     );

@@ -44,9 +44,9 @@ fn two_runs_extend_the_history_and_badges_follow_each_check() {
         )
     );
     let badge: Value = serde_json::from_str(
+        // The readable id and 16 hex digits of its SHA-256 (`printf %s ID | sha256sum`).
         &std::fs::read_to_string(dir.join(format!(
-            "badges/cron_heartbeat_raxx-app_TradeMasterAPI_{}.json",
-            TRACE
+            "badges/cron_heartbeat_raxx-app_TradeMasterAPI_{TRACE}-1ed3027b87533698.json"
         )))
         .unwrap(),
     )

@@ -208,6 +208,7 @@ mod tests {
             run_url: Some("https://github.com/o/r/actions/runs/9"),
             runbook_url: Some("https://example.invalid/runbook"),
             checks: &[],
+            redactor: &crate::output::redact::Redactor::default(),
         })
     }
 

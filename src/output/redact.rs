@@ -75,6 +75,17 @@ impl Redactor {
         self.redact_owned(text.to_string())
     }
 
+    /// Masks every string in a JSON value, in place.
+    pub fn redact_json(&self, v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => *s = self.redact(s),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i)),
+            Value::Object(map) => map.values_mut().for_each(|i| self.redact_json(i)),
+            _ => {}
+        }
+    }
+
     /// [`Self::redact`] of a text the caller gives up: one with nothing to mask is not copied.
     pub fn redact_owned(&self, mut out: String) -> String {
         for s in &self.secrets {
@@ -213,6 +224,19 @@ mod tests {
         for part in ["client.access", "s3cret-half", "pw-0f9e8d"] {
             assert_eq!(r.redact(part), MASK, "{part}");
         }
+    }
+
+    #[test]
+    fn every_string_of_a_json_value_is_masked() {
+        let mut r = Redactor::default();
+        r.add("tok-0123456789");
+        let mut v =
+            serde_json::json!({"a": ["x tok-0123456789"], "b": {"c": "tok-0123456789"}, "n": 1});
+        r.redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": ["x [redacted]"], "b": {"c": "[redacted]"}, "n": 1})
+        );
     }
 
     #[test]

@@ -1,0 +1,104 @@
+//! Secrets in every channel, Slack's own text, Postmark's batch limit and line breaks in
+//! names: one test per defect, each against receivers that answer as the real ones do.
+
+use super::*;
+
+const SLACK_PATH: &str = "/services/T0HM/B0HM/slack-hook-SECRET";
+const HOOK_PATH: &str = "/hooks/heartbeat-SECRET";
+const HOOK_QUERY: &str = "key=hook-key-SECRET";
+
+/// A heartbeat, a probe sending its CF Access token, Slack and a webhook.
+const CHANNELS: &str = r#"
+[github]
+repo = "raxx-app/TradeMasterAPI"
+[[heartbeat]]
+workflow = "trace-integrity-cron.yml"
+[[http_probe]]
+name = "console-prod"
+url = "PROBE_URL"
+cf_access_token_env = "CF_ACCESS_SERVICE_TOKEN_CONSOLE"
+[slack]
+[webhook]
+url_env = "OPS_WEBHOOK_URL"
+[run]
+request_timeout_seconds = 5
+deadline_seconds = 30
+"#;
+
+fn text(status: u16, body: &str) -> Reply {
+    Reply::Full {
+        status,
+        headers: vec![("Content-Type".into(), "text/html".into())],
+        body: body.into(),
+    }
+}
+
+fn monitor(server: &FakeServer, config: &str) -> Monitor {
+    Monitor::new(server)
+        .config(&config.replace("PROBE_URL", &format!("{}/health", server.url)))
+        .env("SLACK_WEBHOOK_URL", &format!("{}{SLACK_PATH}", server.url))
+        .env(
+            "OPS_WEBHOOK_URL",
+            &format!("{}{HOOK_PATH}?{HOOK_QUERY}", server.url),
+        )
+        .env("GITHUB_STEP_SUMMARY", "summary.md")
+}
+
+/// The bodies POSTed to `path`.
+fn posted(server: &FakeServer, path: &str) -> Vec<String> {
+    server
+        .requests()
+        .into_iter()
+        .filter(|r| r.method == "POST" && r.path() == path)
+        .map(|r| r.body)
+        .collect()
+}
+
+/// Every byte a person or program reads after `run`.
+fn everything(run: &Run, server: &FakeServer) -> String {
+    let mut all = format!("{}\n{}\n", run.stdout, run.stderr);
+    for file in ["heartbeat_result.json", "summary.md"] {
+        all.push_str(&std::fs::read_to_string(run.dir.join(file)).unwrap_or_default());
+    }
+    for r in server.requests() {
+        all.push_str(&r.body);
+    }
+    all
+}
+
+// 1
+#[test]
+fn a_secret_a_server_echoes_reaches_no_channel_in_clear() {
+    let server = FakeServer::start(vec![
+        Route::get(&runs_path(TRACE)).reply(Reply::json(
+            401,
+            format!(r#"{{"message":"Bad credentials: {GITHUB_TOKEN}"}}"#),
+        )),
+        private_repo(),
+        Route::get("/health").reply(text(
+            500,
+            &format!("upstream said: CF-Access-Client-Secret: {ACCESS_SECRET} was wrong"),
+        )),
+        postmark_ok(),
+        Route::post(SLACK_PATH).reply(text(200, "ok")),
+        Route::post(HOOK_PATH).reply(text(204, "")),
+    ]);
+    let run = monitor(&server, CHANNELS).run();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let slack = posted(&server, SLACK_PATH);
+    let hook = posted(&server, HOOK_PATH);
+    assert!(!slack.is_empty() && !hook.is_empty(), "both channels heard");
+    for body in slack.iter().chain(&hook) {
+        assert_no_secret("a channel's message", body);
+    }
+    let all = everything(&run, &server);
+    assert_no_secret("an output", &all);
+    assert!(
+        slack.iter().any(|b| b.contains("[redacted]")),
+        "the echo is there, masked: {slack:?}"
+    );
+    assert!(
+        hook.iter().any(|b| b.contains("[redacted]")),
+        "the echo is there, masked: {hook:?}"
+    );
+}

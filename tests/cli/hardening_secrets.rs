@@ -102,3 +102,50 @@ fn a_secret_a_server_echoes_reaches_no_channel_in_clear() {
         "the echo is there, masked: {hook:?}"
     );
 }
+
+// 13
+#[test]
+fn a_receiver_echoing_its_path_shows_no_token() {
+    let mut routes = trace_routes("2026-05-18T05:00:00Z");
+    routes.extend([
+        Route::get("/health").reply(Reply::json(200, "{}")),
+        postmark_ok(),
+        Route::post(SLACK_PATH).reply(text(404, &format!("no_service {SLACK_PATH}"))),
+        Route::post(HOOK_PATH).reply(text(200, "{}")),
+    ]);
+    let server = FakeServer::start(routes);
+    // Monitor::run fails the test when stdout or stderr holds the hook's token.
+    let run = monitor(&server, CHANNELS).run();
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("slack: NOT sent:") && run.stderr.contains("no_service"),
+        "{}",
+        run.stderr
+    );
+    let all = everything(&run, &server);
+    assert_no_secret("the result, the summary or a message", &all);
+    assert!(
+        all.contains("no_service [redacted]"),
+        "the path is masked, Slack's word kept:\n{all}"
+    );
+}
+
+// 13, the webhook's path and query
+#[test]
+fn every_secret_part_of_an_endpoint_url_is_masked() {
+    let echo = format!("a 1 in {HOOK_PATH}, b 2 in {HOOK_QUERY}, c 3 in heartbeat-SECRET");
+    let mut routes = trace_routes("2026-05-18T05:00:00Z");
+    routes.extend([
+        // The probe's page echoes the hook's parts: a server can learn them.
+        Route::get("/health").reply(text(500, &echo)),
+        postmark_ok(),
+        Route::post(SLACK_PATH).reply(text(200, "ok")),
+        Route::post(HOOK_PATH).reply(text(204, "")),
+    ]);
+    let server = FakeServer::start(routes);
+    let run = monitor(&server, CHANNELS).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let all = everything(&run, &server);
+    assert_no_secret("an output", &all);
+    assert!(all.contains("a 1 in [redacted]"), "{all}");
+}

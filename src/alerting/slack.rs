@@ -147,7 +147,8 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
     if !links.is_empty() {
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]}));
     }
-    json!({"text": e.mail.subject, "blocks": blocks})
+    // The notification text is mrkdwn too: a name from a file or a server pings nobody.
+    json!({"text": escape(&e.mail.subject), "blocks": blocks})
 }
 
 /// "<url|Look at> · <url|Runbook> · <url|Monitor run>", those that exist.
@@ -241,6 +242,27 @@ mod tests {
             "<https://github.com/o/r/actions/runs/7|Look at> · \
              <https://example.invalid/runbook#cron-heartbeat-stale|Runbook> · \
              <https://github.com/o/r/actions/runs/9|Monitor run>"
+        );
+    }
+
+    #[test]
+    fn the_notification_text_is_escaped() {
+        let c = check();
+        let mail = Mail {
+            subject: "[hm] cron heartbeat STALE: nightly <!channel> <@U0ADMIN> & co".into(),
+            body: String::new(),
+            ids: vec![],
+            resolves: false,
+        };
+        let e = Event {
+            kind: EventKind::Problem,
+            mail: &mail,
+            checks: vec![&c],
+        };
+        let m = with_ctx(|ctx| message(&e, ctx));
+        assert_eq!(
+            m["text"],
+            "[hm] cron heartbeat STALE: nightly &lt;!channel&gt; &lt;@U0ADMIN&gt; &amp; co"
         );
     }
 

@@ -103,6 +103,35 @@ fn a_secret_a_server_echoes_reaches_no_channel_in_clear() {
     );
 }
 
+// 8
+#[test]
+fn slacks_notification_text_pings_nobody() {
+    let config = CHANNELS.replace(
+        "workflow = \"trace-integrity-cron.yml\"",
+        "workflow = \"trace-integrity-cron.yml\"\nname = \"nightly <!channel> <@U0ADMIN>\"",
+    );
+    let mut routes = trace_routes("2026-05-18T05:00:00Z");
+    routes.extend([
+        Route::get("/health").reply(Reply::json(200, "{}")),
+        postmark_ok(),
+        Route::post(SLACK_PATH).reply(text(200, "ok")),
+        Route::post(HOOK_PATH).reply(text(204, "")),
+    ]);
+    let server = FakeServer::start(routes);
+    let run = monitor(&server, &config).run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let slack = posted(&server, SLACK_PATH);
+    assert_eq!(slack.len(), 1, "{slack:?}");
+    let message: Value = serde_json::from_str(&slack[0]).unwrap();
+    assert_eq!(
+        message["text"],
+        "[heartbeat-monitor] cron heartbeat STALE: nightly &lt;!channel&gt; &lt;@U0ADMIN&gt;"
+    );
+    for mention in ["<!channel>", "<@U0ADMIN>"] {
+        assert!(!slack[0].contains(mention), "{mention} in {}", slack[0]);
+    }
+}
+
 // 13
 #[test]
 fn a_receiver_echoing_its_path_shows_no_token() {

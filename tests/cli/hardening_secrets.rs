@@ -132,6 +132,55 @@ fn slacks_notification_text_pings_nobody() {
     }
 }
 
+// 10
+#[test]
+fn five_hundred_and_one_problems_are_mailed_in_batches_of_500() {
+    let probes: String = (0..501)
+        .map(|i| format!("[[http_probe]]\nname = \"shard-{i:03}\"\nurl = \"PROBE_URL\"\n"))
+        .collect();
+    let config = format!("{probes}[run]\nrequest_timeout_seconds = 10\ndeadline_seconds = 120\n");
+    let accept = match postmark_batch(&[]) {
+        Reply::With(f) => f,
+        _ => unreachable!("postmark_batch answers from the request"),
+    };
+    // Postmark takes at most 500 messages per call, and says so for the whole call.
+    let batch = Reply::With(std::sync::Arc::new(move |rec: &Recorded| {
+        let count = serde_json::from_str::<Vec<Value>>(&rec.body).map_or(0, |m| m.len());
+        if count > 500 {
+            Reply::json(
+                422,
+                r#"{"ErrorCode":300,"Message":"Invalid email request: a batch holds at most 500 messages."}"#,
+            )
+        } else {
+            accept(rec)
+        }
+    }));
+    let server = FakeServer::start(vec![
+        Route::get("/health").reply(text(503, "down for maintenance")),
+        Route::post("/email/batch").reply(batch),
+    ]);
+    let run = monitor(&server, &config)
+        .env("GITHUB_STEP_SUMMARY", "")
+        .run();
+    assert_eq!(run.code, 2, "every mail went: {}", run.stderr);
+    let batches: Vec<usize> = posted(&server, "/email/batch")
+        .iter()
+        .map(|b| serde_json::from_str::<Vec<Value>>(b).unwrap().len())
+        .collect();
+    assert_eq!(batches, [500, 1]);
+    let r = run.result();
+    let notifications = r["notifications"].as_array().unwrap();
+    assert_eq!(notifications.len(), 501);
+    assert!(
+        notifications.iter().all(|n| n["sent"] == true),
+        "each mail's own result is recorded"
+    );
+    assert_eq!(
+        notifications[500]["subject"],
+        "[heartbeat-monitor] surface DEGRADED: shard-500"
+    );
+}
+
 // 13
 #[test]
 fn a_receiver_echoing_its_path_shows_no_token() {

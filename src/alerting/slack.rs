@@ -17,7 +17,7 @@ use super::channel::{self, Channel, Deliver, Delivered, Endpoint, Event, EventKi
 use super::mail::{MailContext, subject_of};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
-use crate::output::report::cut;
+use crate::output::report::{cut, one_line};
 
 /// The kind.
 pub const KIND: Kind = Kind {
@@ -140,6 +140,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
             )
         }
     };
+    let header = one_line(&header);
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": cut(&header, HEADER_MAX), "emoji": true}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&text, SECTION_MAX)}}),
@@ -148,7 +149,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]}));
     }
     // The notification text is mrkdwn too: a name from a file or a server pings nobody.
-    json!({"text": escape(&e.mail.subject), "blocks": blocks})
+    json!({"text": escape(&one_line(&e.mail.subject)), "blocks": blocks})
 }
 
 /// "<url|Look at> · <url|Runbook> · <url|Monitor run>", those that exist.
@@ -246,10 +247,11 @@ mod tests {
     }
 
     #[test]
-    fn the_notification_text_is_escaped() {
-        let c = check();
+    fn the_notification_text_is_escaped_and_on_one_line() {
+        let mut c = check();
+        c.target = "nightly\n<!channel>.yml".into();
         let mail = Mail {
-            subject: "[hm] cron heartbeat STALE: nightly <!channel> <@U0ADMIN> & co".into(),
+            subject: "[hm] cron heartbeat STALE: nightly <!channel> <@U0ADMIN>\r\nBcc: x".into(),
             body: String::new(),
             ids: vec![],
             resolves: false,
@@ -262,7 +264,11 @@ mod tests {
         let m = with_ctx(|ctx| message(&e, ctx));
         assert_eq!(
             m["text"],
-            "[hm] cron heartbeat STALE: nightly &lt;!channel&gt; &lt;@U0ADMIN&gt; &amp; co"
+            "[hm] cron heartbeat STALE: nightly &lt;!channel&gt; &lt;@U0ADMIN&gt;  Bcc: x"
+        );
+        assert_eq!(
+            m["blocks"][0]["text"]["text"], "🔴 CRITICAL cron_heartbeat nightly <!channel>.yml",
+            "plain text renders no mention, but stays on one line"
         );
     }
 

@@ -17,7 +17,7 @@ const CHECK_WIDTH: usize = 44;
 /// no one.
 pub fn table(checks: &[CheckResult], color: bool, redactor: &Redactor) -> String {
     let label = |c: &CheckResult| {
-        let text = redactor.redact(&format!("{} {}", c.kind, c.target));
+        let text = redactor.redact(&one_line(&format!("{} {}", c.kind, c.target)));
         cut(&text, CHECK_WIDTH)
     };
     let width = checks
@@ -89,7 +89,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `s` on one line: a message from a server may hold line breaks and control characters.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -166,7 +166,7 @@ pub fn step_summary(result: &RunResult) -> String {
 }
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    one_line(s).replace('|', "\\|")
 }
 
 /// `::error::` / `::warning::` (`::notice::` when silenced) lines for the checks that are not ok.
@@ -272,6 +272,34 @@ mod tests {
             assert!(!t.contains(piece), "{piece} in\n{t}");
         }
         assert!(t.contains("[redacted]"), "{t}");
+    }
+
+    #[test]
+    fn server_text_stays_on_its_row() {
+        let mut named = c(Status::Critical, "stale\r\n| forged | row |");
+        named.target = "nightly\nCRITICAL  forged.yml".into();
+        let t = table(&[named.clone()], false, &Redactor::default());
+        assert_eq!(t.lines().count(), 2, "{t}");
+        let r = RunResult {
+            schema_version: 1,
+            tool: "heartbeat-monitor",
+            tool_version: "0",
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            now: String::new(),
+            dry_run: false,
+            status: crate::output::result::RunStatus::Critical,
+            exit_code: 2,
+            counts: Default::default(),
+            checks: vec![named],
+            notifications: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            api_budget: Default::default(),
+        };
+        let md = step_summary(&r);
+        assert!(md.contains("| critical | cron_heartbeat nightly CRITICAL  forged.yml | stale  \\| forged \\| row \\| |"), "{md}");
     }
 
     #[test]

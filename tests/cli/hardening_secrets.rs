@@ -227,3 +227,40 @@ fn every_secret_part_of_an_endpoint_url_is_masked() {
     assert_no_secret("an output", &all);
     assert!(all.contains("a 1 in [redacted]"), "{all}");
 }
+
+// 18
+#[test]
+fn a_configured_name_holding_a_line_break_is_a_configuration_error() {
+    let server = FakeServer::start(vec![
+        Route::get("/health").reply(Reply::json(200, "{}")),
+        postmark_ok(),
+    ]);
+    for (config, place) in [
+        (
+            "[[http_probe]]\nname = \"console\\nBcc: everyone@raxx.app\"\nurl = \"PROBE_URL\"\n",
+            "line 2:",
+        ),
+        (
+            "subject_prefix = \"[ops]\\r\\nBcc: everyone@raxx.app\"\n[[http_probe]]\nname = \"console\"\nurl = \"PROBE_URL\"\n",
+            "line 1:",
+        ),
+    ] {
+        let run = monitor(&server, config).run();
+        assert_eq!(run.code, 3, "{config}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(place) && run.stderr.contains("control character"),
+            "{config}: {}",
+            run.stderr
+        );
+    }
+    assert!(
+        api_requests(&server).iter().all(|r| r.path() != "/health"),
+        "nothing was probed"
+    );
+    for subject in subjects(&server) {
+        assert!(
+            !subject.contains('\n') && !subject.contains("Bcc"),
+            "{subject:?}"
+        );
+    }
+}

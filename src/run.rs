@@ -237,7 +237,11 @@ impl Run {
             self.errors.extend(alerted.state_error);
             self.notifications = alerted.notifications;
             if !self.checks.is_empty() || self.dry_run {
-                console.out(&report::table(&self.checks, console.color()));
+                console.out(&report::table(
+                    &self.checks,
+                    console.color(),
+                    console.redactor(),
+                ));
             }
             if self.dry_run {
                 console.out(&report::dry_run_mails(&alerted.mails, &mailer.to));

@@ -105,6 +105,8 @@ mod faults;
 mod hardening;
 #[path = "cli/hardening_page.rs"]
 mod hardening_page;
+#[path = "cli/hardening_secrets.rs"]
+mod hardening_secrets;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

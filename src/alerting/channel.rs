@@ -2,7 +2,9 @@
 //! a reminder, a recovery, the monitor failing); every channel gets those same events and
 //! delivers them its own way, within the run's mail budget, recording each delivery as a
 //! notification. A channel that fails never stops another. A channel kind is one file: its
-//! section, the secret it reads, its payload and its delivery; `KINDS` lists them.
+//! section, the secret it reads, its payload and its delivery; `KINDS` lists them. Every
+//! channel is handed the events with their secrets masked, and every body it posts through
+//! an `Endpoint` passes the redactor once more, as does every answer it quotes.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -15,6 +17,7 @@ use crate::clients::http::{Http, Request, Response};
 use crate::config::file::{Document, Section, Table};
 use crate::config::is_env_name;
 use crate::config::{Need, Secrets};
+use crate::output::redact::Redactor;
 use crate::output::result::Notification;
 
 /// What happened, as every channel is told it.
@@ -73,6 +76,8 @@ pub struct Deliver<'a> {
     pub runbook_url: Option<&'a str>,
     /// Every check of the run.
     pub checks: &'a [CheckResult],
+    /// The run's redactor: nothing leaves unmasked.
+    pub redactor: &'a Redactor,
 }
 
 /// One delivery: which event, and what became of it.
@@ -179,6 +184,10 @@ impl Endpoint {
             std::slice::from_ref(&self.env),
             &event.mail.subject,
         );
+        let body = ctx
+            .redactor
+            .redact_owned(String::from_utf8_lossy(&body).into_owned())
+            .into_bytes();
         match ctx.secrets.get(&self.env) {
             None => n.error = Some(format!("{} is not set", self.env)),
             Some(url) => {
@@ -189,19 +198,99 @@ impl Endpoint {
                         concat!("heartbeat-monitor/", env!("CARGO_PKG_VERSION")),
                     );
                 match ctx.http.send(&req, ctx.deadline) {
-                    Ok(resp) => match judge(&resp) {
-                        Ok(()) => n.sent = true,
-                        Err(why) => n.error = Some(why),
-                    },
+                    Ok(mut resp) => {
+                        // A receiver may quote what it got (its own path, the body): masked
+                        // before any of it is cut or recorded.
+                        resp.body = ctx
+                            .redactor
+                            .redact_owned(String::from_utf8_lossy(&resp.body).into_owned())
+                            .into_bytes();
+                        match judge(&resp) {
+                            Ok(()) => n.sent = true,
+                            Err(why) => n.error = Some(why),
+                        }
+                    }
                     Err(e) => n.error = Some(format!("{channel}: {e}")),
                 }
             }
         }
+        n.error = n.error.map(|e| ctx.redactor.redact_owned(e));
         Delivered {
             event: index,
             notification: n,
         }
     }
+}
+
+/// Calls `f` with `events` and `ctx` as a channel may see them: every text of every mail and
+/// check in them masked, so that no channel can send a secret a server echoed.
+fn masked<T>(
+    events: &[Event<'_>],
+    ctx: &Deliver<'_>,
+    f: impl FnOnce(&[Event<'_>], &Deliver<'_>) -> T,
+) -> T {
+    let r = ctx.redactor;
+    let mails: Vec<Mail> = events
+        .iter()
+        .map(|e| Mail {
+            subject: r.redact(&e.mail.subject),
+            body: r.redact(&e.mail.body),
+            ..e.mail.clone()
+        })
+        .collect();
+    let checks: Vec<Vec<CheckResult>> = events
+        .iter()
+        .map(|e| e.checks.iter().map(|c| masked_check(c, r)).collect())
+        .collect();
+    let all: Vec<CheckResult> = ctx.checks.iter().map(|c| masked_check(c, r)).collect();
+    let events: Vec<Event<'_>> = events
+        .iter()
+        .zip(&mails)
+        .zip(&checks)
+        .map(|((e, mail), checks)| Event {
+            kind: e.kind,
+            mail,
+            checks: checks.iter().collect(),
+        })
+        .collect();
+    let ctx = Deliver {
+        checks: &all,
+        ..*ctx
+    };
+    f(&events, &ctx)
+}
+
+/// `c` with every text in it masked.
+fn masked_check(c: &CheckResult, r: &Redactor) -> CheckResult {
+    let mut c = c.clone();
+    for s in [
+        &mut c.id,
+        &mut c.target,
+        &mut c.message,
+        &mut c.subject_name,
+    ]
+    .into_iter()
+    .chain(c.hints.iter_mut())
+    .chain(
+        [
+            &mut c.since,
+            &mut c.threshold,
+            &mut c.link,
+            &mut c.silence_reason,
+        ]
+        .into_iter()
+        .flatten(),
+    ) {
+        *s = r.redact(s);
+    }
+    r.redact_json(&mut c.details);
+    c
+}
+
+/// What `channel` would send for `events` in a dry run, masked as a delivery is.
+pub fn preview(channel: &dyn Channel, events: &[Event<'_>], ctx: &Deliver<'_>) -> String {
+    let text = masked(events, ctx, |events, ctx| channel.preview(events, ctx));
+    ctx.redactor.redact_owned(text)
 }
 
 /// Delivers `events` on every channel at once, each on its own thread, all bounded by the
@@ -214,6 +303,16 @@ pub fn deliver_all(
     if events.is_empty() || channels.is_empty() {
         return Vec::new();
     }
+    masked(events, ctx, |events, ctx| {
+        deliver_masked(channels, events, ctx)
+    })
+}
+
+fn deliver_masked(
+    channels: &[Arc<dyn Channel>],
+    events: &[Event<'_>],
+    ctx: &Deliver<'_>,
+) -> Vec<Delivered> {
     std::thread::scope(|scope| {
         let handles: Vec<_> = channels
             .iter()

@@ -7,6 +7,7 @@ use chrono::{DateTime, Utc};
 use crate::alerting::state::Recovered;
 use crate::checks::time::rfc3339;
 use crate::checks::{CheckResult, Status, kind_named};
+use crate::output::report::one_line;
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -61,6 +62,11 @@ pub fn compose(
         mails.push(monitor_failed(unknown, errors, ctx));
     }
     mails.extend(resolved.iter().map(|(r, c)| resolved_mail(r, c, ctx)));
+    // A subject is a mail header: server text in it (a discovered workflow's name) must not
+    // start another header.
+    for m in &mut mails {
+        m.subject = one_line(&m.subject);
+    }
     mails
 }
 
@@ -296,6 +302,27 @@ mod tests {
             mails[0].body
         );
         assert!(mails[0].resolves);
+    }
+
+    #[test]
+    fn a_subject_is_one_line_whatever_the_server_named() {
+        let mut c = check(Status::Critical, "nightly");
+        c.subject_name = "nightly\r\nBcc: everyone@raxx.app".into();
+        let rec = Recovered {
+            id: c.id.clone(),
+            what: "cron heartbeat STALE: a\nb".into(),
+            since: None,
+        };
+        let ok = check(Status::Ok, "x");
+        let mails = compose(&[&c], &[], &[], &[(&rec, &ok)], &ctx());
+        assert_eq!(
+            mails[0].subject,
+            "[Raxx ops] cron heartbeat STALE: nightly  Bcc: everyone@raxx.app"
+        );
+        assert_eq!(
+            mails[1].subject,
+            "[Raxx ops] RESOLVED: cron heartbeat STALE: a b"
+        );
     }
 
     #[test]

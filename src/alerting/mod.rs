@@ -259,6 +259,7 @@ pub fn alert(
         run_url: mailer.run_url.as_deref(),
         runbook_url: mailer.runbook_url.as_deref(),
         checks,
+        redactor,
     };
     if dry_run {
         out.notifications = out
@@ -271,7 +272,7 @@ pub fn alert(
             .collect();
         for c in mailer.channels.iter().filter(|_| !events.is_empty()) {
             out.previews
-                .push(redactor.redact(&c.preview(&events, &deliver)));
+                .push(channel::preview(c.as_ref(), &events, &deliver));
             out.notifications
                 .extend(events.iter().map(|e| Notification {
                     dry_run: true,

@@ -1,5 +1,6 @@
-//! Postmark's HTTP API: every mail of a run in one `/email/batch` request. Postmark answers
-//! 200 even when single messages fail, so each `ErrorCode` is read.
+//! Postmark's HTTP API: the mails of a run in `/email/batch` requests of at most 500 (the
+//! most Postmark takes in one), one after the other within the one mail budget. Postmark
+//! answers 200 even when single messages fail, so each `ErrorCode` is read.
 
 use std::time::Instant;
 
@@ -14,6 +15,9 @@ pub(crate) const API: ApiInfo = ApiInfo {
     name: "Postmark",
     credential: "POSTMARK_SERVER_TOKEN",
 };
+
+/// The most messages Postmark takes in one `/email/batch` call.
+pub const BATCH_MAX: usize = 500;
 
 /// Where and as whom to send.
 #[derive(Debug, Clone)]
@@ -50,11 +54,16 @@ pub(crate) struct Answer {
 }
 
 impl Postmark<'_> {
-    /// Sends `mails` in one batch and says, for each, whether Postmark took it.
+    /// Sends `mails` in batches of at most [`BATCH_MAX`], all by `deadline`, and says for
+    /// each whether Postmark took it.
     pub fn send(&self, http: &Http, mails: &[Mail], deadline: Instant) -> Vec<Notification> {
-        if mails.is_empty() {
-            return Vec::new();
-        }
+        mails
+            .chunks(BATCH_MAX)
+            .flat_map(|batch| self.send_batch(http, batch, deadline))
+            .collect()
+    }
+
+    fn send_batch(&self, http: &Http, mails: &[Mail], deadline: Instant) -> Vec<Notification> {
         let messages: Vec<Message> = mails
             .iter()
             .map(|m| Message {

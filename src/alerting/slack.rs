@@ -17,7 +17,7 @@ use super::channel::{self, Channel, Deliver, Delivered, Endpoint, Event, EventKi
 use super::mail::{MailContext, subject_of};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
-use crate::output::report::cut;
+use crate::output::report::{cut, one_line};
 
 /// The kind.
 pub const KIND: Kind = Kind {
@@ -140,6 +140,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
             )
         }
     };
+    let header = one_line(&header);
     let mut blocks = vec![
         json!({"type": "header", "text": {"type": "plain_text", "text": cut(&header, HEADER_MAX), "emoji": true}}),
         json!({"type": "section", "text": {"type": "mrkdwn", "text": cut(&text, SECTION_MAX)}}),
@@ -147,7 +148,8 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
     if !links.is_empty() {
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]}));
     }
-    json!({"text": e.mail.subject, "blocks": blocks})
+    // The notification text is mrkdwn too: a name from a file or a server pings nobody.
+    json!({"text": escape(&one_line(&e.mail.subject)), "blocks": blocks})
 }
 
 /// "<url|Look at> · <url|Runbook> · <url|Monitor run>", those that exist.
@@ -208,6 +210,7 @@ mod tests {
             run_url: Some("https://github.com/o/r/actions/runs/9"),
             runbook_url: Some("https://example.invalid/runbook"),
             checks: &[],
+            redactor: &crate::output::redact::Redactor::default(),
         })
     }
 
@@ -240,6 +243,32 @@ mod tests {
             "<https://github.com/o/r/actions/runs/7|Look at> · \
              <https://example.invalid/runbook#cron-heartbeat-stale|Runbook> · \
              <https://github.com/o/r/actions/runs/9|Monitor run>"
+        );
+    }
+
+    #[test]
+    fn the_notification_text_is_escaped_and_on_one_line() {
+        let mut c = check();
+        c.target = "nightly\n<!channel>.yml".into();
+        let mail = Mail {
+            subject: "[hm] cron heartbeat STALE: nightly <!channel> <@U0ADMIN>\r\nBcc: x".into(),
+            body: String::new(),
+            ids: vec![],
+            resolves: false,
+        };
+        let e = Event {
+            kind: EventKind::Problem,
+            mail: &mail,
+            checks: vec![&c],
+        };
+        let m = with_ctx(|ctx| message(&e, ctx));
+        assert_eq!(
+            m["text"],
+            "[hm] cron heartbeat STALE: nightly &lt;!channel&gt; &lt;@U0ADMIN&gt;  Bcc: x"
+        );
+        assert_eq!(
+            m["blocks"][0]["text"]["text"], "🔴 CRITICAL cron_heartbeat nightly <!channel>.yml",
+            "plain text renders no mention, but stays on one line"
         );
     }
 

@@ -16,6 +16,7 @@ use super::channel::{Channel, Deliver, Delivered, Endpoint, Event, Kind};
 use crate::checks::CheckResult;
 use crate::config::Need;
 use crate::config::file::{Section, Table};
+use crate::output::report::one_line;
 
 /// The kind.
 pub const KIND: Kind = Kind {
@@ -71,7 +72,7 @@ impl Channel for Webhook {
             out.push_str(&format!(
                 "\n--- webhook: {} {}\n",
                 p["event"].as_str().unwrap_or(""),
-                p["check"]["id"].as_str().unwrap_or("")
+                one_line(p["check"]["id"].as_str().unwrap_or(""))
             ));
         }
         out

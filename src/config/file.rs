@@ -328,9 +328,13 @@ impl<'d> Table<'d> {
         self.doc.source.error(line, message);
     }
 
-    /// A string.
+    /// A string. Every string of the file names something or says where: one that holds a
+    /// control character (a line break) would forge a mail header or a table row, so it is
+    /// refused.
     pub fn string(&self, key: &'static str) -> Option<Value<String>> {
-        self.typed(key, "a string", |v| v.is_str())
+        let v = self.typed::<String>(key, "a string", |v| v.is_str())?;
+        let bad = control(&v.value);
+        self.one_line(key, v, bad)
     }
 
     /// A string that must be there.
@@ -365,10 +369,29 @@ impl<'d> Table<'d> {
 
     /// A list of strings.
     pub fn strings(&self, key: &'static str) -> Option<Value<Vec<String>>> {
-        self.typed(key, "a list of strings", |v| {
+        let v = self.typed::<Vec<String>>(key, "a list of strings", |v| {
             v.as_array()
                 .is_some_and(|a| a.iter().all(|i| i.get_ref().is_str()))
-        })
+        })?;
+        let bad = v.value.iter().find_map(|s| control(s));
+        self.one_line(key, v, bad)
+    }
+
+    /// `v`, unless it holds the control character `bad`: then the problem is recorded.
+    fn one_line<T>(&self, key: &'static str, v: Value<T>, bad: Option<char>) -> Option<Value<T>> {
+        let Some(c) = bad else {
+            return Some(v);
+        };
+        let what = match c {
+            '\n' | '\r' => "a line break".to_string(),
+            '\t' => "a tab".to_string(),
+            c => format!("U+{:04X}", u32::from(c)),
+        };
+        self.error(
+            v.line,
+            format!("{key} holds a control character ({what}): write it on one line, without control characters"),
+        );
+        None
     }
 
     /// A date-time, written as a TOML date-time or as a quoted RFC 3339 string.
@@ -471,6 +494,11 @@ impl<'d> Table<'d> {
     }
 }
 
+/// The first control character of `s`, if any.
+fn control(s: &str) -> Option<char> {
+    s.chars().find(|c| c.is_control())
+}
+
 /// A TOML value in words, for type errors: `the string "1"`.
 fn describe(v: &DeValue) -> String {
     match v {
@@ -558,6 +586,31 @@ mod tests {
         assert_eq!(
             read("[heartbeat]\nworkflow = \"a.yml\"\n"),
             ["x.toml line 1: `heartbeat` must be an array of tables: write [[heartbeat]]"]
+        );
+    }
+
+    #[test]
+    fn a_string_with_a_control_character_is_refused_with_its_line() {
+        let doc = Document::parse(Source::new(
+            "x.toml",
+            "[[heartbeat]]\nworkflow = \"a.yml\"\nname = \"a\\nBcc: x\"\nlabels = [\"ok\", \"b\\u0007\"]\n",
+        ));
+        let t = &doc.tables(Section::array("heartbeat"))[0];
+        assert_eq!(t.string("workflow").unwrap().value, "a.yml");
+        assert_eq!(t.string("name"), None);
+        assert_eq!(t.strings("labels"), None);
+        let errors: Vec<String> = doc
+            .source
+            .take_errors()
+            .iter()
+            .map(ToString::to_string)
+            .collect();
+        assert_eq!(
+            errors,
+            [
+                "x.toml line 3: name holds a control character (a line break): write it on one line, without control characters",
+                "x.toml line 4: labels holds a control character (U+0007): write it on one line, without control characters",
+            ]
         );
     }
 

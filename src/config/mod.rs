@@ -281,6 +281,19 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         .flat_map(|k| k.configure(&mut configure))
         .collect();
     let src = &doc.source;
+    // A name on the command line reaches subjects and rows as one from the file does.
+    for (flag, values) in [
+        ("--repo", cli.repo.as_slice()),
+        ("--workflow", &cli.workflow[..]),
+        ("--heroku-app", &cli.heroku_app[..]),
+    ] {
+        if values.iter().any(|v| v.chars().any(char::is_control)) {
+            src.push(ConfigError::at(
+                "command line",
+                format!("{flag} holds a control character (a line break?): give it on one line"),
+            ));
+        }
+    }
     if watches.is_empty() && !src.has_errors() {
         let mut written: Vec<String> = kind_sections.iter().map(Section::written).collect();
         let last = written.pop().unwrap_or_default();
@@ -492,6 +505,21 @@ mod tests {
                 w.describe().into_iter().zip(names)
             })
             .collect()
+    }
+
+    #[test]
+    fn a_flag_holding_a_line_break_is_refused() {
+        let cli = Cli {
+            repo: Some("raxx-app/TradeMasterAPI".into()),
+            workflow: vec!["nightly.yml\nBcc: x".into()],
+            ..Cli::default()
+        };
+        let errors = resolve(&cli, None).unwrap_err();
+        assert!(
+            errors.iter().any(|e| e.to_string()
+                == "command line: --workflow holds a control character (a line break?): give it on one line"),
+            "{errors:?}"
+        );
     }
 
     const FILE: &str = r#"

@@ -42,6 +42,12 @@ impl Redactor {
     /// password and credentials, each half of an `id:secret` pair.
     pub fn add_secret(&mut self, value: &str) {
         self.add(value);
+        if let Some(rest) = value
+            .strip_prefix("https://")
+            .or_else(|| value.strip_prefix("http://"))
+        {
+            self.add_endpoint_parts(rest);
+        }
         if let Some((_, rest)) = value.split_once("://") {
             if let Some((user, password)) = rest
                 .split_once('@')
@@ -52,6 +58,28 @@ impl Redactor {
         } else if let Some((id, secret)) = value.split_once(':') {
             self.add(id);
             self.add(secret);
+        }
+    }
+
+    /// Remembers the parts of an endpoint URL (after its scheme) that a receiver may quote
+    /// alone: its path with the query, the path, the query, each query value and the path's
+    /// last segment (Slack's `/services/T0/B0/<secret>`). The host is not a secret.
+    fn add_endpoint_parts(&mut self, rest: &str) {
+        let rest = rest.split('#').next().unwrap_or_default();
+        let Some(at) = rest.find(['/', '?']) else {
+            return;
+        };
+        let tail = &rest[at..];
+        let (path, query) = tail.split_once('?').unwrap_or((tail, ""));
+        let last = path.rsplit('/').find(|s| !s.is_empty()).unwrap_or_default();
+        let mut parts = vec![tail, tail.trim_start_matches('/'), path, query, last];
+        parts.extend(
+            query
+                .split('&')
+                .filter_map(|pair| pair.split_once('=').map(|(_, v)| v)),
+        );
+        for part in parts {
+            self.add(part);
         }
     }
 
@@ -73,6 +101,17 @@ impl Redactor {
     /// `text` with every known secret masked, and any fragment of one left before a cut.
     pub fn redact(&self, text: &str) -> String {
         self.redact_owned(text.to_string())
+    }
+
+    /// Masks every string in a JSON value, in place.
+    pub fn redact_json(&self, v: &mut serde_json::Value) {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => *s = self.redact(s),
+            Value::Array(items) => items.iter_mut().for_each(|i| self.redact_json(i)),
+            Value::Object(map) => map.values_mut().for_each(|i| self.redact_json(i)),
+            _ => {}
+        }
     }
 
     /// [`Self::redact`] of a text the caller gives up: one with nothing to mask is not copied.
@@ -213,6 +252,41 @@ mod tests {
         for part in ["client.access", "s3cret-half", "pw-0f9e8d"] {
             assert_eq!(r.redact(part), MASK, "{part}");
         }
+    }
+
+    #[test]
+    fn every_secret_part_of_an_endpoint_url_is_masked_alone() {
+        let mut r = Redactor::default();
+        r.add_secret("https://hooks.slack.com/services/T0HM/B0HM/slack-hook-s3cret");
+        r.add_secret("http://127.0.0.1:9/hooks/heartbeat-s3cret?key=hook-key-s3cret&v=1#x");
+        for echoed in [
+            "/services/T0HM/B0HM/slack-hook-s3cret",
+            "services/T0HM/B0HM/slack-hook-s3cret",
+            "slack-hook-s3cret",
+            "/hooks/heartbeat-s3cret?key=hook-key-s3cret&v=1",
+            "key=hook-key-s3cret&v=1",
+            "heartbeat-s3cret",
+            "hook-key-s3cret",
+        ] {
+            assert_eq!(r.redact(&format!("<{echoed}>")), "<[redacted]>", "{echoed}");
+        }
+        assert_eq!(
+            r.redact("hooks.slack.com and 127.0.0.1 are no secret"),
+            "hooks.slack.com and 127.0.0.1 are no secret"
+        );
+    }
+
+    #[test]
+    fn every_string_of_a_json_value_is_masked() {
+        let mut r = Redactor::default();
+        r.add("tok-0123456789");
+        let mut v =
+            serde_json::json!({"a": ["x tok-0123456789"], "b": {"c": "tok-0123456789"}, "n": 1});
+        r.redact_json(&mut v);
+        assert_eq!(
+            v,
+            serde_json::json!({"a": ["x [redacted]"], "b": {"c": "[redacted]"}, "n": 1})
+        );
     }
 
     #[test]

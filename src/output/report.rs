@@ -3,6 +3,7 @@
 
 use crate::alerting::mail::Mail;
 use crate::checks::{CheckResult, Status};
+use crate::output::redact::{MASK, Redactor};
 use crate::output::result::RunResult;
 
 /// The widest the table gets: a terminal or a CI log of 100 columns shows it whole.
@@ -11,9 +12,14 @@ pub const TABLE_WIDTH: usize = 100;
 const CHECK_WIDTH: usize = 44;
 
 /// The table of checks: status, check, message, within [`TABLE_WIDTH`] columns. A long
-/// message wraps under its column; the result file keeps every text whole.
-pub fn table(checks: &[CheckResult], color: bool) -> String {
-    let label = |c: &CheckResult| cut(&format!("{} {}", c.kind, c.target), CHECK_WIDTH);
+/// message wraps under its column; the result file keeps every text whole. Every text is
+/// masked before it is cut or wrapped: a secret broken over two lines would be masked by
+/// no one.
+pub fn table(checks: &[CheckResult], color: bool, redactor: &Redactor) -> String {
+    let label = |c: &CheckResult| {
+        let text = redactor.redact(&one_line(&format!("{} {}", c.kind, c.target)));
+        cut(&text, CHECK_WIDTH)
+    };
     let width = checks
         .iter()
         .map(|c| label(c).chars().count())
@@ -30,7 +36,7 @@ pub fn table(checks: &[CheckResult], color: bool) -> String {
         } else {
             status
         };
-        let text = format!("{}{}", one_line(&c.message), silenced(c));
+        let text = redactor.redact(&one_line(&format!("{}{}", c.message, silenced(c))));
         let lines = wrap(&text, room);
         out.push_str(&format!("{status} {:<width$}  {}\n", label(c), lines[0]));
         for line in &lines[1..] {
@@ -51,7 +57,8 @@ pub fn cut(s: &str, max: usize) -> String {
 }
 
 /// `text` in lines of at most `width` characters, broken at spaces; a word longer than a
-/// line (a URL) gets lines of its own.
+/// line gets lines of its own, and a URL or a masked secret longer than a line goes whole
+/// on its own line.
 fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut lines = vec![String::new()];
     for word in text.split(' ').filter(|w| !w.is_empty()) {
@@ -66,6 +73,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         if used > 0 {
             lines.push(String::new());
         }
+        if word.contains("://") || word.contains(MASK) {
+            lines.last_mut().expect("never empty").push_str(word);
+            continue;
+        }
         let chars: Vec<char> = word.chars().collect();
         for (i, piece) in chars.chunks(width).enumerate() {
             if i > 0 {
@@ -78,7 +89,7 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `s` on one line: a message from a server may hold line breaks and control characters.
-fn one_line(s: &str) -> String {
+pub fn one_line(s: &str) -> String {
     s.chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect()
@@ -155,7 +166,7 @@ pub fn step_summary(result: &RunResult) -> String {
 }
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|").replace('\n', " ")
+    one_line(s).replace('|', "\\|")
 }
 
 /// `::error::` / `::warning::` (`::notice::` when silenced) lines for the checks that are not ok.
@@ -203,10 +214,11 @@ mod tests {
         let t = table(
             &[c(Status::Ok, "fine"), c(Status::Critical, "stale")],
             false,
+            &Redactor::default(),
         );
         assert!(!t.contains('\x1b'));
         assert!(t.contains("CRITICAL  cron_heartbeat x.yml  stale"), "{t}");
-        assert!(table(&[c(Status::Ok, "fine")], true).contains("\x1b[32m"));
+        assert!(table(&[c(Status::Ok, "fine")], true, &Redactor::default()).contains("\x1b[32m"));
     }
 
     #[test]
@@ -217,8 +229,8 @@ mod tests {
         );
         let mut named = c(Status::Critical, &long);
         named.target = "a-very-long-workflow-file-name-that-nobody-should-write.yml".into();
-        let t = table(&[c(Status::Ok, "fine"), named], false);
-        for line in t.lines() {
+        let t = table(&[c(Status::Ok, "fine"), named], false, &Redactor::default());
+        for line in t.lines().filter(|l| !l.contains(&url)) {
             assert!(
                 line.chars().count() <= TABLE_WIDTH,
                 "{} columns: {line}",
@@ -241,6 +253,53 @@ mod tests {
             long.replace(' ', ""),
             "no word is lost:\n{t}"
         );
+        assert!(
+            t.lines().any(|l| l.trim() == url),
+            "the URL goes whole on its own line:\n{t}"
+        );
+    }
+
+    #[test]
+    fn a_secret_is_masked_before_the_table_wraps_and_a_url_is_never_cut() {
+        let mut r = Redactor::default();
+        r.add("ghs_TestToken0123456789abcdef");
+        let long = format!(
+            "HTTP 500: {}ghs_TestToken0123456789abcdef tail",
+            "x".repeat(60)
+        );
+        let t = table(&[c(Status::Unknown, &long)], false, &r);
+        for piece in ["ghs_Test", "456789abc"] {
+            assert!(!t.contains(piece), "{piece} in\n{t}");
+        }
+        assert!(t.contains("[redacted]"), "{t}");
+    }
+
+    #[test]
+    fn server_text_stays_on_its_row() {
+        let mut named = c(Status::Critical, "stale\r\n| forged | row |");
+        named.target = "nightly\nCRITICAL  forged.yml".into();
+        let t = table(&[named.clone()], false, &Redactor::default());
+        assert_eq!(t.lines().count(), 2, "{t}");
+        let r = RunResult {
+            schema_version: 1,
+            tool: "heartbeat-monitor",
+            tool_version: "0",
+            started_at: String::new(),
+            finished_at: String::new(),
+            duration_ms: 0,
+            now: String::new(),
+            dry_run: false,
+            status: crate::output::result::RunStatus::Critical,
+            exit_code: 2,
+            counts: Default::default(),
+            checks: vec![named],
+            notifications: Vec::new(),
+            errors: Vec::new(),
+            warnings: Vec::new(),
+            api_budget: Default::default(),
+        };
+        let md = step_summary(&r);
+        assert!(md.contains("| critical | cron_heartbeat nightly CRITICAL  forged.yml | stale  \\| forged \\| row \\| |"), "{md}");
     }
 
     #[test]
@@ -249,9 +308,10 @@ mod tests {
         s.silenced = true;
         s.silence_reason = Some("INC-88 (until 2026-06-01T00:00:00Z)".into());
         assert!(
-            table(&[s.clone()], false).contains("stale [silenced: INC-88 (until"),
+            table(&[s.clone()], false, &Redactor::default())
+                .contains("stale [silenced: INC-88 (until"),
             "{}",
-            table(&[s.clone()], false)
+            table(&[s.clone()], false, &Redactor::default())
         );
         assert!(annotations(&[s]).starts_with("::notice title="));
     }

@@ -509,7 +509,12 @@ pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
                     r.unreadable[0].1
                 ),
             );
-            u.details = serde_json::json!({ "unreadable": files });
+            let why: serde_json::Map<String, serde_json::Value> = r
+                .unreadable
+                .iter()
+                .map(|(p, why)| (p.clone(), why.as_str().into()))
+                .collect();
+            u.details = serde_json::json!({ "unreadable": files, "why": why });
             out.push(u);
         }
     }

@@ -140,3 +140,157 @@ fn a_configured_heartbeat_on_an_alias_bomb_falls_back_to_its_sla_and_says_why() 
         "{fallback}"
     );
 }
+
+/// The `page` a request asks for (1 when it names none).
+fn page_of(req: &Recorded) -> u64 {
+    req.query()
+        .iter()
+        .find(|(k, _)| k == "page")
+        .and_then(|(_, v)| v.parse().ok())
+        .unwrap_or(1)
+}
+
+/// A workflow GitHub creates on its own (Pages, Dependabot): no file, so never a schedule.
+fn dynamic(id: u64) -> Value {
+    let mut w = workflow(id, "x", &format!("pages-build-deployment-{id}"));
+    w["path"] = Value::from(format!("dynamic/pages/pages-build-deployment-{id}"));
+    w
+}
+
+/// The routes of trace (stale, failed) beside a workflow list answered by `list`.
+fn with_list(list: Reply) -> Vec<Route> {
+    vec![
+        Route::get(&format!("/repos/{REPO}/actions/workflows")).reply(list),
+        workflow_file(TRACE),
+        Route::get(&format!("/repos/{REPO}/actions/runs"))
+            .query("status=success")
+            .reply(Reply::json(
+                200,
+                r#"{"total_count": 0, "workflow_runs": []}"#,
+            )),
+        success(TRACE, "github/runs-success-stale.json"),
+        Route::get(&runs_path(TRACE))
+            .any_status()
+            .reply(Reply::json(200, fixture("github/runs-latest-failure.json"))),
+        private_repo(),
+        postmark_ok(),
+    ]
+}
+
+fn ids(run: &Run) -> Vec<String> {
+    run.result()["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_workflow_list_cut_by_the_page_bound_is_a_warning_naming_what_is_left_unwatched() {
+    // 1,050 workflows: trace first, then GitHub's own; pages of 100 as GitHub pages them.
+    let list = Reply::With(std::sync::Arc::new(|req: &Recorded| {
+        let page = page_of(req);
+        let first = (page - 1) * 100;
+        let workflows: Vec<Value> = (first..(first + 100).min(1050))
+            .map(|i| match i {
+                0 => workflow(101, TRACE, "trace-integrity-cron"),
+                i => dynamic(1000 + i),
+            })
+            .collect();
+        Reply::json(
+            200,
+            serde_json::json!({"total_count": 1050, "workflows": workflows}).to_string(),
+        )
+    }));
+    let server = FakeServer::start(with_list(list));
+    let run = Monitor::new(&server)
+        .args(&["--repo", REPO, "--dry-run"])
+        .config(GENEROUS)
+        .run();
+    assert_eq!(run.check(&id(TRACE))["status"], "critical");
+    let c = run.check(&format!("cron_heartbeat:{REPO}:*"));
+    assert_eq!(c["status"], "warning", "{c}");
+    assert_eq!(
+        c["message"],
+        "only 1000 of the 1050 workflows GitHub counts in raxx-app/TradeMasterAPI were listed \
+         (the monitor reads 10 pages of 100): 50 are not watched"
+    );
+    assert_eq!(c["details"]["listed"], 1000);
+    assert_eq!(c["details"]["counted"], 1050);
+}
+
+#[test]
+fn a_workflow_list_whose_pages_repeat_makes_one_check_per_workflow() {
+    // A list (or a proxy in front of it) that ignores `page`: every page is the first.
+    let mut workflows = vec![workflow(101, TRACE, "trace-integrity-cron")];
+    workflows.extend((1..100).map(dynamic));
+    let page = serde_json::json!({"total_count": 1000, "workflows": workflows}).to_string();
+    let server = FakeServer::start(with_list(Reply::json(200, page)));
+    let run = Monitor::new(&server)
+        .args(&["--repo", REPO, "--dry-run"])
+        .config(GENEROUS)
+        .run();
+    let all = ids(&run);
+    let trace = all.iter().filter(|i| **i == id(TRACE)).count();
+    assert_eq!(trace, 1, "one workflow is one check: {all:?}");
+    assert_eq!(server.hits(&contents_path(TRACE)), 1, "its file read once");
+    let c = run.check(&format!("cron_heartbeat:{REPO}:*"));
+    assert_eq!(c["status"], "warning", "{c}");
+    let m = c["message"].as_str().unwrap();
+    assert!(
+        m.starts_with(
+            "only 100 of the 1000 workflows GitHub counts in raxx-app/TradeMasterAPI were listed"
+        ),
+        "{m}"
+    );
+}
+
+#[test]
+fn an_organisation_cut_by_the_page_bound_is_a_warning_naming_where_the_list_stopped() {
+    // 1,200 repositories, all archived (so nothing more is asked of them); GitHub sorts
+    // them by name when asked to.
+    let list = Reply::With(std::sync::Arc::new(|req: &Recorded| {
+        let page = page_of(req);
+        let repos: Vec<Value> = ((page - 1) * 100..(page * 100).min(1200))
+            .map(|i| {
+                let name = format!("service-{i:04}");
+                serde_json::json!({
+                    "id": 500_000 + i,
+                    "node_id": format!("R_kgDO{i}"),
+                    "name": name,
+                    "full_name": format!("raxx-app/{name}"),
+                    "private": true,
+                    "archived": true,
+                    "html_url": format!("https://github.com/raxx-app/{name}"),
+                    "owner": {"login": "raxx-app", "id": 7, "type": "Organization"},
+                })
+            })
+            .collect();
+        Reply::json(200, Value::from(repos).to_string())
+    }));
+    let server = FakeServer::start(vec![
+        Route::get("/orgs/raxx-app/repos").reply(list),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server)
+        .config(&format!("[github]\norg = \"raxx-app\"\n\n{GENEROUS}"))
+        .args(&["--dry-run"])
+        .run();
+    let c = run.check("cron_heartbeat:raxx-app/*:*");
+    assert_eq!(c["status"], "warning", "{c}");
+    assert_eq!(
+        c["message"],
+        "listed only the first 1000 repositories of the organisation raxx-app by name \
+         (the monitor reads 10 pages of 100): those after raxx-app/service-0999 are not \
+         watched; name them in [github] repos"
+    );
+    let asked = api_requests(&server);
+    assert!(
+        asked
+            .iter()
+            .filter(|r| r.path() == "/orgs/raxx-app/repos")
+            .all(|r| r.url.contains("sort=full_name")),
+        "{asked:?}"
+    );
+}

@@ -107,6 +107,8 @@ mod hardening;
 mod hardening_page;
 #[path = "cli/hardening_secrets.rs"]
 mod hardening_secrets;
+#[path = "cli/hardening_workflows.rs"]
+mod hardening_workflows;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

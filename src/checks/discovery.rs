@@ -19,7 +19,7 @@ use super::schedule::Schedule;
 use super::time::Hours;
 use super::{Check, CheckResult, Context, Status};
 use crate::clients::api::ApiError;
-use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
+use crate::clients::github::{Cut, GitHub, Listed, MAX_PAGES, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
 
 /// Requests discovery sends at the same time: as many as the GitHub client lets fly (64);
@@ -83,6 +83,8 @@ pub struct RepoSeen {
     pub workflows: Result<Vec<Found>, ApiError>,
     /// Workflow files that could not be read (path, why).
     pub unreadable: Vec<(String, String)>,
+    /// Set when its list of workflows stopped before the end.
+    pub cut: Option<Cut>,
 }
 
 /// A scheduled workflow and what was seen of it.
@@ -103,6 +105,8 @@ pub struct Seen {
     pub repos: Vec<RepoSeen>,
     /// Organisations whose repositories could not be listed, and why.
     pub failed: Vec<(String, ApiError)>,
+    /// Organisations whose list of repositories stopped before the end.
+    pub cut: Vec<(String, Cut)>,
 }
 
 impl Check for Discovery {
@@ -165,17 +169,19 @@ impl Check for Discovery {
             })
             .collect();
         let mut failed = Vec::new();
+        let mut cut = Vec::new();
         for (org, listed) in orgs
             .iter()
             .zip(par_map(&orgs, PARALLEL, |o| gh.org_repos(o)))
         {
             match listed {
                 Ok(found) => {
-                    for r in found {
+                    for r in found.items {
                         if !repos.contains(&r) {
                             repos.push(r);
                         }
                     }
+                    cut.extend(found.cut.map(|c| ((*org).clone(), c)));
                 }
                 Err(e) => failed.push(((*org).clone(), e)),
             }
@@ -222,9 +228,10 @@ impl Check for Discovery {
                 repo: repo.clone(),
                 workflows: Err(e.clone()),
                 unreadable: Vec::new(),
+                cut: None,
             },
         });
-        Seen { repos, failed }
+        Seen { repos, failed, cut }
     }
 
     fn evaluate(&self, seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
@@ -238,6 +245,8 @@ struct RepoPlan {
     candidates: Vec<Workflow>,
     /// Where its list of recent successes starts, when it is asked beside the files.
     early_from: Option<DateTime<Utc>>,
+    /// Where its list of workflows stopped before the end.
+    cut: Option<Cut>,
 }
 
 /// What one task of a repository's discovery came back with.
@@ -258,12 +267,16 @@ impl Discovery {
         &self,
         gh: &GitHub,
         repo: &Repo,
-        listed: Vec<Workflow>,
+        listed: Listed<Workflow>,
         now: DateTime<Utc>,
     ) -> RepoPlan {
+        // One file is one check, however many times (or ids) GitHub lists it.
+        let mut paths = std::collections::HashSet::new();
         let candidates: Vec<Workflow> = listed
+            .items
             .into_iter()
             .filter(|w| w.path.starts_with(".github/workflows/"))
+            .filter(|w| paths.insert(w.path.clone()))
             .filter(|w| !self.configured.contains(&(repo.clone(), file_of(&w.path))))
             .collect();
         let mut known = true;
@@ -287,6 +300,7 @@ impl Discovery {
         RepoPlan {
             candidates,
             early_from,
+            cut: listed.cut,
         }
     }
 
@@ -381,6 +395,7 @@ impl Discovery {
             repo: repo.clone(),
             workflows: Ok(found),
             unreadable,
+            cut: plan.cut.clone(),
         }
     }
 
@@ -474,6 +489,17 @@ pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
             )
         })
         .collect();
+    for (org, cut) in &seen.cut {
+        let mut w = CheckResult::new(
+            &org_id(org),
+            NAME,
+            &org_name(org),
+            Status::Warning,
+            org_cut_words(org, cut),
+        );
+        w.details = cut_details(cut);
+        out.push(w);
+    }
     for r in &seen.repos {
         let id = format!("{NAME}:{}:*", r.repo);
         let found = match &r.workflows {
@@ -495,6 +521,20 @@ pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
         for f in found {
             out.push(evaluate_found(f, now));
         }
+        let cut = r.cut.as_ref().map(|c| (workflows_cut_words(&r.repo, c), c));
+        if r.unreadable.is_empty()
+            && let Some((words, c)) = &cut
+        {
+            let mut w = CheckResult::new(
+                &id,
+                NAME,
+                &r.repo.to_string(),
+                Status::Warning,
+                words.clone(),
+            );
+            w.details = cut_details(c);
+            out.push(w);
+        }
         if !r.unreadable.is_empty() {
             let files: Vec<&str> = r.unreadable.iter().map(|(p, _)| p.as_str()).collect();
             let mut u = CheckResult::new(
@@ -509,11 +549,69 @@ pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
                     r.unreadable[0].1
                 ),
             );
-            u.details = serde_json::json!({ "unreadable": files });
+            let why: serde_json::Map<String, serde_json::Value> = r
+                .unreadable
+                .iter()
+                .map(|(p, why)| (p.clone(), why.as_str().into()))
+                .collect();
+            u.details = serde_json::json!({ "unreadable": files, "why": why });
+            if let Some((words, c)) = &cut {
+                // One result per identity: the list's cut joins the unreadable files.
+                u.message = format!("{}; also {words}", u.message);
+                u.details["cut"] = cut_details(c);
+            }
             out.push(u);
         }
     }
     out
+}
+
+/// Why a list stopped before its end, in words.
+fn cut_why(cut: &Cut) -> String {
+    if cut.repeated {
+        "GitHub's pages repeated the ones before".to_string()
+    } else {
+        format!("the monitor reads {MAX_PAGES} pages of 100")
+    }
+}
+
+/// "only 1000 of the 1050 workflows GitHub counts in R were listed (...): 50 are not watched"
+fn workflows_cut_words(repo: &Repo, cut: &Cut) -> String {
+    match cut.counted {
+        Some(counted) => format!(
+            "only {} of the {counted} workflows GitHub counts in {repo} were listed ({}): {} are not watched",
+            cut.listed,
+            cut_why(cut),
+            counted.saturating_sub(cut.listed as u64)
+        ),
+        None => format!(
+            "listed only the first {} workflows of {repo} ({}): those after {} are not watched",
+            cut.listed,
+            cut_why(cut),
+            cut.last.as_deref().unwrap_or("them")
+        ),
+    }
+}
+
+/// "listed only the first 1000 repositories of the organisation O by name (...): those after
+/// O/x are not watched; ..."
+fn org_cut_words(org: &str, cut: &Cut) -> String {
+    format!(
+        "listed only the first {} repositories of {} by name ({}): those after {} are not watched; name them in [github] repos",
+        cut.listed,
+        org_name(org),
+        cut_why(cut),
+        cut.last.as_deref().unwrap_or("them")
+    )
+}
+
+fn cut_details(cut: &Cut) -> serde_json::Value {
+    serde_json::json!({
+        "listed": cut.listed,
+        "counted": cut.counted,
+        "last_listed": cut.last,
+        "pages_repeated": cut.repeated,
+    })
 }
 
 fn evaluate_found(f: &Found, now: DateTime<Utc>) -> CheckResult {
@@ -618,8 +716,10 @@ mod tests {
                 repo: repo(),
                 workflows,
                 unreadable: Vec::new(),
+                cut: None,
             }],
             failed: Vec::new(),
+            cut: Vec::new(),
         }
     }
 
@@ -723,6 +823,62 @@ mod tests {
             r[0].message
                 .starts_with("could not list the workflows of raxx-app/TradeMasterAPI")
         );
+    }
+
+    #[test]
+    fn a_cut_list_warns_once_per_identity_and_joins_unreadable_files() {
+        let cut = Cut {
+            listed: 1000,
+            counted: Some(1050),
+            last: Some(".github/workflows/zz.yml".into()),
+            repeated: false,
+        };
+        let mut s = seen(Ok(vec![found("active", "2026-05-23T02:00:30Z")]));
+        s.repos[0].cut = Some(cut.clone());
+        s.cut = vec![(
+            "raxx-app".into(),
+            Cut {
+                counted: None,
+                ..cut.clone()
+            },
+        )];
+        let r = evaluate(&s, NOW.parse().unwrap());
+        let org = r
+            .iter()
+            .find(|c| c.id == "cron_heartbeat:raxx-app/*:*")
+            .unwrap();
+        assert_eq!(org.status, Status::Warning);
+        assert!(
+            org.message
+                .contains("those after .github/workflows/zz.yml are not watched")
+        );
+        let repo = r
+            .iter()
+            .find(|c| c.id == "cron_heartbeat:raxx-app/TradeMasterAPI:*")
+            .unwrap();
+        assert_eq!(repo.status, Status::Warning);
+        assert!(
+            repo.message.ends_with(": 50 are not watched"),
+            "{}",
+            repo.message
+        );
+        // With unreadable files as well: one result, the worse status, both said.
+        s.repos[0].unreadable = vec![(".github/workflows/a.yml".into(), "why".into())];
+        let r = evaluate(&s, NOW.parse().unwrap());
+        let same: Vec<_> = r
+            .iter()
+            .filter(|c| c.id.ends_with("TradeMasterAPI:*"))
+            .collect();
+        assert_eq!(same.len(), 1);
+        assert_eq!(same[0].status, Status::Unknown);
+        assert!(
+            same[0]
+                .message
+                .contains("; also only 1000 of the 1050 workflows"),
+            "{}",
+            same[0].message
+        );
+        assert_eq!(same[0].details["cut"]["listed"], 1000);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 //! of slots, a slot in a daylight-saving gap runs at the first minute after it, and a
 //! repeated hour counts once.
 
+use std::collections::BinaryHeap;
 use std::str::FromStr;
 
 use chrono::{DateTime, Duration, Utc};
@@ -13,7 +14,13 @@ use chrono_tz::Tz;
 use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
 use serde::{Deserialize, Serialize};
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::Yaml;
+
+mod bounded;
+
+/// How many `cron` entries one workflow file may hold: real ones have at most a dozen, and
+/// every entry is another walk through the slots.
+pub const MAX_ENTRIES: usize = 50;
 
 /// How many slots a count looks at, at most: a `* * * * *` schedule silent for a month
 /// would otherwise cost 43,200 steps for a number nobody reads past "many".
@@ -49,14 +56,22 @@ pub enum ScheduleError {
         /// What is wrong with it.
         why: String,
     },
+    /// A file the monitor will not read whole: too large, too deep, too many entries, or
+    /// aliases that expand past what a workflow file holds.
+    #[error("the workflow file was not read: {0}")]
+    Refused(String),
     /// An unknown `timezone`.
     #[error("timezone '{0}' is not an IANA time zone name")]
     Timezone(String),
 }
 
 impl Schedule {
-    /// Parses `entries`, refusing what GitHub refuses.
+    /// Parses `entries`, refusing what GitHub refuses; an entry naming the same slots as an
+    /// earlier one (`*/1` and `*`) is kept once, so that no slot is walked twice.
     pub fn new(entries: Vec<Entry>) -> Result<Self, ScheduleError> {
+        if entries.len() > MAX_ENTRIES {
+            return Err(too_many(entries.len()));
+        }
         let parser = CronParser::builder()
             .seconds(Seconds::Disallowed)
             .year(Year::Disallowed)
@@ -64,6 +79,7 @@ impl Schedule {
             .sloppy_ranges(true)
             .build();
         let mut parsed = Vec::with_capacity(entries.len());
+        let mut keys = Vec::with_capacity(entries.len());
         for entry in entries {
             let bad = |why: &str| ScheduleError::Cron {
                 cron: entry.cron.clone(),
@@ -76,13 +92,21 @@ impl Schedule {
                 return Err(bad("it needs 5 fields: minute hour day month weekday"));
             }
             let cron = parser.parse(&entry.cron).map_err(|e| bad(&e.to_string()))?;
+            if never_comes(&cron) {
+                // A walk back through the years would look for it down to year 1.
+                return Err(bad("no month has the day of the month it names"));
+            }
             let tz = match &entry.timezone {
                 None => Tz::UTC,
                 Some(name) => {
                     Tz::from_str(name).map_err(|_| ScheduleError::Timezone(name.clone()))?
                 }
             };
-            parsed.push((entry, cron, tz));
+            let key = (slots_key(&cron), tz);
+            if !keys.contains(&key) {
+                keys.push(key);
+                parsed.push((entry, cron, tz));
+            }
         }
         Ok(Self { entries: parsed })
     }
@@ -92,7 +116,8 @@ impl Schedule {
         self.entries.iter().map(|(e, _, _)| e.clone()).collect()
     }
 
-    /// Slots at or before `until`, newest first, the union of every entry's.
+    /// Slots at or before `until`, newest first, the union of every entry's: a heap of each
+    /// entry's next slot, so a slot two entries share costs a step, not a pass over all.
     fn slots_before(&self, until: DateTime<Utc>) -> impl Iterator<Item = DateTime<Utc>> + '_ {
         let mut iters: Vec<_> = self
             .entries
@@ -100,18 +125,20 @@ impl Schedule {
             .map(|(_, cron, tz)| {
                 cron.iter_from(until.with_timezone(tz), croner::Direction::Backward)
                     .map(|t| t.with_timezone(&Utc))
-                    .peekable()
             })
+            .collect();
+        let mut heads: BinaryHeap<(DateTime<Utc>, usize)> = iters
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, it)| it.next().map(|t| (t, i)))
             .collect();
         let mut last: Option<DateTime<Utc>> = None;
         std::iter::from_fn(move || {
             loop {
-                let (i, next) = iters
-                    .iter_mut()
-                    .enumerate()
-                    .filter_map(|(i, it)| it.peek().map(|t| (i, *t)))
-                    .max_by_key(|(_, t)| *t)?;
-                iters[i].next();
+                let (next, i) = heads.pop()?;
+                if let Some(t) = iters[i].next() {
+                    heads.push((t, i));
+                }
                 if last != Some(next) {
                     last = Some(next);
                     return Some(next);
@@ -251,10 +278,51 @@ fn words(cron: &str, zone: &str) -> Option<String> {
     }
 }
 
+/// Whether `cron` names only days no month has (`0 0 30 2 *`): the day of the month
+/// decides alone when the weekday is `*`.
+fn never_comes(cron: &Cron) -> bool {
+    let p = &cron.pattern;
+    if p.is_dom_wildcard() || !p.is_dow_wildcard() {
+        return false;
+    }
+    let longest = |month: u16| match month {
+        2 => 29,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    };
+    let days = p.days.values();
+    !p.months
+        .values()
+        .into_iter()
+        .any(|m| days.iter().any(|d| *d <= longest(m)))
+}
+
+/// What decides the slots of `cron`: the values of each field, and which day fields are
+/// `*` (POSIX: with both restricted, either day matches). `*` and `*/1` are alike here.
+fn slots_key(cron: &Cron) -> ([Vec<u16>; 5], bool, bool) {
+    let p = &cron.pattern;
+    let fields = [&p.minutes, &p.hours, &p.days, &p.months, &p.days_of_week];
+    (
+        fields.map(|f| f.values()),
+        p.is_dom_wildcard(),
+        p.is_dow_wildcard(),
+    )
+}
+
+fn too_many(entries: usize) -> ScheduleError {
+    ScheduleError::Refused(format!(
+        "it has {entries} schedule entries, more than the {MAX_ENTRIES} the monitor reads"
+    ))
+}
+
 /// The `on.schedule` entries of a workflow file; `Ok(None)` when it has no schedule trigger.
+/// A file over the bounds of [`bounded`] is refused unread, whatever it holds.
 pub fn read(yaml: &str) -> Result<Option<Vec<Entry>>, ScheduleError> {
-    let docs = YamlLoader::load_from_str(yaml).map_err(|e| ScheduleError::Yaml(e.to_string()))?;
-    let Some(doc) = docs.first() else {
+    let doc = bounded::first_document(yaml).map_err(|e| match e {
+        bounded::Refused::Yaml(e) => ScheduleError::Yaml(e.to_string()),
+        bounded::Refused::Costly(why) => ScheduleError::Refused(why),
+    })?;
+    let Some(doc) = doc.as_ref() else {
         return Ok(None);
     };
     // YAML 1.1 readers take the key `on` for the boolean true; GitHub's own does not.
@@ -270,6 +338,9 @@ pub fn read(yaml: &str) -> Result<Option<Vec<Entry>>, ScheduleError> {
         Some(Yaml::Array(list)) => list,
         _ => return Ok(None),
     };
+    if schedule.len() > MAX_ENTRIES {
+        return Err(too_many(schedule.len()));
+    }
     let mut entries = Vec::new();
     for item in schedule {
         let text = |key: &str| match &item[key] {
@@ -460,7 +531,8 @@ mod tests {
 
     #[test]
     fn a_count_stops_at_its_cap() {
-        let s = utc(&["* * * * *"]);
+        // Two entries sharing every other minute: each slot counts once.
+        let s = utc(&["* * * * *", "*/2 * * * *"]);
         let m = s.missed(at("2026-04-01T00:00:00Z"), at("2026-05-01T00:00:00Z"), HOUR);
         assert_eq!(m.count, MAX_COUNTED);
         assert!(m.at_least);
@@ -546,9 +618,94 @@ mod tests {
 
     #[test]
     fn deep_nesting_is_an_error_not_a_stack_overflow() {
+        let e = read(&"[".repeat(200_000)).unwrap_err();
+        assert!(
+            matches!(e, ScheduleError::Yaml(_) | ScheduleError::Refused(_)),
+            "{e}"
+        );
+    }
+
+    /// `count` copies of `cron` under `on.schedule`.
+    fn flood(cron: &str, count: usize) -> String {
+        let mut yaml = String::from("on:\n  schedule:\n");
+        for _ in 0..count {
+            yaml.push_str(&format!("    - cron: '{cron}'\n"));
+        }
+        yaml
+    }
+
+    #[test]
+    fn forty_thousand_entries_are_refused_with_the_reason() {
+        let yaml = flood("* * * * *", 40_000);
+        assert!(yaml.len() > 900_000);
+        let e = read(&yaml).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the workflow file was not read: it has 40000 schedule entries, more than the 50 the monitor reads"
+        );
+        // And a list of that size kept from an earlier run is refused as well.
+        let kept = vec![
+            Entry {
+                cron: "* * * * *".into(),
+                timezone: None,
+            };
+            40_000
+        ];
         assert!(matches!(
-            read(&"[".repeat(200_000)),
-            Err(ScheduleError::Yaml(_))
+            Schedule::new(kept),
+            Err(ScheduleError::Refused(_))
         ));
+    }
+
+    #[test]
+    fn an_alias_bomb_is_refused_with_the_reason() {
+        let yaml = bounded::tests::billion_laughs();
+        let e = read(&yaml).unwrap_err();
+        assert!(matches!(e, ScheduleError::Refused(_)), "{e}");
+        assert!(e.to_string().contains("aliases"), "{e}");
+    }
+
+    #[test]
+    fn entries_naming_the_same_slots_are_walked_once() {
+        let s = Schedule::new(
+            read(
+                &(flood("* * * * *", 30)
+                    + "    - cron: '*/1 * * * *'\n    - cron: '0-59 * * * *'\n"),
+            )
+            .unwrap()
+            .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(s.entries().len(), 1);
+        assert_eq!(s.crons(), "cron '* * * * *'");
+        // The same cron in another zone is another schedule.
+        let two = schedule(&[("0 2 * * *", None), ("0 2 * * *", Some("Europe/Berlin"))]);
+        assert_eq!(two.entries().len(), 2);
+    }
+
+    #[test]
+    fn a_day_no_month_has_is_refused_not_searched_for_down_to_year_one() {
+        for cron in ["0 0 30 2 *", "0 0 31 4,6 *", "0 0 31 9-11/2 *"] {
+            let e = Schedule::new(vec![Entry {
+                cron: cron.into(),
+                timezone: None,
+            }])
+            .unwrap_err();
+            assert!(
+                e.to_string().contains("no month has the day"),
+                "{cron}: {e}"
+            );
+        }
+        // February 29th comes every four years; a weekday makes any day of the month run.
+        for cron in ["0 0 29 2 *", "0 0 30 2 1", "0 0 31 1-12 *"] {
+            assert!(
+                Schedule::new(vec![Entry {
+                    cron: cron.into(),
+                    timezone: None
+                }])
+                .is_ok(),
+                "{cron}"
+            );
+        }
     }
 }

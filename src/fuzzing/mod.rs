@@ -1,7 +1,7 @@
 //! Every parser of outside data behind one door: the answers of GitHub, Heroku, Cloudflare,
-//! Postmark and the probe targets, the state file and the configuration file. The fuzz
-//! targets (`fuzz/`) drive these with arbitrary bytes: each must return, never panic, and
-//! never allocate beyond what its input justifies.
+//! Postmark and the probe targets, the state file, the configuration file and workflow
+//! files. The fuzz targets (`fuzz/`) drive these with arbitrary bytes: each must return,
+//! never panic, and never allocate beyond what its input justifies.
 
 use chrono::{DateTime, Utc};
 
@@ -83,6 +83,25 @@ pub fn api_answer(reader: u8, status: u16, headers: &[(String, String)], body: &
     }
 }
 
+/// Reads a workflow file's text as `cron_heartbeat` does, and counts the slots it missed in
+/// a month: whatever the text holds, this costs a bounded time and memory.
+pub fn workflow_file(text: &str) -> String {
+    use crate::checks::schedule::{self, Schedule};
+    let now: DateTime<Utc> = DateTime::from_timestamp(1_779_517_800, 0).unwrap_or_default();
+    match schedule::read(text).and_then(|e| e.map(Schedule::new).transpose()) {
+        Ok(Some(s)) => {
+            let missed = s.missed(
+                now - chrono::Duration::days(30),
+                now,
+                chrono::Duration::hours(1),
+            );
+            format!("{} missed ({})", missed.count, s.crons())
+        }
+        Ok(None) => "no schedule".to_string(),
+        Err(e) => e.to_string(),
+    }
+}
+
 /// Reads a state file's text.
 pub fn state_file(text: &str) -> String {
     format!("{:?}", state::parse(text).map(|s| s.version))
@@ -147,6 +166,17 @@ mod tests {
         assert_eq!(api_answer(9, 200, &json(), batch), "Ok(2)");
         let health = br#"{"poller_last_poll_at":"2026-05-23T06:29:30Z"}"#;
         assert!(api_answer(11, 200, &json(), health).contains("poller_last_poll_at"));
+    }
+
+    #[test]
+    fn a_workflow_file_reads_its_schedule_and_a_bomb_is_refused() {
+        let trace = include_str!("../../fixtures/github/workflows/trace-integrity-cron.yml");
+        let out = workflow_file(trace);
+        assert!(out.ends_with("(cron '0 2 * * *')"), "{out}");
+        let bomb = include_str!("../../fuzz/seeds/workflow_file/billion-laughs.yml");
+        let out = workflow_file(bomb);
+        assert!(out.starts_with("the workflow file was not read"), "{out}");
+        assert_eq!(workflow_file("on: push\n"), "no schedule");
     }
 
     #[test]

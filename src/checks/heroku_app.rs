@@ -639,6 +639,7 @@ mod tests {
         );
         rel.artifacts = vec![crate::clients::heroku::Artifact {
             kind: "oci-image".into(),
+            id: Some("4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e".into()),
         }];
         assert_eq!(
             evaluate(&spec(), &obs(Some(rel), vec![], None), t(NOW))[0].status,

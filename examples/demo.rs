@@ -9,6 +9,9 @@
 //! - `2026-04-30`: the same world 23 days earlier, when raxx-api-prod had never been deployed
 //!   while staging deploys kept succeeding (its RCA).
 //!
+//! Both mornings, the stream gateway `raxx-stream-prod` (a Fir-generation app: OCI images, no
+//! slug) runs main's commit on two web dynos.
+//!
 //! `cargo run --example demo [-- --scene 2026-04-30] [-- --dry-run]` (`--dry-run` prints the
 //! mails instead of sending them).
 
@@ -175,6 +178,16 @@ fn main() {
         Route::get("/apps/raxx-console-prod/dynos").reply(json("heroku/dynos-web-up.json")),
         Route::get("/apps/raxx-console-prod/config-vars")
             .reply(json("heroku/config-vars-console-complete.json")),
+        // The stream gateway, on Fir: its release runs an OCI image built from main's head.
+        Route::get("/apps/raxx-stream-prod/releases")
+            .reply(json("heroku/releases-fir-oci-deployed.json")),
+        Route::get("/apps/raxx-stream-prod/dynos").reply(json("heroku/dynos-fir-web-up.json")),
+        Route::get("/apps/raxx-stream-prod/oci-images/4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e")
+            .reply(json("heroku/oci-image-5b7e2d4.json")),
+        Route::get(&format!(
+            "{REPO}/compare/5b7e2d4c1a9f8e3b6d0c2a4f7e9b1d3c5a7f9e2b...main"
+        ))
+        .reply(json("github/compare-fir-identical.json")),
         // The console's health endpoint sits behind Cloudflare Access, whose policy no longer
         // admits the monitor's service token: every probe gets the login page.
         Route::get("/health").reply(Reply::With(Arc::new(|_: &Recorded| {

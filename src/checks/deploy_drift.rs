@@ -1,8 +1,8 @@
 //! `deploy_drift`: production runs old code. The Heroku app's current release was built from
 //! a commit that the watched branch has moved past for too long, or the app serves another
 //! commit than it released (the 2026-04-30 RCA: staging deploys kept succeeding while
-//! production was never seeded). Three requests when healthy: the release, its slug, the
-//! comparison; a fourth with `version_url`.
+//! production was never seeded). Three requests when healthy: the release, its slug (a Fir
+//! app's OCI image), the comparison; a fourth with `version_url`.
 
 use std::sync::Arc;
 
@@ -14,7 +14,7 @@ use super::time::{Hours, human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::{ApiError, strip_query};
 use crate::clients::github::{Comparison, Repo};
-use crate::clients::heroku::{Release, is_app_name};
+use crate::clients::heroku::{Code, Heroku, Release, is_app_name};
 use crate::clients::http::{HttpError, Request};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
@@ -117,8 +117,14 @@ pub enum DriftError {
     #[error(transparent)]
     Api(#[from] ApiError),
     /// The build recorded no commit.
-    #[error("its slug {0} records no commit, so what it runs cannot be compared")]
-    NoCommit(String),
+    #[error("its {0} records no commit, so what it runs cannot be compared")]
+    NoCommit(Code),
+    /// Heroku destroyed the current release's artifacts (its retention): code was deployed,
+    /// but which commit is no longer said.
+    #[error(
+        "its current release v{0} is expired (Heroku destroyed its artifacts), so the commit it runs cannot be read"
+    )]
+    Expired(u64),
 }
 
 /// Why the commit the app serves is not known.
@@ -252,14 +258,18 @@ impl Check for Drift {
             Ok(None) => return Seen::NeverDeployed(None),
             Err(e) => return Seen::Unknown(e.into()),
         };
-        let Some(slug) = release.slug.clone() else {
+        let Some(code) = release.code() else {
+            if release.is_expired() {
+                return Seen::Unknown(DriftError::Expired(release.version));
+            }
             return Seen::NeverDeployed(Some(release));
         };
-        let commit = match ctx.heroku.slug(&self.app, &slug.id) {
-            Ok(s) => match s.commit.filter(|c| !c.trim().is_empty()) {
-                Some(c) => c,
-                None => return Seen::Unknown(DriftError::NoCommit(slug.id)),
-            },
+        let commit = match commit_of(&ctx.heroku, &self.app, &code) {
+            Ok(Some(c)) => c,
+            Ok(None) => return Seen::Unknown(DriftError::NoCommit(code)),
+            Err(ApiError::NotFound { .. }) if release.is_expired() => {
+                return Seen::Unknown(DriftError::Expired(release.version));
+            }
             Err(e) => return Seen::Unknown(e.into()),
         };
         let branch = match &self.branch {
@@ -282,6 +292,15 @@ impl Check for Drift {
     fn evaluate(&self, seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
         vec![evaluate(self, seen, now)]
     }
+}
+
+/// The commit a slug or an OCI image was built from, when its build said.
+fn commit_of(h: &Heroku, app: &str, code: &Code) -> Result<Option<String>, ApiError> {
+    let commit = match code {
+        Code::Slug(id) => h.slug(app, id)?.commit,
+        Code::OciImage(id) => h.oci_image(app, id)?.commit,
+    };
+    Ok(commit.filter(|c| !c.trim().is_empty()))
 }
 
 fn short(sha: &str) -> &str {
@@ -510,10 +529,17 @@ mod tests {
         assert!(r.message.contains("was main force-pushed?"), "{}", r.message);
         let r = evaluate(
             &drift(),
-            &Seen::Unknown(DriftError::NoCommit("c7b5b1e0".into())),
+            &Seen::Unknown(DriftError::NoCommit(Code::Slug("c7b5b1e0".into()))),
             t(NOW),
         );
         assert!(r.message.ends_with("its slug c7b5b1e0 records no commit, so what it runs cannot be compared"), "{}", r.message);
+        let r = evaluate(&drift(), &Seen::Unknown(DriftError::Expired(9)), t(NOW));
+        assert_eq!(r.status, Status::Unknown);
+        assert!(!r.silenced, "no heroku_slug mail says it");
+        assert_eq!(
+            r.message,
+            "could not tell what raxx-api-prod runs: its current release v9 is expired (Heroku destroyed its artifacts), so the commit it runs cannot be read"
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@ use super::pool::Identity;
 use super::time::{human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
-use crate::clients::heroku::{App, Dyno, Formation, Heroku, Release, is_app_name};
+use crate::clients::heroku::{App, Code, Dyno, Formation, Heroku, Release, is_app_name};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
 
@@ -376,9 +376,18 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
         return r;
     };
     let age = now - rel.created_at;
-    let has_code = rel.slug.is_some() || rel.artifacts.iter().any(|a| a.kind != "slug");
+    let code = rel.code();
     let what = format!("v{} '{}'", rel.version, rel.description);
-    let (status, message) = if !has_code {
+    let (status, message) = if rel.is_expired() {
+        // Heroku's retention, not a missing deploy: there was code, since destroyed.
+        (
+            Status::Ok,
+            format!(
+                "latest release {what} is expired: a retired release whose artifacts Heroku destroyed (it keeps 30 days and 20 releases), not a missing deploy ({} ago)",
+                human(age)
+            ),
+        )
+    } else if code.is_none() {
         (
             Status::Critical,
             format!(
@@ -403,10 +412,14 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
             ),
         )
     } else {
+        let image = match &code {
+            Some(Code::OciImage(id)) => format!("OCI image {}, ", id.get(..8).unwrap_or(id)),
+            _ => String::new(),
+        };
         (
             Status::Ok,
             format!(
-                "latest release {what} runs deployed code ({} ago)",
+                "latest release {what} runs deployed code ({image}{} ago)",
                 human(age)
             ),
         )
@@ -417,12 +430,16 @@ fn slug(spec: &HerokuAppSpec, release: Option<&Release>, now: DateTime<Utc>) -> 
         "description": rel.description,
         "status": rel.status,
         "slug": rel.slug.as_ref().map(|s| s.id.clone()),
+        "oci_image": match &code {
+            Some(Code::OciImage(id)) => Some(id.clone()),
+            _ => None,
+        },
         "created_at": rfc3339(rel.created_at),
         "current": rel.current,
     });
     if status != Status::Ok {
         r.threshold = Some(match status {
-            Status::Critical => "the newest release carries code (a slug)".into(),
+            Status::Critical => "the newest release carries code (a slug or an OCI image)".into(),
             _ => format!("the newest release succeeds within {PENDING_GRACE_MINUTES} min"),
         });
         r.since = (status == Status::Warning).then(|| rfc3339(rel.created_at));
@@ -509,7 +526,7 @@ fn hints(app: &str, kind: &str) -> Vec<String> {
             format!("heroku ps --app {app}"),
         ],
         _ => vec![
-            format!("heroku ps --app {app}    # expect web.1: up"),
+            format!("heroku ps --app {app}    # expect web dynos up (web.1 on Cedar, web-… on Fir)"),
             format!("heroku logs --tail --app {app}    # R10 boot timeout, H10 crash, R14 memory"),
             format!(
                 "heroku ps:scale web=1 --app {app}    # if it was scaled to 0 and a slug exists"
@@ -639,11 +656,33 @@ mod tests {
         );
         rel.artifacts = vec![crate::clients::heroku::Artifact {
             kind: "oci-image".into(),
+            id: Some("4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e".into()),
         }];
+        let r = &evaluate(&spec(), &obs(Some(rel), vec![], None), t(NOW))[0];
+        assert_eq!(r.status, Status::Ok);
         assert_eq!(
-            evaluate(&spec(), &obs(Some(rel), vec![], None), t(NOW))[0].status,
-            Status::Ok
+            r.message,
+            "latest release v3 'Deploy 1a2b3c' runs deployed code (OCI image 4e7a2b1c, 6 h ago)"
         );
+    }
+
+    #[test]
+    fn an_expired_release_is_retired_not_never_deployed() {
+        let rel = release(9, false, "expired", "Deploy 1a2b3c", "2026-03-20T10:00:00Z");
+        let r = &evaluate(&spec(), &obs(Some(rel), vec![], None), t(NOW))[0];
+        assert_eq!(r.status, Status::Ok);
+        assert!(r.message.contains("is expired: a retired release"), "{}", r.message);
+        assert!(!r.message.contains("no code"), "{}", r.message);
+    }
+
+    #[test]
+    fn fir_dynos_count_by_type() {
+        let dynos = [
+            dyno("web-58d9c6b7f4-x2k9q", "web", "up", NOW),
+            dyno("web-58d9c6b7f4-p7m3z", "web", "crashed", NOW),
+            dyno("worker-6c4f8d9b2a-q1w2e", "worker", "up", NOW),
+        ];
+        assert_eq!(web_up(&dynos), 1);
     }
 
     #[test]

@@ -61,12 +61,45 @@ pub struct Slug {
     pub created_at: DateTime<Utc>,
 }
 
+/// An OCI image, as far as the monitor reads it: what a Fir-generation release runs.
+#[derive(Debug, Clone, Deserialize, PartialEq)]
+pub struct OciImage {
+    /// Its id.
+    pub id: String,
+    /// The commit it was built from, when the build said.
+    #[serde(default)]
+    pub commit: Option<String>,
+    /// When it was built.
+    pub created_at: DateTime<Utc>,
+}
+
 /// An artifact of a release: a slug, or an OCI image on Fir.
 #[derive(Debug, Clone, Deserialize, PartialEq)]
 pub struct Artifact {
     /// `slug`, `oci-image`, …
     #[serde(rename = "type")]
     pub kind: String,
+    /// A slug id or an OCI image id.
+    #[serde(default)]
+    pub id: Option<String>,
+}
+
+/// The code a release runs: a slug (Cedar) or an OCI image (Fir).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Code {
+    /// A slug's id.
+    Slug(String),
+    /// An OCI image's id.
+    OciImage(String),
+}
+
+impl std::fmt::Display for Code {
+    fn fmt(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        match self {
+            Self::Slug(id) => write!(f, "slug {id}"),
+            Self::OciImage(id) => write!(f, "OCI image {id}"),
+        }
+    }
 }
 
 /// A release.
@@ -76,7 +109,8 @@ pub struct Release {
     pub version: u64,
     /// The code running in this release; null when none was ever deployed.
     pub slug: Option<SlugRef>,
-    /// `succeeded`, `pending`, `failed`, `expired`.
+    /// `succeeded`, `pending`, `failed`, `expired` (its artifacts destroyed by Heroku's
+    /// retention: older than 30 days and 20 releases).
     pub status: String,
     /// e.g. "Deploy 3f2a1c9" or "Set FOO config vars".
     pub description: String,
@@ -88,6 +122,29 @@ pub struct Release {
     /// What it runs (Fir apps carry OCI images here and no slug).
     #[serde(default)]
     pub artifacts: Vec<Artifact>,
+}
+
+impl Release {
+    /// The code it runs: its slug, else an artifact (a Fir release has an OCI image and no
+    /// slug).
+    pub fn code(&self) -> Option<Code> {
+        if let Some(s) = &self.slug {
+            return Some(Code::Slug(s.id.clone()));
+        }
+        self.artifacts.iter().find_map(|a| {
+            let id = a.id.clone().filter(|id| !id.is_empty())?;
+            Some(if a.kind == "slug" {
+                Code::Slug(id)
+            } else {
+                Code::OciImage(id)
+            })
+        })
+    }
+
+    /// Heroku destroyed its artifacts: a retired release, not one that never had code.
+    pub fn is_expired(&self) -> bool {
+        self.status == "expired"
+    }
 }
 
 /// A dyno.
@@ -167,6 +224,37 @@ impl Heroku {
             None,
             &format!("slug {id} of app {app}"),
         )
+    }
+
+    /// An OCI image: the commit it was built from. Heroku's schema answers this "info" with
+    /// a list filtered by the identifier; a single object is read too.
+    pub fn oci_image(&self, app: &str, id: &str) -> Result<OciImage, ApiError> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum OneOrMany {
+            Many(Vec<OciImage>),
+            One(OciImage),
+        }
+        let what = format!("OCI image {id} of app {app}");
+        let found: OneOrMany = self.get(
+            &format!("/apps/{}/oci-images/{}", encode(app), encode(id)),
+            None,
+            &what,
+        )?;
+        let images = match found {
+            OneOrMany::Many(v) => v,
+            OneOrMany::One(i) => vec![i],
+        };
+        let first = images.first().cloned();
+        images
+            .into_iter()
+            .find(|i| i.id == id)
+            .or(first)
+            .ok_or(ApiError::NotFound {
+                api: API.name,
+                what,
+                detail: ": an empty list".into(),
+            })
     }
 
     /// The app's dynos.
@@ -291,6 +379,34 @@ mod tests {
         for bad in ["Raxx", "ab", "1abc", "abc-", "a_b_c"] {
             assert!(!is_app_name(bad), "{bad}");
         }
+    }
+
+    fn release(slug: serde_json::Value, artifacts: serde_json::Value, status: &str) -> Release {
+        serde_json::from_value(serde_json::json!({
+            "version": 18, "slug": slug, "status": status, "description": "Deploy 5b7e2d4",
+            "created_at": "2026-05-20T14:12:05Z", "current": true, "artifacts": artifacts,
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn a_release_runs_its_slug_or_its_oci_image() {
+        let cedar = release(
+            serde_json::json!({"id": "c7b5"}),
+            serde_json::json!([{"type": "slug", "id": "c7b5"}]),
+            "succeeded",
+        );
+        assert_eq!(cedar.code(), Some(Code::Slug("c7b5".into())));
+        let fir = release(
+            serde_json::Value::Null,
+            serde_json::json!([{"type": "oci-image", "id": "4e7a"}]),
+            "succeeded",
+        );
+        assert_eq!(fir.code(), Some(Code::OciImage("4e7a".into())));
+        assert_eq!(fir.code().unwrap().to_string(), "OCI image 4e7a");
+        let retired = release(serde_json::Value::Null, serde_json::json!([]), "expired");
+        assert_eq!(retired.code(), None);
+        assert!(retired.is_expired());
     }
 
     #[test]

@@ -80,6 +80,10 @@ fn heroku_fixtures_validate_against_herokus_schema() {
         ("/apps/{app_id_or_name}", "app-"),
         ("/apps/{app_id_or_name}/config-vars", "config-vars-"),
         ("/apps/{app_id_or_name}/slugs/{slug_id}", "slug-"),
+        (
+            "/apps/{app_id_or_name}/oci-images/{oci_image_id_or_digest}",
+            "oci-image-",
+        ),
     ] {
         validate_fixtures(
             &validator(HEROKU, &ok_schema(path, "get", json)),
@@ -168,7 +172,8 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
     );
 
     // The calls a healthy app does not make (dating an outage), and those of other kinds:
-    // a flag's config var, the slug `deploy_drift` reads the released commit from.
+    // a flag's config var, the slug `deploy_drift` reads the released commit from, and a
+    // Fir app's OCI image, which it reads the commit from instead.
     let http = Http::new(HttpSettings::default());
     let deadline = Instant::now() + Duration::from_secs(30);
     let heroku = Heroku::new(http, &prism.url, HEROKU_KEY, deadline);
@@ -184,6 +189,13 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
         slug.commit.is_some(),
         "Prism's example slug names its commit"
     );
+    let image = heroku
+        .oci_image("raxx-stream-prod", "4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e")
+        .unwrap();
+    assert!(
+        image.commit.is_some(),
+        "Prism's example OCI image names its commit"
+    );
     assert_conforms(
         &prism,
         &[
@@ -191,6 +203,7 @@ fn the_binarys_heroku_requests_conform_to_herokus_description() {
             "get /apps/raxx-api-prod",
             "get /apps/raxx-console-prod/config-vars",
             "get /apps/raxx-api-prod/slugs/c7b5b1e0-5a49-4f8a-9f0b-2a1c8f3d0042",
+            "get /apps/raxx-stream-prod/oci-images/4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e",
         ],
     );
 }

@@ -1,6 +1,8 @@
-//! `deploy_drift` end to end: production 14 commits behind main for nine days, and the
-//! 2026-04-30 state, never deployed, mailed once.
+//! `deploy_drift` end to end: production 14 commits behind main for nine days, the
+//! 2026-04-30 state, never deployed, mailed once, and a Fir app whose commit comes from its
+//! OCI image.
 
+use super::heroku::{FIR_APP, FIR_IMAGE, fir_releases, heroku};
 use super::*;
 
 const SHA: &str = "3f2a1c9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a";
@@ -79,5 +81,109 @@ fn never_deployed_is_one_mail_when_the_slug_check_watches_the_app_too() {
     assert_eq!(
         subjects(&server),
         ["[heartbeat-monitor] heroku NO SLUG: raxx-api-prod"]
+    );
+}
+
+const FIR_SHA: &str = "5b7e2d4c1a9f8e3b6d0c2a4f7e9b1d3c5a7f9e2b";
+
+fn fir_config() -> String {
+    format!(
+        "[github]\nrepo = \"{REPO}\"\n[[deploy]]\nheroku_app = \"{FIR_APP}\"\nbranch = \"main\"\n"
+    )
+}
+
+/// Heroku and GitHub for the Fir app: 30 releases, the oldest ten expired; its OCI image;
+/// the comparison of the image's commit with main.
+fn fir_world(releases: Reply, compare: &str) -> FakeServer {
+    FakeServer::start(vec![
+        Route::get(&format!("/apps/{FIR_APP}/releases")).reply(releases),
+        Route::get(&format!("/apps/{FIR_APP}/oci-images/{FIR_IMAGE}")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/oci-image-5b7e2d4.json"),
+        ))),
+        Route::get(&format!("/repos/{REPO}/compare/{FIR_SHA}...main"))
+            .reply(Reply::json(200, fixture(compare))),
+        postmark_ok(),
+    ])
+}
+
+#[test]
+fn a_fir_app_up_to_date_with_main_is_ok_from_its_oci_images_commit() {
+    let server = fir_world(fir_releases(30, 10), "github/compare-fir-identical.json");
+    let run = Monitor::new(&server).config(&fir_config()).run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.message(&format!("deploy_drift:{FIR_APP}")),
+        "raxx-stream-prod runs 5b7e2d4 (released 2026-05-20), up to date with main"
+    );
+    let asked: Vec<String> = api_requests(&server)
+        .iter()
+        .map(|r| r.path().to_string())
+        .collect();
+    assert_eq!(
+        asked,
+        [
+            format!("/apps/{FIR_APP}/releases"),
+            format!("/apps/{FIR_APP}/oci-images/{FIR_IMAGE}"),
+            format!("/repos/{REPO}/compare/{FIR_SHA}...main"),
+        ],
+        "release, OCI image, compare"
+    );
+    assert!(mails(&server).is_empty());
+}
+
+#[test]
+fn a_fir_app_behind_main_for_four_days_warns() {
+    let server = fir_world(fir_releases(30, 10), "github/compare-fir-3-ahead.json");
+    let run = Monitor::new(&server)
+        .now("2026-05-25T12:00:00Z")
+        .config(&fir_config())
+        .run();
+    assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
+    let drift = run.check(&format!("deploy_drift:{FIR_APP}"));
+    assert_eq!(drift["status"], "warning");
+    assert_eq!(
+        drift["message"],
+        "raxx-stream-prod runs 5b7e2d4 (released 2026-05-20), 3 commits behind main; the oldest undeployed commit is 4.1 days old (warning at 3 days, critical at 7 days)"
+    );
+    assert_eq!(
+        subjects(&server),
+        ["[heartbeat-monitor] deploy DRIFT: raxx-stream-prod"]
+    );
+}
+
+#[test]
+fn an_expired_current_release_is_unknown_never_never_deployed() {
+    // Every release expired, the current one too: its artifacts are gone, so its commit
+    // cannot be read; but code was deployed, and neither check says otherwise.
+    let server = fir_world(fir_releases(30, 30), "github/compare-fir-identical.json");
+    let config = format!(
+        "{}\n[[heroku_app]]\nname = \"{FIR_APP}\"\nmin_web_dynos = 0\n",
+        fir_config()
+    );
+    let run = Monitor::new(&server)
+        .now("2026-07-01T06:30:00Z")
+        .config(&config)
+        .run();
+    let drift = run.check(&format!("deploy_drift:{FIR_APP}"));
+    assert_eq!(drift["status"], "unknown", "{drift:#}");
+    assert_eq!(
+        drift["message"],
+        "could not tell what raxx-stream-prod runs: its current release v30 is expired (Heroku destroyed its artifacts), so the commit it runs cannot be read"
+    );
+    assert_eq!(run.check(&format!("heroku_slug:{FIR_APP}"))["status"], "ok");
+    assert!(
+        !run.stdout.contains("never deployed") && !run.stdout.contains("no code has ever"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        subjects(&server),
+        ["[heartbeat-monitor] cron heartbeat MONITOR FAILED"]
+    );
+    assert_eq!(
+        server.hits(&format!("/apps/{FIR_APP}/oci-images/{FIR_IMAGE}")),
+        0,
+        "an expired release has no artifact left to ask for"
     );
 }

@@ -13,7 +13,7 @@ fn config() -> String {
 }
 
 /// Wraps `inner` in Heroku's own checks of the Accept header and the key.
-fn heroku(inner: Reply) -> Reply {
+pub(super) fn heroku(inner: Reply) -> Reply {
     Reply::With(std::sync::Arc::new(move |rec: &Recorded| {
         if rec.header("accept") != Some("application/vnd.heroku+json; version=3") {
             return Reply::json(
@@ -354,5 +354,146 @@ fn a_429_is_retried_and_an_empty_rate_limit_pool_is_not() {
         run.check("heroku_dynos:raxx-api-prod")["status"],
         "ok",
         "the other check of the app still ran"
+    );
+}
+
+/// The Fir-generation app: it releases OCI images, never slugs, on dynos named
+/// `web-<hash>-<id>`.
+pub(super) const FIR_APP: &str = "raxx-stream-prod";
+/// The OCI image its current release runs (`fixtures/heroku/oci-image-5b7e2d4.json`).
+pub(super) const FIR_IMAGE: &str = "4e7a2b1c-9d3f-4a6b-8c5e-1f2a3b4c5d6e";
+
+/// The Fir app with `total` releases, the newest current. Versions up to `expired_upto` are
+/// `expired`, as Heroku marks a release whose artifacts it destroyed: no slug, no artifact.
+/// Honours `Range: version ..; max=N, order=desc` as Heroku does.
+pub(super) fn fir_releases(total: u64, expired_upto: u64) -> Reply {
+    let template: Vec<Value> =
+        serde_json::from_str(&fixture("heroku/releases-fir-oci-deployed.json")).unwrap();
+    let make = move |v: u64| {
+        let mut r = template[0].clone();
+        r["version"] = v.into();
+        r["current"] = (v == total).into();
+        r["id"] = format!("b2c3d4e5-0000-4000-8000-{v:012}").into();
+        if v != total {
+            r["description"] = format!("Deploy {v:07x}").into();
+            r["artifacts"][0]["id"] = format!("4e7a2b1c-9d3f-4a6b-8c5e-{v:012}").into();
+        }
+        if v <= expired_upto {
+            r["status"] = "expired".into();
+            r["artifacts"] = serde_json::json!([]);
+            r["eligible_for_rollback"] = false.into();
+        }
+        r
+    };
+    heroku(Reply::With(std::sync::Arc::new(move |rec: &Recorded| {
+        let range = rec.header("range").unwrap_or("");
+        let max: u64 = range
+            .split("max=")
+            .nth(1)
+            .and_then(|m| m.split([',', ';', ' ']).next()?.parse().ok())
+            .unwrap_or(200);
+        let versions: Vec<u64> = if range.contains("order=desc") {
+            (1..=total).rev().take(max as usize).collect()
+        } else {
+            (1..=total).take(max as usize).collect()
+        };
+        let more = (versions.len() as u64) < total;
+        let items: Vec<Value> = versions.iter().map(|v| make(*v)).collect();
+        Reply::json(
+            if more { 206 } else { 200 },
+            serde_json::to_string(&items).unwrap(),
+        )
+    })))
+}
+
+fn fir_config(min_web: u32) -> String {
+    format!("[[heroku_app]]\nname = \"{FIR_APP}\"\nmin_web_dynos = {min_web}\n")
+}
+
+fn fir_dynos(file: &str) -> Route {
+    Route::get(&format!("/apps/{FIR_APP}/dynos")).reply(heroku(Reply::json(200, fixture(file))))
+}
+
+#[test]
+fn a_fir_app_runs_deployed_code_from_its_oci_image_on_fir_named_dynos() {
+    let server = FakeServer::start(vec![
+        Route::get(&format!("/apps/{FIR_APP}/releases")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/releases-fir-oci-deployed.json"),
+        ))),
+        fir_dynos("heroku/dynos-fir-web-up.json"),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(&fir_config(2)).run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let slug = run.check(&format!("heroku_slug:{FIR_APP}"));
+    assert_eq!(
+        slug["message"],
+        "latest release v18 'Deploy 5b7e2d4' runs deployed code (OCI image 4e7a2b1c, 2 days ago)"
+    );
+    assert_eq!(slug["details"]["oci_image"], FIR_IMAGE);
+    // `web-58d9c6b7f4-x2k9q` and `web-58d9c6b7f4-p7m3z`: counted by their type, as `web.1` is.
+    assert_eq!(
+        run.check(&format!("heroku_dynos:{FIR_APP}"))["message"],
+        "2 of 2 web dynos up"
+    );
+    assert_eq!(api_requests(&server).len(), 2);
+    assert!(mails(&server).is_empty());
+}
+
+#[test]
+fn an_expired_newest_release_is_retired_not_never_deployed() {
+    // Heroku destroyed the artifacts: `status: expired`, no slug, no artifact left.
+    let server = FakeServer::start(vec![
+        Route::get(&format!("/apps/{FIR_APP}/releases")).reply(fir_releases(30, 30)),
+        fir_dynos("heroku/dynos-fir-web-up.json"),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server)
+        .now("2026-07-01T06:30:00Z")
+        .config(&fir_config(1))
+        .run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    let slug = run.check(&format!("heroku_slug:{FIR_APP}"));
+    assert_eq!(slug["status"], "ok", "{slug:#}");
+    assert_eq!(
+        slug["message"],
+        "latest release v30 'Deploy 5b7e2d4' is expired: a retired release whose artifacts Heroku destroyed (it keeps 30 days and 20 releases), not a missing deploy (41 days ago)"
+    );
+    assert!(mails(&server).is_empty());
+}
+
+#[test]
+fn a_fir_app_with_no_image_yet_is_still_never_deployed() {
+    // Created on Fir (`generation: fir`), only its first release: no slug, no artifact.
+    let mut first: Vec<Value> =
+        serde_json::from_str(&fixture("heroku/releases-fir-oci-deployed.json")).unwrap();
+    first[0]["version"] = 1.into();
+    first[0]["description"] = "Initial release".into();
+    first[0]["artifacts"] = serde_json::json!([]);
+    first[0]["created_at"] = "2026-03-02T10:15:00Z".into();
+    let server = FakeServer::start(vec![
+        Route::get(&format!("/apps/{FIR_APP}/releases"))
+            .reply(heroku(Reply::json(200, Value::from(first).to_string()))),
+        fir_dynos("heroku/dynos-none.json"),
+        Route::get(&format!("/apps/{FIR_APP}/formation")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/formation-empty.json"),
+        ))),
+        Route::get(&format!("/apps/{FIR_APP}")).reply(heroku(Reply::json(
+            200,
+            fixture("heroku/app-raxx-stream-prod.json"),
+        ))),
+        postmark_ok(),
+    ]);
+    let run = Monitor::new(&server).config(&fir_config(1)).run();
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        run.message(&format!("heroku_slug:{FIR_APP}")),
+        "no code has ever been deployed: latest release v1 'Initial release' has no slug (81 days ago)"
+    );
+    assert_eq!(
+        run.message(&format!("heroku_dynos:{FIR_APP}")),
+        "0 of 1 web dynos up for 81 days (no web process at all: nothing deployed since the app was created at 2026-03-02T10:15:00Z)"
     );
 }

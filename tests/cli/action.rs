@@ -227,7 +227,7 @@ fn a_missing_release_or_sum_or_platform_says_which() {
 }
 
 /// Runs `action/run.sh` with the monitor's usual test environment.
-fn run_action(server: &FakeServer, dir: &Path, extra: &[(&str, &str)]) -> (Output, String) {
+pub fn run_action(server: &FakeServer, dir: &Path, extra: &[(&str, &str)]) -> (Output, String) {
     let outputs = dir.join("github_output");
     let _ = std::fs::remove_file(&outputs);
     let config = dir.join("heartbeat-monitor.toml");

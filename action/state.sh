@@ -94,7 +94,10 @@ find_artifact() {
     warn "could not list the runs of $workflow (HTTP $code from $api): the state comes from the cache only. The token needs actions: read."
     return 1
   fi
-  runs=$(jq -r '.workflow_runs[]?.id' "$work/runs.json" 2>/dev/null) || {
+  # Only runs of this repository's own code: a pull request from a fork can run the workflow
+  # and upload an artifact of that name, which must never become the alert state.
+  runs=$(jq -r --arg repo "$GITHUB_REPOSITORY" '
+    .workflow_runs[]? | select(.head_repository.full_name == $repo) | .id' "$work/runs.json" 2>/dev/null) || {
     warn "GitHub's list of the runs of $workflow is not JSON: the state comes from the cache only"
     return 1
   }

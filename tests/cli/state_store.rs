@@ -22,18 +22,25 @@ fn root() -> &'static Path {
 
 /// The workflow's latest runs, newest first: this one (in progress), then `earlier`.
 fn runs_body(earlier: &[u64]) -> String {
+    let own: Vec<(u64, &str)> = earlier.iter().map(|id| (*id, REPO)).collect();
+    runs_of(&own)
+}
+
+/// The same, each earlier run of the code of a repository (a fork's pull request).
+fn runs_of(earlier: &[(u64, &str)]) -> String {
     let fixture: Value = serde_json::from_str(&fixture("github/runs-success-fresh.json")).unwrap();
     let template = fixture["workflow_runs"][0].clone();
-    let run = |id: u64, status: &str| {
+    let run = |id: u64, status: &str, head: &str| {
         let mut r = template.clone();
+        r["head_repository"]["full_name"] = Value::from(head);
         r["id"] = Value::from(id);
         r["status"] = Value::from(status);
         r["path"] = Value::from(format!(".github/workflows/{WORKFLOW}"));
         r["html_url"] = Value::from(format!("https://github.com/{REPO}/actions/runs/{id}"));
         r
     };
-    let mut runs = vec![run(THIS_RUN.parse().unwrap(), "in_progress")];
-    runs.extend(earlier.iter().map(|id| run(*id, "completed")));
+    let mut runs = vec![run(THIS_RUN.parse().unwrap(), "in_progress", REPO)];
+    runs.extend(earlier.iter().map(|(id, head)| run(*id, "completed", head)));
     serde_json::json!({"total_count": runs.len(), "workflow_runs": runs}).to_string()
 }
 
@@ -496,4 +503,31 @@ fn the_binary_says_where_the_state_came_from_on_every_path() {
             "HEARTBEAT_STATE_SOURCE is \"the-cloud\", not artifact, cache or none: ignored"
         ])
     );
+}
+
+#[test]
+fn a_forks_run_never_gives_the_state() {
+    let dir = scratch("state-fork");
+    let archive = zip(&[("state.json", br#"{"version": 1, "checks": {}}"#)]);
+    let blobs = storage(archive.clone());
+    let server = FakeServer::start(vec![
+        Route::get(&format!("/repos/{REPO}/actions/workflows/{WORKFLOW}/runs")).reply(Reply::json(
+            200,
+            runs_of(&[(9299, "mallory/TradeMasterAPI"), (9298, REPO)]),
+        )),
+        artifacts_route(9300, no_artifacts()),
+        artifacts_route(9299, run_artifacts(&archive)),
+        artifacts_route(9298, no_artifacts()),
+        zip_route(&blobs, 4710),
+    ]);
+    let (_, restored) = restore(&server, &dir, &[]);
+    assert_eq!(restored, "source=none\nprevious-run=9298\n");
+    assert!(
+        !server
+            .requests()
+            .iter()
+            .any(|r| r.path().contains("/runs/9299/")),
+        "the fork's run is not even looked at"
+    );
+    assert!(!dir.join(".heartbeat-state/state.json").exists());
 }

@@ -78,6 +78,7 @@ pub fn run_with(
         api_budget: Default::default(),
         http_cache: Default::default(),
         state: None,
+        state_file: cli.state_file.clone(),
     };
     if let Ok(cfg) = &cfg {
         secrets.read_named(cfg, env);
@@ -205,11 +206,14 @@ struct Run {
     http_cache: std::collections::BTreeMap<String, Cached>,
     /// The state file as read before the checks (the alert state reads it itself if not).
     state: Option<state::Loaded>,
+    /// The state file given, if any.
+    state_file: Option<PathBuf>,
 }
 
 impl Run {
     /// Mails, reports, writes the result file and returns the exit code.
     fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
+        let state_origin = self.state_origin(env);
         for w in &self.warnings {
             console.err(&text::warning(w));
         }
@@ -280,6 +284,7 @@ impl Run {
             notifications: self.notifications,
             errors: self.errors,
             warnings: self.warnings,
+            state: state_origin,
             api_budget: self.api_budget,
         };
         let mut code = status.code();
@@ -317,6 +322,39 @@ impl Run {
             written.is_ok(),
         ));
         code
+    }
+
+    /// Where the state came from, for the result; adds the warning of a state lost although
+    /// the workflow ran before. A run that stopped before reading the state file (a
+    /// configuration error, the gate off) reads it here for the report only.
+    fn state_origin(&mut self, env: &Env) -> result::StateOrigin {
+        let hint = env.state_hint();
+        self.warnings.extend(hint.problems);
+        let Some(path) = &self.state_file else {
+            return result::StateOrigin::default();
+        };
+        let peeked;
+        let loaded = match &self.state {
+            Some(loaded) => loaded,
+            None => {
+                peeked = state::load(path);
+                &peeked
+            }
+        };
+        let read = match loaded {
+            state::Loaded::State(s, None) => Some(s.written_at.clone()),
+            state::Loaded::State(_, Some(_)) => None,
+            // Refused: its own error says why; it is not a lost state.
+            state::Loaded::Refused(_) => return result::StateOrigin::default(),
+        };
+        if read.is_none()
+            && let Some(run) = &hint.previous_run
+        {
+            let url = env.run_url_of(run);
+            self.warnings
+                .push(result::lost_state_warning(run, url.as_deref()));
+        }
+        result::StateOrigin::of(read, hint.restored)
     }
 }
 

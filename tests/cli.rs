@@ -125,6 +125,8 @@ mod openapi;
 mod promotions;
 #[path = "cli/stale.rs"]
 mod stale;
+#[path = "cli/state_store.rs"]
+mod state_store;
 #[path = "cli/status_page.rs"]
 mod status_page;
 #[path = "cli/surfaces.rs"]

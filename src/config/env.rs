@@ -53,14 +53,80 @@ impl Env {
 
     /// The URL of this monitor's own workflow run, when running in Actions.
     pub fn run_url(&self) -> Option<String> {
+        self.run_url_of(self.get("GITHUB_RUN_ID")?)
+    }
+
+    /// The URL of run `id` of this repository, when running in Actions.
+    pub fn run_url_of(&self, id: &str) -> Option<String> {
         let server = self.get("GITHUB_SERVER_URL")?;
         let repo = self.get("GITHUB_REPOSITORY")?;
-        let id = self.get("GITHUB_RUN_ID")?;
         Some(format!(
             "{}/{repo}/actions/runs/{id}",
             server.trim_end_matches('/')
         ))
     }
+
+    /// What the action says of the alert state it restored before the run:
+    /// `HEARTBEAT_STATE_SOURCE` and `HEARTBEAT_STATE_PREVIOUS_RUN`.
+    pub fn state_hint(&self) -> StateHint {
+        let mut hint = StateHint::default();
+        match self.get(STATE_SOURCE).map(str::trim) {
+            None => {}
+            Some("artifact") => hint.restored = Some(Restored::Artifact),
+            Some("cache") => hint.restored = Some(Restored::Cache),
+            Some("none") => hint.restored = Some(Restored::Nowhere),
+            Some(other) => hint.problems.push(format!(
+                "{STATE_SOURCE} is {}, not artifact, cache or none: ignored",
+                shown(other)
+            )),
+        }
+        match self.get(PREVIOUS_RUN).map(str::trim) {
+            None => {}
+            Some(id) if is_run_id(id) => hint.previous_run = Some(id.to_string()),
+            Some(other) => hint.problems.push(format!(
+                "{PREVIOUS_RUN} is {}, not a run id: ignored",
+                shown(other)
+            )),
+        }
+        hint
+    }
+}
+
+/// Where the action restored the state file from (`artifact`, `cache`), or that it found none.
+pub const STATE_SOURCE: &str = "HEARTBEAT_STATE_SOURCE";
+/// The id of the workflow's newest earlier run, set by the action when the workflow ran before.
+pub const PREVIOUS_RUN: &str = "HEARTBEAT_STATE_PREVIOUS_RUN";
+
+/// Where the action restored the state file from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restored {
+    /// The newest `heartbeat-state-*` artifact of the workflow.
+    Artifact,
+    /// The Actions cache.
+    Cache,
+    /// Nowhere: it found no saved state.
+    Nowhere,
+}
+
+/// What the action said of the state; see [`Env::state_hint`].
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StateHint {
+    /// Where the state file came from, when the action said.
+    pub restored: Option<Restored>,
+    /// The workflow's newest earlier run: it ran before, so a state should have been found.
+    pub previous_run: Option<String>,
+    /// Values not understood, worded for the result's `warnings`.
+    pub problems: Vec<String>,
+}
+
+/// A run id: digits only, so that it is safe in a URL and a log line.
+fn is_run_id(s: &str) -> bool {
+    !s.is_empty() && s.len() <= 20 && s.bytes().all(|b| b.is_ascii_digit())
+}
+
+/// A value as a warning shows it: quoted, escaped, at most 40 characters.
+fn shown(v: &str) -> String {
+    format!("{:?}", v.chars().take(40).collect::<String>())
 }
 
 /// The gate's reading of a flag value.
@@ -110,5 +176,28 @@ mod tests {
             Some("https://github.com/o/r/actions/runs/42")
         );
         assert_eq!(Env::default().run_url(), None);
+    }
+
+    #[test]
+    fn the_state_hint_takes_only_what_it_knows() {
+        let hint = |source: &str, run: &str| {
+            Env::from_pairs([(STATE_SOURCE, source), (PREVIOUS_RUN, run)]).state_hint()
+        };
+        assert_eq!(hint("", ""), StateHint::default());
+        let h = hint("artifact", "9107");
+        assert_eq!(h.restored, Some(Restored::Artifact));
+        assert_eq!(h.previous_run.as_deref(), Some("9107"));
+        assert!(h.problems.is_empty());
+        assert_eq!(hint("cache", "").restored, Some(Restored::Cache));
+        assert_eq!(hint("none", "").restored, Some(Restored::Nowhere));
+        let h = hint("s3\n::warning::x", "12/../13");
+        assert_eq!((h.restored, h.previous_run), (None, None));
+        assert_eq!(
+            h.problems,
+            [
+                "HEARTBEAT_STATE_SOURCE is \"s3\\n::warning::x\", not artifact, cache or none: ignored",
+                "HEARTBEAT_STATE_PREVIOUS_RUN is \"12/../13\", not a run id: ignored"
+            ]
+        );
     }
 }

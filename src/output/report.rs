@@ -296,6 +296,7 @@ mod tests {
             notifications: Vec::new(),
             errors: Vec::new(),
             warnings: Vec::new(),
+            state: Default::default(),
             api_budget: Default::default(),
         };
         let md = step_summary(&r);

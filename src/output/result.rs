@@ -7,6 +7,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use crate::checks::{CheckResult, Status};
+use crate::config::env::Restored;
 use crate::output::redact::Redactor;
 
 /// The version of the result file's shape (`schema/result.schema.json`).
@@ -136,6 +137,62 @@ impl Notification {
     }
 }
 
+/// Where the alert state came from: the action's artifact or cache, a file it did not
+/// restore, or nowhere.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StateSource {
+    /// The newest `heartbeat-state-*` artifact of the workflow.
+    Artifact,
+    /// The Actions cache.
+    Cache,
+    /// A state file the action did not say it restored (a local run, another workflow).
+    File,
+    /// No state was read: a first run, a lost state, or no state file at all.
+    #[default]
+    None,
+}
+
+/// The result's `state`: where the state came from and when the run that wrote it evaluated.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StateOrigin {
+    /// Where it came from.
+    pub source: StateSource,
+    /// When it was saved (`None` when none was read).
+    pub saved_at: Option<String>,
+}
+
+impl StateOrigin {
+    /// `read` holds the saved time of a state file that was read (`Some(None)` when it did not
+    /// say); `restored` is where the action says the file came from. A file it did not say it
+    /// restored is `file`; no file read is `none`, whatever the action said.
+    pub fn of(read: Option<Option<String>>, restored: Option<Restored>) -> Self {
+        match read {
+            None => Self::default(),
+            Some(saved_at) => Self {
+                source: match restored {
+                    Some(Restored::Artifact) => StateSource::Artifact,
+                    Some(Restored::Cache) => StateSource::Cache,
+                    Some(Restored::Nowhere) | None => StateSource::File,
+                },
+                saved_at,
+            },
+        }
+    }
+}
+
+/// The warning of a run that found no state although its workflow ran before (`run`, with
+/// its URL when known).
+pub fn lost_state_warning(run: &str, url: Option<&str>) -> String {
+    let seen = match url {
+        Some(url) => format!("run {run}, {url}"),
+        None => format!("run {run}"),
+    };
+    format!(
+        "no saved alert state was found although this workflow ran before ({seen}): every open problem is mailed as new, and nothing that recovered gets a RESOLVED mail. The state is kept in the heartbeat-state-* artifacts (see the action's state-retention-days) and the Actions cache"
+    )
+}
+
 /// The whole result file.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunResult {
@@ -167,8 +224,10 @@ pub struct RunResult {
     pub notifications: Vec<Notification>,
     /// Problems of the monitor itself (configuration, delivery, writing).
     pub errors: Vec<String>,
-    /// Things to tidy up that changed nothing this run (an expired silence).
+    /// Things to tidy up that changed nothing this run (an expired silence, a lost state).
     pub warnings: Vec<String>,
+    /// Where the alert state the run went on from came from.
+    pub state: StateOrigin,
     /// What the run spent of each API's budget, by API.
     pub api_budget: std::collections::BTreeMap<String, crate::clients::budget::Spent>,
 }
@@ -319,6 +378,26 @@ mod tests {
         assert_eq!(of(&[], false, true), ("disabled", 0));
     }
 
+    const NOW: &str = "2026-05-23T06:30:00Z";
+
+    #[test]
+    fn the_state_comes_from_where_the_action_says_only_when_a_file_was_read() {
+        let saved = || Some(Some(NOW.to_string()));
+        let of = |read, restored| StateOrigin::of(read, restored).source;
+        assert_eq!(of(saved(), Some(Restored::Artifact)), StateSource::Artifact);
+        assert_eq!(of(saved(), Some(Restored::Cache)), StateSource::Cache);
+        assert_eq!(of(saved(), None), StateSource::File);
+        assert_eq!(of(saved(), Some(Restored::Nowhere)), StateSource::File);
+        assert_eq!(of(None, Some(Restored::Artifact)), StateSource::None);
+        assert_eq!(
+            StateOrigin::of(saved(), Some(Restored::Cache))
+                .saved_at
+                .as_deref(),
+            Some(NOW)
+        );
+        assert_eq!(StateOrigin::of(None, None), StateOrigin::default());
+    }
+
     #[test]
     fn counts_and_atomic_write() {
         let checks = vec![
@@ -347,6 +426,7 @@ mod tests {
             notifications: vec![],
             errors: vec![],
             warnings: vec![],
+            state: StateOrigin::of(Some(Some(NOW.into())), Some(Restored::Artifact)),
             api_budget: Default::default(),
         };
         assert_eq!(
@@ -368,6 +448,10 @@ mod tests {
         let v: serde_json::Value = serde_json::from_str(&text).unwrap();
         assert_eq!(v["status"], "critical");
         assert_eq!(v["checks"][1]["kind"], "cron_heartbeat");
+        assert_eq!(
+            v["state"],
+            serde_json::json!({"source": "artifact", "saved_at": NOW})
+        );
         assert_eq!(
             std::fs::read_dir(dir.join("nested")).unwrap().count(),
             1,

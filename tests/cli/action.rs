@@ -227,7 +227,7 @@ fn a_missing_release_or_sum_or_platform_says_which() {
 }
 
 /// Runs `action/run.sh` with the monitor's usual test environment.
-fn run_action(server: &FakeServer, dir: &Path, extra: &[(&str, &str)]) -> (Output, String) {
+pub fn run_action(server: &FakeServer, dir: &Path, extra: &[(&str, &str)]) -> (Output, String) {
     let outputs = dir.join("github_output");
     let _ = std::fs::remove_file(&outputs);
     let config = dir.join("heartbeat-monitor.toml");
@@ -300,4 +300,53 @@ fn run_passes_the_inputs_and_exposes_status_and_exit_code() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+/// Each action the composite action and the shipped workflows use, at the major version whose
+/// `action.yml` says `runs.using: node24` (read from each action's own repository), or a
+/// composite one. GitHub runs Node 20 actions on Node 24 from June 2026 and then stops.
+const NODE24: &[&str] = &[
+    "actions/cache@v5",
+    "actions/cache/restore@v5",
+    "actions/cache/save@v5",
+    "actions/checkout@v7",
+    "actions/deploy-pages@v5",
+    "actions/download-artifact@v8",
+    "actions/upload-artifact@v7",
+    // Composite; v5 uses actions/upload-artifact@v7.
+    "actions/upload-pages-artifact@v5",
+    // v2 is v2.9: node24 since v2.9.0.
+    "Swatinem/rust-cache@v2",
+    // Composite.
+    "dtolnay/rust-toolchain@stable",
+];
+
+#[test]
+fn every_action_used_runs_on_node_24() {
+    let mut files = vec![root().join("action.yml"), root().join("README.md")];
+    for dir in [".github/workflows", "examples/workflows"] {
+        for entry in std::fs::read_dir(root().join(dir)).unwrap() {
+            files.push(entry.unwrap().path());
+        }
+    }
+    let mut seen = 0;
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        for line in text.lines() {
+            let Some((_, used)) = line.split_once("uses: ") else {
+                continue;
+            };
+            let used = used.trim().trim_matches('`');
+            if used.starts_with("./") || used.starts_with("OWNER/") || !used.contains('@') {
+                continue;
+            }
+            seen += 1;
+            assert!(
+                NODE24.contains(&used),
+                "{} uses {used}, not known to run on Node 24",
+                file.display()
+            );
+        }
+    }
+    assert!(seen >= 10, "only {seen} uses found");
 }

@@ -103,6 +103,8 @@ mod environments;
 mod faults;
 #[path = "cli/hardening.rs"]
 mod hardening;
+#[path = "cli/hardening_issues.rs"]
+mod hardening_issues;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

@@ -410,7 +410,6 @@ impl GithubIssues {
         events
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.kind != EventKind::Resolved)
             .map(|(i, e)| Delivered {
                 event: i,
                 notification: Notification {

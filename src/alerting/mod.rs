@@ -339,33 +339,10 @@ pub fn alert(
     let mails: Vec<Mail> = to_mail.iter().map(|&i| out.mails[i].clone()).collect();
     // Mail and every other channel leave at once, all within the same budget.
     let (mailed, delivered) = std::thread::scope(|scope| {
-        let others: Vec<_> = mailer
-            .channels
-            .iter()
-            .map(|c| {
-                let (idx, sub) = of_channel(c.as_ref());
-                let deliver = &deliver;
-                scope.spawn(move || {
-                    let done = if sub.is_empty() && monitor_over {
-                        c.deliver(&[], deliver)
-                    } else {
-                        channel::deliver_all(std::slice::from_ref(c), &sub, deliver)
-                    };
-                    done.into_iter()
-                        .map(|d| channel::Delivered {
-                            event: idx[d.event],
-                            ..d
-                        })
-                        .collect::<Vec<_>>()
-                })
-            })
-            .collect();
+        let others =
+            scope.spawn(|| each_channel(&mailer.channels, of_channel, &deliver, monitor_over));
         let mailed = mailer.send(&mails);
-        let delivered: Vec<channel::Delivered> = others
-            .into_iter()
-            .flat_map(|h| h.join().unwrap_or_default())
-            .collect();
-        (mailed, delivered)
+        (mailed, others.join().unwrap_or_default())
     });
     out.notifications = mailed;
     for n in out.notifications.iter().filter(|n| n.error.is_some()) {
@@ -430,6 +407,43 @@ pub fn alert(
         }
     }
     out
+}
+
+/// Delivers on every channel at once what `only` gives it (the indexes of its events in the
+/// run's list, and the events); with nothing to give, a channel is still called when
+/// `monitor_over`, to close what it opened about the monitor.
+fn each_channel<'a>(
+    channels: &[std::sync::Arc<dyn channel::Channel>],
+    only: impl Fn(&dyn channel::Channel) -> (Vec<usize>, Vec<channel::Event<'a>>) + Sync,
+    ctx: &channel::Deliver<'_>,
+    monitor_over: bool,
+) -> Vec<channel::Delivered> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = channels
+            .iter()
+            .map(|c| {
+                let (idx, sub) = only(c.as_ref());
+                scope.spawn(move || {
+                    let done = if sub.is_empty() && monitor_over {
+                        c.deliver(&[], ctx)
+                    } else {
+                        channel::deliver_all(std::slice::from_ref(c), &sub, ctx)
+                    };
+                    // Back to the run's own numbering of events.
+                    done.into_iter()
+                        .filter_map(|d| {
+                            let event = *idx.get(d.event)?;
+                            Some(channel::Delivered { event, ..d })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 /// The channels an event goes to: `None` for every one.

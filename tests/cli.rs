@@ -109,6 +109,8 @@ mod hardening_page;
 mod hardening_secrets;
 #[path = "cli/hardening_workflows.rs"]
 mod hardening_workflows;
+#[path = "cli/hardening_issues.rs"]
+mod hardening_issues;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

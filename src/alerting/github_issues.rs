@@ -1,5 +1,6 @@
 //! `[github_issues]`: one open issue per failing check, as Upptime keeps them. The issue's
-//! title is the mail subject; its body the mail body and a hidden marker
+//! title is the mail subject; its body the mail body as a code block (server text in it is
+//! shown, never rendered) and, on the last line, a hidden marker
 //! `<!-- heartbeat-monitor:CHECK_ID -->`. The monitor finds its own issue again by marker and
 //! label among the open issues the token's own login opened (never by title, never one a
 //! person opened: upptime/upptime#1084 closed people's issues), comments on a change or a
@@ -95,10 +96,59 @@ struct User {
     login: String,
 }
 
-/// The marker hidden in the body of the issue about `id`.
+const MARKER_OPEN: &str = "<!-- heartbeat-monitor:";
+const MARKER_CLOSE: &str = " -->";
+
+/// The marker hidden in the body of the issue about `id`: always the body's last line.
 fn marker(id: &str) -> String {
-    // `--` ends an HTML comment; no id holds one, but a marker must never break out.
-    format!("<!-- heartbeat-monitor:{} -->", id.replace("--", "- -"))
+    format!("{MARKER_OPEN}{} -->", encode_id(id))
+}
+
+/// `id` as it can sit in an HTML comment and be read back exactly: `%`, a `-` after a `-`
+/// (`--` would end the comment), `>`, and spaces or controls are percent-encoded; anything
+/// else (a plain id, as earlier markers wrote it) is itself.
+fn encode_id(id: &str) -> String {
+    let mut out = String::with_capacity(id.len());
+    let mut after_dash = false;
+    for ch in id.chars() {
+        let escape = matches!(ch, '%' | '>') || ch.is_whitespace() || ch.is_control();
+        if escape || (ch == '-' && after_dash) {
+            let mut buf = [0; 4];
+            for b in ch.encode_utf8(&mut buf).bytes() {
+                out.push_str(&format!("%{b:02X}"));
+            }
+        } else {
+            out.push(ch);
+        }
+        after_dash = ch == '-';
+    }
+    out
+}
+
+/// The id `encode_id` wrote, or `None` when `text` is not such an encoding.
+fn decode_id(text: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    while let Some((&b, tail)) = rest.split_first() {
+        if b == b'%' {
+            let hex = std::str::from_utf8(tail.get(..2)?).ok()?;
+            bytes.push(u8::from_str_radix(hex, 16).ok()?);
+            rest = &tail[2..];
+        } else {
+            bytes.push(b);
+            rest = tail;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
+/// `text` (the mail body: server text in it) as one fenced code block, so that GitHub renders
+/// no mention, link, image or HTML from it, and no marker in it is ever read: the fence is
+/// longer than any run of backticks inside.
+fn quoted(text: &str) -> String {
+    let longest = text.split(|c| c != '`').map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat((longest + 1).max(3));
+    format!("{fence}text\n{}\n{fence}", text.trim_end())
 }
 
 impl Channel for GithubIssues {
@@ -246,7 +296,7 @@ impl GithubIssues {
         writes: &AtomicUsize,
     ) -> Result<String, NotDone> {
         self.spend(writes)?;
-        let body = format!("{}\n\n{}", e.mail.body.trim_end(), marker(id));
+        let body = format!("{}\n\n{}", quoted(&e.mail.body), marker(id));
         let mut issue = json!({"title": e.mail.subject, "body": body, "labels": self.labels});
         if !self.assignees.is_empty() {
             issue["assignees"] = json!(self.assignees);
@@ -276,7 +326,7 @@ impl GithubIssues {
         self.say(
             gh,
             issue,
-            format!("{head}\n\n{}", e.mail.body.trim_end()),
+            format!("{head}\n\n{}", quoted(&e.mail.body)),
             writes,
         )
     }
@@ -305,7 +355,7 @@ impl GithubIssues {
         let body = format!(
             "Resolved after {}.\n\n{}",
             lasted(&issue.created_at, now),
-            e.mail.body.trim_end()
+            quoted(&e.mail.body)
         );
         self.close_with(gh, issue, body, writes)
     }
@@ -360,7 +410,6 @@ impl GithubIssues {
         events
             .iter()
             .enumerate()
-            .filter(|(_, e)| e.kind != EventKind::Resolved)
             .map(|(i, e)| Delivered {
                 event: i,
                 notification: Notification {
@@ -372,11 +421,12 @@ impl GithubIssues {
     }
 }
 
-/// The id a body's marker names.
+/// The id the marker on a body's last line names; a marker anywhere else (inside quoted
+/// server text, or a body a person wrote) names nothing.
 fn marker_id(body: &str) -> Option<String> {
-    let start = body.find("<!-- heartbeat-monitor:")? + "<!-- heartbeat-monitor:".len();
-    let end = body[start..].find(" -->")?;
-    Some(body[start..start + end].to_string())
+    let last = body.trim_end().lines().next_back()?;
+    let encoded = last.strip_prefix(MARKER_OPEN)?.strip_suffix(MARKER_CLOSE)?;
+    decode_id(encoded)
 }
 
 fn issue_path(repo: &Repo, number: u64) -> String {
@@ -429,8 +479,48 @@ mod tests {
         let id = "cron_heartbeat:o/r:nightly.yml";
         let body = format!("text\n\n{}\n", marker(id));
         assert_eq!(marker_id(&body).as_deref(), Some(id));
+        assert_eq!(marker(id), format!("<!-- heartbeat-monitor:{id} -->"));
         assert_eq!(marker_id("no marker"), None);
-        assert_eq!(marker("a--b"), "<!-- heartbeat-monitor:a- -b -->");
+    }
+
+    #[test]
+    fn every_id_round_trips_through_its_marker_and_never_ends_the_comment() {
+        for id in [
+            "http_probe:api--prod",
+            "x---y-",
+            "a%2Db",
+            "p:a -->b",
+            "q:->x\ny",
+            "monitor-failed",
+        ] {
+            let m = marker(id);
+            let inner = &m["<!--".len()..m.len() - "-->".len()];
+            assert!(!inner.contains("--"), "{m}");
+            assert!(!inner.contains('>') && !inner.contains('\n'), "{m}");
+            assert_eq!(
+                marker_id(&format!("body\n\n{m}")).as_deref(),
+                Some(id),
+                "{m}"
+            );
+        }
+    }
+
+    #[test]
+    fn only_the_marker_on_the_last_line_counts() {
+        let other = marker("http_probe:other");
+        let own = marker("http_probe:own");
+        let body = format!("{}\n\n{own}", quoted(&format!("server said {other}")));
+        assert_eq!(marker_id(&body).as_deref(), Some("http_probe:own"));
+        assert_eq!(
+            marker_id(&format!("{other}\n\nsomething a person added")),
+            None
+        );
+    }
+
+    #[test]
+    fn the_fence_is_longer_than_any_backticks_inside() {
+        assert_eq!(quoted("plain\n"), "```text\nplain\n```");
+        assert_eq!(quoted("a ```` b"), "`````text\na ```` b\n`````");
     }
 
     #[test]

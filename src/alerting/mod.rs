@@ -203,7 +203,10 @@ pub fn alert(
             None
         }
     };
-    let plan = match &prev {
+    let names: BTreeSet<String> = std::iter::once(MAIL.to_string())
+        .chain(mailer.channels.iter().map(|c| c.name().to_string()))
+        .collect();
+    let mut plan = match &prev {
         Some(prev) => state::plan(prev, checks, now, mailer.remind_after),
         None => state::Plan {
             alert: checks
@@ -211,14 +214,24 @@ pub fn alert(
                 .filter(|c| c.status != Status::Ok && !c.silenced)
                 .map(|c| (c.id.clone(), state::Reason::New))
                 .collect(),
-            resolved: Vec::new(),
+            ..state::Plan::default()
         },
     };
+    // A channel no longer configured is owed nothing (an event owed to none is told).
+    for owed in plan.owed.values_mut() {
+        owed.retain(|n| names.contains(n));
+    }
     let alert: Vec<&CheckResult> = checks
         .iter()
-        .filter(|c| plan.alert.contains_key(&c.id))
+        .filter(|c| c.status != Status::Ok)
+        .filter(|c| plan.alert.contains_key(&c.id) || plan.owed.contains_key(&c.id))
         .collect();
-    // One MONITOR FAILED mail names every current unknown, once any of them is due.
+    // One MONITOR FAILED mail names every current unknown, once any of them is due (on every
+    // channel), or owed (on the channels that owe it).
+    let due_unknown = alert
+        .iter()
+        .filter(|c| c.status == Status::Unknown)
+        .any(|c| plan.alert.contains_key(&c.id));
     let unknown: Vec<&CheckResult> = if alert.iter().any(|c| c.status == Status::Unknown) {
         checks
             .iter()
@@ -226,6 +239,18 @@ pub fn alert(
             .collect()
     } else {
         Vec::new()
+    };
+    let monitor_to: Target = if due_unknown || !errors.is_empty() {
+        None
+    } else {
+        Some(
+            unknown
+                .iter()
+                .filter_map(|c| plan.owed.get(&c.id))
+                .flatten()
+                .cloned()
+                .collect(),
+        )
     };
     let resolved: Vec<(&Recovered, &CheckResult)> = plan
         .resolved
@@ -247,6 +272,26 @@ pub fn alert(
         })
         .collect();
     let events = events(&out.mails, &plan, checks, &unknown);
+    // Which channels each event goes to: every one, or those that owe it.
+    let targets: Vec<Target> = events
+        .iter()
+        .map(|e| match e.kind {
+            channel::EventKind::MonitorFailed => monitor_to.clone(),
+            _ => e
+                .mail
+                .ids
+                .first()
+                .filter(|id| !plan.alert.contains_key(*id))
+                .and_then(|id| plan.owed.get(id).cloned()),
+        })
+        .collect();
+    let goes = |i: usize, name: &str| targets[i].as_ref().is_none_or(|t| t.contains(name));
+    let to_mail: Vec<usize> = (0..events.len()).filter(|&i| goes(i, MAIL)).collect();
+    let of_channel = |c: &dyn channel::Channel| -> (Vec<usize>, Vec<channel::Event<'_>>) {
+        let idx: Vec<usize> = (0..events.len()).filter(|&i| goes(i, c.name())).collect();
+        let sub = idx.iter().map(|&i| events[i].clone()).collect();
+        (idx, sub)
+    };
     let http = Http::new(HttpSettings {
         request_timeout: mailer.request_timeout,
         ..HttpSettings::default()
@@ -262,29 +307,42 @@ pub fn alert(
         redactor,
     };
     if dry_run {
-        out.notifications = out
-            .mails
+        out.notifications = to_mail
             .iter()
-            .map(|m| Notification {
+            .map(|&i| Notification {
                 dry_run: true,
-                ..Notification::pending(mailer.channel(), &mailer.to, &m.subject)
+                ..Notification::pending(mailer.channel(), &mailer.to, &out.mails[i].subject)
             })
             .collect();
-        for c in mailer.channels.iter().filter(|_| !events.is_empty()) {
+        for c in &mailer.channels {
+            let (_, sub) = of_channel(c.as_ref());
+            if sub.is_empty() {
+                continue;
+            }
             out.previews
-                .push(channel::preview(c.as_ref(), &events, &deliver));
-            out.notifications
-                .extend(events.iter().map(|e| Notification {
-                    dry_run: true,
-                    ..Notification::pending(c.name(), &[], &e.mail.subject)
-                }));
+                .push(channel::preview(c.as_ref(), &sub, &deliver));
+            out.notifications.extend(sub.iter().map(|e| Notification {
+                dry_run: true,
+                ..Notification::pending(c.name(), &[], &e.mail.subject)
+            }));
         }
+        // The mails printed are those mail would send.
+        out.mails = to_mail.iter().map(|&i| out.mails[i].clone()).collect();
         return out;
     }
+    // A clean run after one that could not evaluate everything (or with no state to say)
+    // lets the channels close what they opened about the monitor, even with nothing to tell.
+    let monitor_over = !checks.is_empty()
+        && checks.iter().all(|c| c.status != Status::Unknown)
+        && prev
+            .as_ref()
+            .is_none_or(|p| p.checks.values().any(state::Entry::was_unknown));
+    let mails: Vec<Mail> = to_mail.iter().map(|&i| out.mails[i].clone()).collect();
     // Mail and every other channel leave at once, all within the same budget.
     let (mailed, delivered) = std::thread::scope(|scope| {
-        let others = scope.spawn(|| channel::deliver_all(&mailer.channels, &events, &deliver));
-        let mailed = mailer.send(&out.mails);
+        let others =
+            scope.spawn(|| each_channel(&mailer.channels, of_channel, &deliver, monitor_over));
+        let mailed = mailer.send(&mails);
         (mailed, others.join().unwrap_or_default())
     });
     out.notifications = mailed;
@@ -295,14 +353,21 @@ pub fn alert(
             n.error.as_deref().unwrap_or_default()
         ));
     }
-    // An event counts as told once any channel accepted it: mail, or another.
-    let mut told = vec![false; events.len()];
-    for (i, n) in out.notifications.iter().enumerate() {
-        told[i] |= n.sent;
+    // Per event: whether any channel accepted it, and which were given it and did not.
+    let mut sent = vec![false; events.len()];
+    let mut failed = vec![BTreeSet::<String>::new(); events.len()];
+    for (&i, n) in to_mail.iter().zip(&out.notifications) {
+        sent[i] |= n.sent;
+        if !n.sent {
+            failed[i].insert(MAIL.to_string());
+        }
     }
     for d in delivered {
         let n = d.notification;
-        told[d.event] |= n.sent;
+        sent[d.event] |= n.sent;
+        if !n.sent {
+            failed[d.event].insert(n.channel.clone());
+        }
         if let Some(e) = &n.error {
             out.errors.push(format!(
                 "{} \"{}\" not delivered: {e}",
@@ -317,22 +382,23 @@ pub fn alert(
     }
     // A run that evaluated no check (a missing secret) knows nothing new: the state stays.
     if let (Some(prev), Some(path), false) = (&prev, &mailer.state_file, checks.is_empty()) {
-        let accepted = |resolves: bool| -> BTreeSet<String> {
-            out.mails
-                .iter()
-                .zip(&told)
-                .filter(|(m, told)| **told && m.resolves == resolves)
-                .flat_map(|(m, _)| m.ids.clone())
-                .collect()
+        let mut outcome = state::Outcome {
+            channels: names,
+            ..state::Outcome::default()
         };
-        let mut next: State = state::next(
-            prev,
-            checks,
-            &accepted(false),
-            &accepted(true),
-            mail::subject_of,
-            now,
-        );
+        for (i, e) in events.iter().enumerate() {
+            // Told once any channel accepted it, or none that was given it refused it (an
+            // issue already closed): nothing is left to deliver.
+            let delivery = state::Delivery {
+                to_all: targets[i].is_none(),
+                accepted: sent[i] || failed[i].is_empty(),
+                failed: failed[i].clone(),
+            };
+            for id in &e.mail.ids {
+                outcome.delivered.insert(id.clone(), delivery.clone());
+            }
+        }
+        let mut next: State = state::next(prev, checks, &outcome, mail::subject_of, now);
         next.http_cache = memory.http_cache;
         if let Err(e) = state::save(path, &next) {
             out.state_error = Some(format!(
@@ -343,6 +409,49 @@ pub fn alert(
     }
     out
 }
+
+/// Delivers on every channel at once what `only` gives it (the indexes of its events in the
+/// run's list, and the events); with nothing to give, a channel is still called when
+/// `monitor_over`, to close what it opened about the monitor.
+fn each_channel<'a>(
+    channels: &[std::sync::Arc<dyn channel::Channel>],
+    only: impl Fn(&dyn channel::Channel) -> (Vec<usize>, Vec<channel::Event<'a>>) + Sync,
+    ctx: &channel::Deliver<'_>,
+    monitor_over: bool,
+) -> Vec<channel::Delivered> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = channels
+            .iter()
+            .map(|c| {
+                let (idx, sub) = only(c.as_ref());
+                scope.spawn(move || {
+                    let done = if sub.is_empty() && monitor_over {
+                        c.deliver(&[], ctx)
+                    } else {
+                        channel::deliver_all(std::slice::from_ref(c), &sub, ctx)
+                    };
+                    // Back to the run's own numbering of events.
+                    done.into_iter()
+                        .filter_map(|d| {
+                            let event = *idx.get(d.event)?;
+                            Some(channel::Delivered { event, ..d })
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
+/// The channels an event goes to: `None` for every one.
+type Target = Option<BTreeSet<String>>;
+
+/// The name under which the alert state remembers mail, whichever transport carries it.
+const MAIL: &str = "mail";
 
 /// The events of the mails composed: one per mail, in their order, with what happened (from
 /// the alert state's reasons) and the checks as they are now.

@@ -35,7 +35,7 @@ pub struct State {
 /// What is remembered of one check.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Entry {
-    /// Its status at the last run.
+    /// Its status at the last run that could evaluate it (`unknown` only if none ever could).
     pub status: Status,
     /// Its kind.
     pub kind: String,
@@ -45,6 +45,35 @@ pub struct Entry {
     pub last_mailed_at: Option<String>,
     /// What it was, in mail-subject words, for the RESOLVED mail.
     pub what: String,
+    /// The channels (`mail`, `github_issues`, …) that have not yet delivered the latest event
+    /// about it, so that a later run delivers it to them.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub owed: BTreeSet<String>,
+    /// While it cannot be evaluated after it could: since when, and what was told of that.
+    /// The fields above stay as they were, so a blip neither loses nor repeats them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unknown: Option<Unevaluated>,
+}
+
+/// A check that could not be evaluated, beside what it was when it last could.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Unevaluated {
+    /// Since when.
+    pub since: String,
+    /// When MONITOR FAILED was last told of it.
+    pub last_mailed_at: Option<String>,
+    /// What it is, for the RESOLVED mail.
+    pub what: String,
+    /// The channels that have not yet delivered MONITOR FAILED.
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub owed: BTreeSet<String>,
+}
+
+impl Entry {
+    /// Whether the previous run could not evaluate it.
+    pub fn was_unknown(&self) -> bool {
+        self.status == Status::Unknown || self.unknown.is_some()
+    }
 }
 
 /// Why a check is mailed this run.
@@ -74,10 +103,33 @@ pub struct Recovered {
 /// What to mail this run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Plan {
-    /// Checks to alert about, with why.
+    /// Checks to alert about, with why: on every channel.
     pub alert: BTreeMap<String, Reason>,
     /// Checks to announce as resolved.
     pub resolved: Vec<Recovered>,
+    /// Checks with nothing new whose latest event (an alert, or a RESOLVED) some channels
+    /// still owe: to them only.
+    pub owed: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// What became of one check's event this run.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Delivery {
+    /// It went to every channel (not only to those that owed it).
+    pub to_all: bool,
+    /// Some channel accepted it.
+    pub accepted: bool,
+    /// The channels that were given it and did not take it.
+    pub failed: BTreeSet<String>,
+}
+
+/// What the run's delivery did, for the next state.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Outcome {
+    /// Per check that had an event (an alert or a RESOLVED), what became of it.
+    pub delivered: BTreeMap<String, Delivery>,
+    /// Every channel configured: one no longer configured is owed nothing.
+    pub channels: BTreeSet<String>,
 }
 
 /// The largest state file read: some 50,000 checks.
@@ -161,27 +213,29 @@ pub fn plan(
     for c in checks {
         let before = prev.checks.get(&c.id);
         if c.status == Status::Ok {
-            if let Some(e) = before
-                && e.status != Status::Ok
-                && e.last_mailed_at.is_some()
-            {
-                plan.resolved.push(Recovered {
-                    id: c.id.clone(),
-                    what: e.what.clone(),
-                    since: e.since.clone(),
-                });
+            if let Some((r, to)) = before.and_then(|e| recovered(&c.id, e)) {
+                plan.owed.extend(to.map(|to| (c.id.clone(), to)));
+                plan.resolved.push(r);
             }
             continue;
         }
         if c.silenced {
             continue;
         }
-        let reason = match before {
+        // Unknown now after a known status: what was told of its being unknown decides.
+        let told = match before {
+            Some(e) if c.status == Status::Unknown && e.status != Status::Unknown => e
+                .unknown
+                .as_ref()
+                .map(|u| (Status::Unknown, &u.last_mailed_at, &u.owed)),
+            Some(e) => Some((e.status, &e.last_mailed_at, &e.owed)),
+            None => None,
+        };
+        let reason = match told {
             None => Some(Reason::New),
-            Some(e) if e.status == Status::Ok => Some(Reason::New),
-            Some(e) if e.status != c.status => Some(Reason::Changed),
-            Some(e) => match e
-                .last_mailed_at
+            Some((Status::Ok, _, _)) => Some(Reason::New),
+            Some((status, _, _)) if status != c.status => Some(Reason::Changed),
+            Some((_, last, _)) => match last
                 .as_deref()
                 .and_then(|t| t.parse::<DateTime<Utc>>().ok())
             {
@@ -190,21 +244,71 @@ pub fn plan(
                 Some(_) => None,
             },
         };
-        if let Some(r) = reason {
-            plan.alert.insert(c.id.clone(), r);
+        match (reason, told) {
+            (Some(r), _) => {
+                plan.alert.insert(c.id.clone(), r);
+            }
+            (None, Some((_, _, owed))) if !owed.is_empty() => {
+                plan.owed.insert(c.id.clone(), owed.clone());
+            }
+            _ => {}
         }
     }
     plan
 }
 
-/// The state after this run: `mailed` holds the ids whose alert was accepted by the mail
-/// service, `resolved_mailed` those whose RESOLVED mail was. An undelivered RESOLVED keeps
-/// the old entry, so it is tried again next run.
+/// The RESOLVED a check that is ok now is owed, if any, and to which channels (`None`: every
+/// one): it was told of a problem, or of not being evaluated, or a RESOLVED told before did
+/// not reach every channel.
+fn recovered(id: &str, e: &Entry) -> Option<(Recovered, Option<BTreeSet<String>>)> {
+    let of = |what: &str, since: Option<&str>, to: Option<BTreeSet<String>>| {
+        let r = Recovered {
+            id: id.to_string(),
+            what: what.to_string(),
+            since: since.map(String::from),
+        };
+        (r, to)
+    };
+    if e.status != Status::Ok && e.last_mailed_at.is_some() {
+        return Some(of(&e.what, e.since.as_deref(), None));
+    }
+    if let Some(u) = e.unknown.as_ref().filter(|u| u.last_mailed_at.is_some()) {
+        return Some(of(&u.what, Some(&u.since), None));
+    }
+    (e.status == Status::Ok && !e.owed.is_empty())
+        .then(|| of(&e.what, e.since.as_deref(), Some(e.owed.clone())))
+}
+
+/// Whether the entry of a check that could not be evaluated, `pattern`, stands for `id`: the
+/// check itself, or a `*` in it (discovery's `cron_heartbeat:R:*`) matching any text.
+fn stands_for(pattern: &str, id: &str) -> bool {
+    let mut parts = pattern.split('*');
+    let Some(first) = parts.next() else {
+        return false;
+    };
+    let Some(mut rest) = id.strip_prefix(first) else {
+        return false;
+    };
+    let parts: Vec<&str> = parts.collect();
+    for (i, part) in parts.iter().enumerate() {
+        if i + 1 == parts.len() {
+            return rest.ends_with(part);
+        }
+        match rest.find(part) {
+            Some(at) => rest = &rest[at + part.len()..],
+            None => return false,
+        }
+    }
+    rest.is_empty()
+}
+
+/// The state after this run, from what its delivery did. An undelivered RESOLVED keeps the
+/// old entry, so it is tried again next run; a check that could not be evaluated keeps its
+/// entry as it was, and so do the checks it stands for.
 pub fn next(
     prev: &State,
     checks: &[CheckResult],
-    mailed: &BTreeSet<String>,
-    resolved_mailed: &BTreeSet<String>,
+    outcome: &Outcome,
     what: impl Fn(&CheckResult) -> String,
     now: DateTime<Utc>,
 ) -> State {
@@ -216,43 +320,82 @@ pub fn next(
     };
     for c in checks {
         let before = prev.checks.get(&c.id);
+        let delivery = outcome.delivered.get(&c.id);
+        let accepted = delivery.is_some_and(|d| d.accepted);
+        // Owed afterwards: what this run's event did not deliver, or what was owed before.
+        let owed = |before: &BTreeSet<String>| -> BTreeSet<String> {
+            delivery
+                .map_or(before, |d| &d.failed)
+                .intersection(&outcome.channels)
+                .cloned()
+                .collect()
+        };
+        let ok = |since: Option<String>, what: String, owed: BTreeSet<String>| Entry {
+            status: Status::Ok,
+            kind: c.kind.to_string(),
+            since,
+            last_mailed_at: None,
+            what,
+            owed,
+            unknown: None,
+        };
         let entry = if c.status == Status::Ok {
-            match before {
-                Some(e)
-                    if e.status != Status::Ok
-                        && e.last_mailed_at.is_some()
-                        && !resolved_mailed.contains(&c.id) =>
-                {
-                    e.clone()
-                }
-                _ => Entry {
-                    status: Status::Ok,
-                    kind: c.kind.to_string(),
-                    since: None,
-                    last_mailed_at: None,
-                    what: what(c),
+            match before.and_then(|e| recovered(&c.id, e).map(|r| (e, r))) {
+                Some((e, _)) if !accepted => e.clone(),
+                Some((_, (r, _))) => match owed(&BTreeSet::new()) {
+                    left if left.is_empty() => ok(None, what(c), left),
+                    left => ok(r.since, r.what, left),
                 },
+                None => ok(None, what(c), BTreeSet::new()),
+            }
+        } else if let Some(e) =
+            before.filter(|e| c.status == Status::Unknown && e.status != Status::Unknown)
+        {
+            let u = e.unknown.as_ref();
+            Entry {
+                unknown: Some(Unevaluated {
+                    since: u
+                        .map(|u| u.since.clone())
+                        .or_else(|| c.since.clone())
+                        .unwrap_or_else(|| rfc3339(now)),
+                    last_mailed_at: match delivery {
+                        Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
+                        _ => u.and_then(|u| u.last_mailed_at.clone()),
+                    },
+                    what: what(c),
+                    owed: owed(u.map_or(&BTreeSet::new(), |u| &u.owed)),
+                }),
+                ..e.clone()
             }
         } else {
             let continuing = before.filter(|e| e.status != Status::Ok);
             let same_status = continuing.is_some_and(|e| e.status == c.status);
+            let kept = continuing.filter(|_| same_status);
             Entry {
                 status: c.status,
                 kind: c.kind.to_string(),
                 since: continuing
                     .and_then(|e| e.since.clone())
                     .or_else(|| Some(c.since.clone().unwrap_or_else(|| rfc3339(now)))),
-                last_mailed_at: if mailed.contains(&c.id) {
-                    Some(rfc3339(now))
-                } else if same_status {
-                    continuing.and_then(|e| e.last_mailed_at.clone())
-                } else {
-                    None
+                last_mailed_at: match delivery {
+                    Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
+                    _ => kept.and_then(|e| e.last_mailed_at.clone()),
                 },
                 what: what(c),
+                owed: owed(kept.map_or(&BTreeSet::new(), |e| &e.owed)),
+                unknown: None,
             }
         };
         out.checks.insert(c.id.clone(), entry);
+    }
+    // What could not be evaluated keeps the entries it stands for (a repository's discovered
+    // workflows behind `cron_heartbeat:R:*`), unchanged, for the run that sees them again.
+    for c in checks.iter().filter(|c| c.status == Status::Unknown) {
+        for (id, e) in &prev.checks {
+            if id != &c.id && stands_for(&c.id, id) && !out.checks.contains_key(id) {
+                out.checks.insert(id.clone(), e.clone());
+            }
+        }
     }
     out
 }
@@ -279,22 +422,147 @@ mod tests {
         "cron heartbeat STALE: x".into()
     }
 
+    const CHANNELS: [&str; 2] = ["mail", "github_issues"];
+
+    /// What delivery does with `plan` when only the channels in `accepting` take anything: an
+    /// event goes to every channel, or to those that owe it.
+    fn deliver(plan: &Plan, accepting: &[&str]) -> Outcome {
+        let all: BTreeSet<String> = CHANNELS.iter().map(|c| c.to_string()).collect();
+        let mut delivered = BTreeMap::new();
+        let mut put = |id: &str, to: Option<&BTreeSet<String>>| {
+            let to = to.unwrap_or(&all);
+            delivered.insert(
+                id.to_string(),
+                Delivery {
+                    to_all: to == &all,
+                    accepted: to.iter().any(|c| accepting.contains(&c.as_str())),
+                    failed: to
+                        .iter()
+                        .filter(|c| !accepting.contains(&c.as_str()))
+                        .cloned()
+                        .collect(),
+                },
+            );
+        };
+        for id in plan.alert.keys() {
+            put(id, None);
+        }
+        for (id, to) in &plan.owed {
+            put(id, Some(to));
+        }
+        for r in plan
+            .resolved
+            .iter()
+            .filter(|r| !plan.owed.contains_key(&r.id))
+        {
+            put(&r.id, None);
+        }
+        Outcome {
+            delivered,
+            channels: all,
+        }
+    }
+
+    /// One run of `checks`: plan, deliver through `accepting`, and the next state.
+    fn step(prev: &State, checks: &[CheckResult], at: &str, accepting: &[&str]) -> (Plan, State) {
+        let plan = plan(prev, checks, t(at), Duration::hours(24));
+        let next = next(prev, checks, &deliver(&plan, accepting), what, t(at));
+        (plan, next)
+    }
+
     /// One run: plan, deliver (or not), and the next state.
     fn run(prev: &State, status: Status, at: &str, delivered: bool) -> (Plan, State) {
-        let checks = vec![check(status)];
-        let plan = plan(prev, &checks, t(at), Duration::hours(24));
-        let ok: BTreeSet<String> = if delivered {
-            plan.alert.keys().cloned().collect()
-        } else {
-            BTreeSet::new()
-        };
-        let res: BTreeSet<String> = if delivered {
-            plan.resolved.iter().map(|r| r.id.clone()).collect()
-        } else {
-            BTreeSet::new()
-        };
-        let next = next(prev, &checks, &ok, &res, what, t(at));
-        (plan, next)
+        let accepting: &[&str] = if delivered { &CHANNELS } else { &[] };
+        step(prev, &[check(status)], at, accepting)
+    }
+
+    const X: &str = "cron_heartbeat:o/r:x.yml";
+
+    #[test]
+    fn a_blip_keeps_what_was_told_so_it_is_neither_lost_nor_repeated() {
+        let (_, s1) = run(
+            &State::default(),
+            Status::Critical,
+            "2026-05-23T06:30:00Z",
+            true,
+        );
+        let (p, s2) = run(&s1, Status::Unknown, "2026-05-23T07:30:00Z", true);
+        assert_eq!(p.alert.values().collect::<Vec<_>>(), [&Reason::New]);
+        let kept = &s2.checks[X];
+        assert_eq!(kept.status, Status::Critical);
+        assert_eq!(kept.since, s1.checks[X].since);
+        assert_eq!(kept.last_mailed_at, s1.checks[X].last_mailed_at);
+        let (p, _) = run(&s2, Status::Unknown, "2026-05-23T08:30:00Z", true);
+        assert!(p.alert.is_empty(), "MONITOR FAILED is not repeated");
+        let (p, _) = run(&s2, Status::Critical, "2026-05-23T08:30:00Z", true);
+        assert!(p.alert.is_empty(), "still the problem told: quiet");
+        let (p, _) = run(&s2, Status::Ok, "2026-05-23T08:30:00Z", true);
+        assert_eq!(p.resolved.len(), 1);
+        assert_eq!(p.resolved[0].what, "cron heartbeat STALE: x");
+        assert_eq!(p.resolved[0].since.as_deref(), Some("2026-05-23T06:30:00Z"));
+    }
+
+    #[test]
+    fn a_discovery_that_cannot_report_keeps_the_entries_it_stands_for() {
+        let (_, s1) = run(
+            &State::default(),
+            Status::Critical,
+            "2026-05-23T06:30:00Z",
+            true,
+        );
+        let blip = CheckResult::new(
+            "cron_heartbeat:o/r:*",
+            "cron_heartbeat",
+            "o/r",
+            Status::Unknown,
+            "could not list the workflows".into(),
+        );
+        let (_, s2) = step(&s1, &[blip], "2026-05-23T07:30:00Z", &CHANNELS);
+        assert_eq!(s2.checks[X], s1.checks[X], "kept unchanged");
+        let (p, _) = run(&s2, Status::Ok, "2026-05-23T08:30:00Z", true);
+        assert_eq!(p.resolved.len(), 1, "its recovery is told");
+        assert!(stands_for(
+            "cron_heartbeat:o/*:*",
+            "cron_heartbeat:o/r:x.yml"
+        ));
+        assert!(!stands_for(
+            "cron_heartbeat:o/r:*",
+            "cron_heartbeat:o/r2:x.yml"
+        ));
+        assert!(!stands_for("http_probe:api", "http_probe:api2"));
+    }
+
+    #[test]
+    fn what_a_channel_could_not_deliver_goes_to_it_alone_later() {
+        let at = "2026-05-23T06:30:00Z";
+        let (_, s1) = step(&State::default(), &[check(Status::Critical)], at, &["mail"]);
+        assert_eq!(
+            s1.checks[X].owed,
+            BTreeSet::from(["github_issues".to_string()])
+        );
+        let (p, s2) = step(
+            &s1,
+            &[check(Status::Critical)],
+            "2026-05-23T07:30:00Z",
+            &CHANNELS,
+        );
+        assert!(p.alert.is_empty(), "mail was told: no second mail");
+        assert_eq!(p.owed[X], BTreeSet::from(["github_issues".to_string()]));
+        assert!(s2.checks[X].owed.is_empty());
+        assert_eq!(
+            s2.checks[X].last_mailed_at.as_deref(),
+            Some(at),
+            "the reminder keeps its time"
+        );
+        // A RESOLVED that mail took and the issues did not is owed to the issues alone.
+        let (p, s3) = step(&s2, &[check(Status::Ok)], "2026-05-23T08:30:00Z", &["mail"]);
+        assert!(p.owed.is_empty(), "to every channel");
+        let (p, s4) = step(&s3, &[check(Status::Ok)], "2026-05-23T09:30:00Z", &CHANNELS);
+        assert_eq!(p.resolved.len(), 1);
+        assert_eq!(p.owed[X], BTreeSet::from(["github_issues".to_string()]));
+        assert_eq!(p.resolved[0].since.as_deref(), Some(at));
+        let (p, _) = step(&s4, &[check(Status::Ok)], "2026-05-23T10:30:00Z", &CHANNELS);
+        assert!(p.resolved.is_empty(), "said once everywhere");
     }
 
     #[test]
@@ -369,8 +637,7 @@ mod tests {
         let s1 = next(
             &State::default(),
             &[c.clone()],
-            &BTreeSet::new(),
-            &BTreeSet::new(),
+            &Outcome::default(),
             what,
             t("2026-05-23T06:30:00Z"),
         );
@@ -404,8 +671,7 @@ mod tests {
         let state = next(
             &State::default(),
             &[check(Status::Critical)],
-            &BTreeSet::new(),
-            &BTreeSet::new(),
+            &Outcome::default(),
             what,
             t("2026-05-23T06:30:00Z"),
         );

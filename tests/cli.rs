@@ -103,14 +103,14 @@ mod environments;
 mod faults;
 #[path = "cli/hardening.rs"]
 mod hardening;
+#[path = "cli/hardening_issues.rs"]
+mod hardening_issues;
 #[path = "cli/hardening_page.rs"]
 mod hardening_page;
 #[path = "cli/hardening_secrets.rs"]
 mod hardening_secrets;
 #[path = "cli/hardening_workflows.rs"]
 mod hardening_workflows;
-#[path = "cli/hardening_issues.rs"]
-mod hardening_issues;
 #[path = "cli/healthy.rs"]
 mod healthy;
 #[path = "cli/heroku.rs"]

@@ -22,7 +22,7 @@
 // wait4 is the one way to read a child's peak RSS; it is the only unsafe code in the project.
 #![allow(unsafe_code)]
 
-#[path = "../tests/support/server.rs"]
+#[path = "../tests/cli/support/server.rs"]
 mod server;
 
 use std::path::{Path, PathBuf};

@@ -18,7 +18,7 @@
 // Printing what happened is the demo's job; it borrows the tests' fixture server.
 #![allow(clippy::print_stdout, unreachable_pub, clippy::unwrap_used)]
 
-#[path = "../tests/support/server.rs"]
+#[path = "../tests/cli/support/server.rs"]
 mod server;
 
 use std::sync::Arc;

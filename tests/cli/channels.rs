@@ -21,7 +21,7 @@ url_env = "OPS_WEBHOOK_URL"
 
 /// GitHub with trace's last success at `success_at`; Postmark; Slack answering `slack`; the
 /// webhook answering `hook`.
-fn world(success_at: &str, slack: Reply, hook: Reply) -> FakeServer {
+pub(super) fn world(success_at: &str, slack: Reply, hook: Reply) -> FakeServer {
     let mut routes = trace_routes(success_at);
     routes.extend([
         postmark_ok(),
@@ -31,11 +31,11 @@ fn world(success_at: &str, slack: Reply, hook: Reply) -> FakeServer {
     FakeServer::start(routes)
 }
 
-fn slack_ok() -> Reply {
+pub(super) fn slack_ok() -> Reply {
     text(200, "ok")
 }
 
-fn text(status: u16, body: &str) -> Reply {
+pub(super) fn text(status: u16, body: &str) -> Reply {
     Reply::Full {
         status,
         headers: vec![("Content-Type".into(), "text/html".into())],
@@ -43,7 +43,7 @@ fn text(status: u16, body: &str) -> Reply {
     }
 }
 
-fn monitor(server: &FakeServer) -> Monitor {
+pub(super) fn monitor(server: &FakeServer) -> Monitor {
     Monitor::new(server)
         .config(CONFIG)
         .env("SLACK_WEBHOOK_URL", &format!("{}{SLACK_PATH}", server.url))
@@ -51,7 +51,7 @@ fn monitor(server: &FakeServer) -> Monitor {
 }
 
 /// The JSON bodies POSTed to `path`.
-fn posted(server: &FakeServer, path: &str) -> Vec<Value> {
+pub(super) fn posted(server: &FakeServer, path: &str) -> Vec<Value> {
     server
         .requests()
         .iter()
@@ -273,4 +273,4 @@ fn with_a_state_file_channels_hear_once_then_the_recovery() {
     assert!(said.contains("It lasted 6 days"), "{said}");
 }
 
-const STALE: &str = "2026-05-18T05:00:00Z";
+pub(super) const STALE: &str = "2026-05-18T05:00:00Z";

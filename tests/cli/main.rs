@@ -31,6 +31,7 @@ mod matrix;
 mod modes;
 mod openapi;
 mod promotions;
+mod snapshots;
 mod stale;
 mod state_store;
 mod status_page;

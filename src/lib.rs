@@ -9,9 +9,12 @@ pub mod clients;
 pub mod config;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
+pub mod model;
 pub mod output;
+pub mod redact;
 pub mod run;
 pub mod status;
+pub mod util;
 
 pub use config::env::Env;
 pub use run::run;

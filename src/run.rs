@@ -9,16 +9,18 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use crate::alerting::{self, Mailer, ping, silence, state};
-use crate::checks::time::rfc3339;
-use crate::checks::{self, CheckResult, Context};
+use crate::checks::{self, Context};
 use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
 use crate::config::{self, ConfigError, GATE, Secrets};
-use crate::output::redact::Redactor;
-use crate::output::result::{self, Counts, Notification, RunResult, RunStatus, SCHEMA_VERSION};
+use crate::model::CheckResult;
+use crate::model::{Counts, Notification, RunStatus};
+use crate::output::result::{self, RunResult, SCHEMA_VERSION};
 use crate::output::{Console, report, text};
+use crate::redact::Redactor;
+use crate::util::time::rfc3339;
 
 /// Runs the program with real stdout and stderr; returns the exit code.
 pub fn run(args: &[String], env: &Env, color: bool) -> u8 {

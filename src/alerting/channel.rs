@@ -12,13 +12,13 @@ use std::time::Instant;
 use chrono::{DateTime, Utc};
 
 use super::mail::Mail;
-use crate::checks::CheckResult;
 use crate::clients::http::{Http, Request, Response};
 use crate::config::file::{Document, Section, Table};
 use crate::config::is_env_name;
 use crate::config::{Need, Secrets};
-use crate::output::redact::Redactor;
-use crate::output::result::Notification;
+use crate::model::CheckResult;
+use crate::model::Notification;
+use crate::redact::Redactor;
 
 /// What happened, as every channel is told it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,8 +341,8 @@ fn deliver_masked(
 }
 
 /// The status word people read first, with a sign that needs no colour.
-pub fn status_sign(status: crate::checks::Status) -> &'static str {
-    use crate::checks::Status;
+pub fn status_sign(status: crate::model::Status) -> &'static str {
+    use crate::model::Status;
     match status {
         Status::Ok => "✅ OK",
         Status::Warning => "⚠️ WARNING",

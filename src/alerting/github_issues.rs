@@ -26,13 +26,13 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::channel::{Channel, Deliver, Delivered, Event, EventKind, Kind};
-use crate::checks::Status;
 use crate::clients::api::{ApiError, parse_json};
 use crate::clients::github::{API, GitHub, Repo};
 use crate::clients::http::Method;
 use crate::config::Need;
 use crate::config::file::{Section, Table};
-use crate::output::result::Notification;
+use crate::model::Notification;
+use crate::model::Status;
 
 /// The kind.
 pub const KIND: Kind = Kind {
@@ -253,7 +253,7 @@ impl GithubIssues {
         let labels: Vec<String> = self
             .labels
             .iter()
-            .map(|l| crate::clients::http::encode(l))
+            .map(|l| crate::util::text::encode(l))
             .collect();
         let mut found = BTreeMap::new();
         for page in 1..=10 {
@@ -262,7 +262,7 @@ impl GithubIssues {
                 self.repo.owner,
                 self.repo.name,
                 labels.join(","),
-                crate::clients::http::encode(&login),
+                crate::util::text::encode(&login),
             );
             let resp = gh.call(
                 Method::Get,

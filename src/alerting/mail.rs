@@ -5,9 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::alerting::state::Recovered;
-use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, Status, kind_named};
-use crate::output::report::one_line;
+use crate::checks::kind_named;
+use crate::model::{CheckResult, Status};
+use crate::util::text::one_line;
+use crate::util::time::rfc3339;
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -140,7 +141,7 @@ fn resolved_mail(r: &Recovered, now: &CheckResult, ctx: &MailContext) -> Mail {
         .map(|s| {
             format!(
                 "It lasted {} (since {}).",
-                crate::checks::time::human(ctx.now - s),
+                crate::util::time::human(ctx.now - s),
                 rfc3339(s)
             )
         })

@@ -20,12 +20,12 @@ use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::{CheckResult, Status};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::env::Env;
 use crate::config::{self, Config, RunSettings, Secrets, Transport};
-use crate::output::redact::Redactor;
-use crate::output::result::Notification;
+use crate::model::Notification;
+use crate::model::{CheckResult, Status};
+use crate::redact::Redactor;
 use mail::{Mail, MailContext};
 use postmark::Postmark;
 use smtp::Smtp;

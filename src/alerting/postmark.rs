@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::mail::Mail;
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json, status_error};
 use crate::clients::http::{Http, Request, Response};
-use crate::output::result::Notification;
+use crate::model::Notification;
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Postmark",

@@ -4,8 +4,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::CheckResult;
-use crate::checks::time::rfc3339;
+use crate::model::CheckResult;
+use crate::util::time::rfc3339;
 
 /// One silence.
 #[derive(Debug, Clone, PartialEq)]
@@ -53,7 +53,7 @@ pub fn apply(checks: &mut [CheckResult], silences: &[Silence], now: DateTime<Utc
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::Status;
+    use crate::model::Status;
 
     fn t(s: &str) -> DateTime<Utc> {
         s.parse().unwrap()

@@ -17,7 +17,7 @@ use super::channel::{self, Channel, Deliver, Delivered, Endpoint, Event, EventKi
 use super::mail::{MailContext, subject_of};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
-use crate::output::report::{cut, one_line};
+use crate::util::text::{cut, one_line};
 
 /// The kind.
 pub const KIND: Kind = Kind {
@@ -181,9 +181,9 @@ fn escape(s: &str) -> String {
 mod tests {
     use super::*;
     use crate::alerting::mail::Mail;
-    use crate::checks::{CheckResult, Status};
     use crate::clients::http::{Http, HttpSettings};
     use crate::config::Secrets;
+    use crate::model::{CheckResult, Status};
 
     fn check() -> CheckResult {
         let mut c = CheckResult::new(
@@ -210,7 +210,7 @@ mod tests {
             run_url: Some("https://github.com/o/r/actions/runs/9"),
             runbook_url: Some("https://example.invalid/runbook"),
             checks: &[],
-            redactor: &crate::output::redact::Redactor::default(),
+            redactor: &crate::redact::Redactor::default(),
         })
     }
 

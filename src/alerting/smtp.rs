@@ -8,7 +8,7 @@ use lettre::message::{Mailbox, header::ContentType};
 use lettre::{Message, SmtpTransport, Transport};
 
 use super::mail::Mail;
-use crate::output::result::Notification;
+use crate::model::Notification;
 
 /// Where and as whom to send.
 #[derive(Debug, Clone)]

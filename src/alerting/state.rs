@@ -9,10 +9,10 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::checks::time::rfc3339;
-use crate::checks::{CheckResult, Status};
 use crate::clients::budget::Cached;
-use crate::config::file::{ReadError, read_regular};
+use crate::model::{CheckResult, Status};
+use crate::util::fs::{ReadError, read_regular};
+use crate::util::time::rfc3339;
 
 /// The version of the state file's shape. An older one is read as a first run; a newer one
 /// is refused.
@@ -196,7 +196,7 @@ pub fn parse(text: &str) -> Result<State, StateError> {
 /// Writes the state file atomically, straight to the file: with thousands of kept answers
 /// it runs to megabytes, which need not sit in memory a second time.
 pub fn save(path: &Path, state: &State) -> std::io::Result<()> {
-    crate::output::result::write_atomically_with(path, |f| {
+    crate::util::fs::write_atomically_with(path, |f| {
         serde_json::to_writer_pretty(f, state).map_err(std::io::Error::other)
     })
 }

@@ -13,10 +13,10 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::channel::{Channel, Deliver, Delivered, Endpoint, Event, Kind};
-use crate::checks::CheckResult;
 use crate::config::Need;
 use crate::config::file::{Section, Table};
-use crate::output::report::one_line;
+use crate::model::CheckResult;
+use crate::util::text::one_line;
 
 /// The kind.
 pub const KIND: Kind = Kind {

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{Hours, age_hours, fmt_hours, rfc3339};
+use crate::util::time::{Hours, age_hours, fmt_hours, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use super::schedule::{self, Entry, Schedule};

@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{Hours, human, rfc3339};
+use crate::util::time::{Hours, human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::{ApiError, strip_query};
 use crate::clients::github::{Comparison, Repo};

@@ -16,11 +16,11 @@ use super::cron_heartbeat::{
 };
 use super::pool::Identity;
 use super::schedule::Schedule;
-use super::time::Hours;
 use super::{Check, CheckResult, Context, Status};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Cut, GitHub, Listed, MAX_PAGES, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
+use crate::util::time::Hours;
 
 /// Requests discovery sends at the same time: as many as the GitHub client lets fly (64);
 /// more threads would only wait, and cost memory.

@@ -108,7 +108,7 @@ pub fn evaluate(header: &str, now: DateTime<Utc>) -> CheckResult {
         )
     };
     let mut r = CheckResult::new(id, NAME, "GitHub token", status, message);
-    r.details = json!({"expires_at": crate::checks::time::rfc3339(at)});
+    r.details = json!({"expires_at": crate::util::time::rfc3339(at)});
     r.subject_name = date;
     if status != Status::Ok {
         r.threshold = Some(format!("at least {WARN_DAYS} days of validity left"));

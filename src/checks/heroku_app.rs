@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{human, rfc3339};
+use crate::util::time::{human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::heroku::{App, Code, Dyno, Formation, Heroku, Release, is_app_name};

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::rfc3339;
+use crate::util::time::rfc3339;
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::strip_query;
 use crate::clients::http::{Http, HttpError, Request, Response};

@@ -7,7 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{human, rfc3339};
+use crate::util::time::{human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::cloudflare::{Deployment, PagesError};
 use crate::config::file::Section;

@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::rfc3339;
+use crate::util::time::rfc3339;
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Repository};

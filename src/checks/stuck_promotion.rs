@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::time::{Hours, human, rfc3339};
+use crate::util::time::{Hours, human, rfc3339};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::heroku::{Heroku, is_app_name};
 use crate::clients::postgres::{self, DbError, DbLimits, DbUrl};

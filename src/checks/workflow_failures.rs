@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::cron_heartbeat::default_name;
 use super::pool::Identity;
-use super::time::{human, rfc3339};
+use crate::util::time::{human, rfc3339};
 use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Run, RunFilter};

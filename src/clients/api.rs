@@ -183,7 +183,7 @@ pub fn status_error(api: ApiInfo, resp: &Response, what: &str) -> ApiError {
                 .header("x-ratelimit-reset")
                 .and_then(|v| v.trim().parse::<i64>().ok())
                 .and_then(|secs| DateTime::<Utc>::from_timestamp(secs, 0))
-                .map(|t| format!(", resets at {}", crate::checks::time::rfc3339(t)))
+                .map(|t| format!(", resets at {}", crate::util::time::rfc3339(t)))
                 .unwrap_or_default(),
         },
         429 => throttled(name, resp),

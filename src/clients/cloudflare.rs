@@ -7,7 +7,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json, status_error};
-use crate::clients::http::{Http, Request, Response, encode};
+use crate::clients::http::{Http, Request, Response};
+use crate::util::text::encode;
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Cloudflare",
@@ -194,7 +195,7 @@ mod tests {
     #[test]
     fn cloudflares_zoneless_times_are_utc() {
         let t = parse_time("2021-03-09T00:58:59.045655").unwrap();
-        assert_eq!(crate::checks::time::rfc3339(t), "2021-03-09T00:58:59Z");
+        assert_eq!(crate::util::time::rfc3339(t), "2021-03-09T00:58:59Z");
         assert!(parse_time("2021-03-09T00:55:03.923456Z").is_some());
         assert!(parse_time("yesterday").is_none());
     }

@@ -7,7 +7,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
 use crate::clients::budget::AnswerCache;
-use crate::clients::http::{Http, Method, Request, Response, encode};
+use crate::clients::http::{Http, Method, Request, Response};
+use crate::util::text::encode;
 
 /// GitHub answers at most 1,000 results of a filtered list: 10 pages of 100. Lists of
 /// workflows and of an organisation's repositories stop there too, and say so ([`Cut`]).

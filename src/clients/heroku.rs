@@ -6,7 +6,8 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json};
-use crate::clients::http::{Http, Request, Response, encode};
+use crate::clients::http::{Http, Request, Response};
+use crate::util::text::encode;
 
 pub(crate) const API: ApiInfo = ApiInfo {
     name: "Heroku",

@@ -8,6 +8,8 @@ use std::time::{Duration, Instant};
 
 use thiserror::Error;
 
+use crate::util::text::cut_after;
+
 /// How the layer behaves; every API shares it.
 #[derive(Debug, Clone)]
 pub struct HttpSettings {
@@ -188,10 +190,8 @@ impl Response {
 pub fn snippet(body: &[u8], n: usize) -> String {
     let text = String::from_utf8_lossy(body);
     let folded: String = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut out: String = folded.chars().take(n).collect();
-    if folded.chars().count() > n {
-        out.push('…');
-    }
+    let mut out = folded;
+    cut_after(&mut out, n);
     out
 }
 
@@ -493,35 +493,9 @@ fn classify(e: ureq::Error, host: &str, timeout: Duration) -> HttpError {
     }
 }
 
-/// Everything but RFC 3986's unreserved characters is encoded.
-const UNRESERVED: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-    .remove(b'-')
-    .remove(b'_')
-    .remove(b'.')
-    .remove(b'~');
-
-/// Percent-encodes one path segment or query value.
-pub fn encode(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, UNRESERVED).to_string()
-}
-
-/// `%XX` sequences decoded (others left as they are), as a URL's parts are read by the
-/// library that uses them.
-pub fn decode(s: &str) -> String {
-    percent_encoding::percent_decode_str(s)
-        .decode_utf8_lossy()
-        .into_owned()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn decoding_takes_only_whole_escapes() {
-        assert_eq!(decode("p%40ss%3a%zz%é%4"), "p@ss:%zz%é%4");
-        assert_eq!(decode(&encode("a b|c\\\"d")), "a b|c\\\"d");
-    }
 
     #[test]
     fn host_never_carries_credentials_or_path() {
@@ -531,12 +505,6 @@ mod tests {
             host_of("smtps://user:pw@smtp.example.com:465"),
             "smtp.example.com:465"
         );
-    }
-
-    #[test]
-    fn encode_keeps_file_names_readable() {
-        assert_eq!(encode("nightly-cron.yml"), "nightly-cron.yml");
-        assert_eq!(encode("a b/c"), "a%20b%2Fc");
     }
 
     #[test]

@@ -216,7 +216,7 @@ pub fn parse_url(url: &str) -> Result<DbUrl, DbError> {
                     other => return Err(DbError::SslMode(other.to_string())),
                 }
             }
-            "sslrootcert" => root_cert = Some(PathBuf::from(crate::clients::http::decode(v))),
+            "sslrootcert" => root_cert = Some(PathBuf::from(crate::util::text::decode(v))),
             _ => rest.push(pair),
         }
     }

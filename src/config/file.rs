@@ -516,37 +516,6 @@ fn describe(v: &DeValue) -> String {
     }
 }
 
-/// Why a file the monitor reads was not read.
-#[derive(Debug, thiserror::Error)]
-pub enum ReadError {
-    /// The file system said no (missing, no permission, …).
-    #[error("{0}")]
-    Io(#[from] std::io::Error),
-    /// A FIFO, a device, a directory: reading it could block or never end.
-    #[error("it is not a regular file")]
-    NotRegular,
-    /// Larger than anything the monitor writes or a person types.
-    #[error("it is larger than {0} bytes")]
-    TooLarge(u64),
-}
-
-/// Reads a small regular file whole. A FIFO is refused before it is opened (opening one
-/// blocks until a writer comes), and no more than `max` bytes are ever read.
-pub fn read_regular(path: &std::path::Path, max: u64) -> Result<String, ReadError> {
-    use std::io::Read;
-    if !std::fs::metadata(path)?.is_file() {
-        return Err(ReadError::NotRegular);
-    }
-    let mut text = String::new();
-    std::fs::File::open(path)?
-        .take(max + 1)
-        .read_to_string(&mut text)?;
-    if text.len() as u64 > max {
-        return Err(ReadError::TooLarge(max));
-    }
-    Ok(text)
-}
-
 /// The line of byte `span.start` in `text` (for callers holding a span).
 pub fn line_at(text: &str, span: Option<Range<usize>>) -> usize {
     Source::new("", text).line(span.map_or(0, |s| s.start))

@@ -18,9 +18,9 @@ use chrono::{DateTime, Utc};
 use thiserror::Error;
 
 use crate::alerting::silence::Silence;
-use crate::checks::time::Hours;
 use crate::checks::{KINDS, Watch};
 use crate::clients::github::Repo;
+use crate::util::time::Hours;
 use cli::Cli;
 use file::{Document, Section, Source, Table};
 
@@ -227,7 +227,7 @@ pub fn load(cli: &Cli) -> (PathBuf, Result<Config, Vec<ConfigError>>) {
         return resolve(cli, &Document::empty());
     };
     let shown = path.display().to_string();
-    match file::read_regular(&path, MAX_CONFIG_BYTES) {
+    match crate::util::fs::read_regular(&path, MAX_CONFIG_BYTES) {
         Ok(text) => resolve(cli, &Document::parse(Source::new(&shown, &text))),
         Err(e) => (
             output_file(cli, None),

@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::redact::Redactor;
+use crate::redact::Redactor;
 
 /// Where output goes, with secrets masked on the way.
 pub struct Console<'a> {

@@ -2,9 +2,10 @@
 //! annotations.
 
 use crate::alerting::mail::Mail;
-use crate::checks::{CheckResult, Status};
-use crate::output::redact::{MASK, Redactor};
+use crate::model::{CheckResult, Status};
 use crate::output::result::RunResult;
+use crate::redact::{MASK, Redactor};
+use crate::util::text::{cut, one_line};
 
 /// The widest the table gets: a terminal or a CI log of 100 columns shows it whole.
 pub const TABLE_WIDTH: usize = 100;
@@ -46,16 +47,6 @@ pub fn table(checks: &[CheckResult], color: bool, redactor: &Redactor) -> String
     out
 }
 
-/// `s` cut to `max` characters, the last being "…" when something was cut.
-pub fn cut(s: &str, max: usize) -> String {
-    if s.chars().count() <= max {
-        return s.to_string();
-    }
-    let mut out: String = s.chars().take(max - 1).collect();
-    out.push('…');
-    out
-}
-
 /// `text` in lines of at most `width` characters, broken at spaces; a word longer than a
 /// line gets lines of its own, and a URL or a masked secret longer than a line goes whole
 /// on its own line.
@@ -86,13 +77,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
         }
     }
     lines
-}
-
-/// `s` on one line: a message from a server may hold line breaks and control characters.
-pub fn one_line(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// " [silenced: why]" for a silenced check.
@@ -289,7 +273,7 @@ mod tests {
             duration_ms: 0,
             now: String::new(),
             dry_run: false,
-            status: crate::output::result::RunStatus::Critical,
+            status: crate::model::RunStatus::Critical,
             exit_code: 2,
             counts: Default::default(),
             checks: vec![named],

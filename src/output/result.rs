@@ -1,141 +1,17 @@
 //! The result file: the contract's JSON shape, written atomically (a temporary file in the
 //! same directory, renamed into place) so a reader never sees half of it.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::Serialize;
 
-use crate::checks::{CheckResult, Status};
 use crate::config::env::Restored;
-use crate::output::redact::Redactor;
+use crate::model::{CheckResult, Counts, Notification, RunStatus};
+use crate::redact::Redactor;
+use crate::util::fs::write_atomically;
 
 /// The version of the result file's shape (`schema/result.schema.json`).
 pub const SCHEMA_VERSION: u32 = 1;
-
-/// The status of a whole run: a check status, or `disabled` when the gate is off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum RunStatus {
-    /// All checks ok.
-    Ok,
-    /// The worst check is a warning.
-    Warning,
-    /// The worst check is critical.
-    Critical,
-    /// A check or the monitor itself could not tell.
-    Unknown,
-    /// The gate is off: nothing was checked.
-    Disabled,
-}
-
-impl RunStatus {
-    /// The one place a run's status is decided: `disabled` when the gate is off (nothing
-    /// ran); `unknown` when the monitor itself failed; else the worst check not silenced.
-    pub fn of(checks: &[CheckResult], monitor_failed: bool, disabled: bool) -> Self {
-        if disabled {
-            return RunStatus::Disabled;
-        }
-        if monitor_failed {
-            return RunStatus::Unknown;
-        }
-        match checks
-            .iter()
-            .filter(|c| !c.silenced)
-            .map(|c| c.status)
-            .max()
-        {
-            None | Some(Status::Ok) => RunStatus::Ok,
-            Some(Status::Warning) => RunStatus::Warning,
-            Some(Status::Critical) => RunStatus::Critical,
-            Some(Status::Unknown) => RunStatus::Unknown,
-        }
-    }
-
-    /// The process exit code, in the monitoring-plugin convention.
-    pub fn code(self) -> u8 {
-        match self {
-            RunStatus::Ok | RunStatus::Disabled => 0,
-            RunStatus::Warning => 1,
-            RunStatus::Critical => 2,
-            RunStatus::Unknown => 3,
-        }
-    }
-
-    /// Its lowercase name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RunStatus::Ok => "ok",
-            RunStatus::Warning => "warning",
-            RunStatus::Critical => "critical",
-            RunStatus::Unknown => "unknown",
-            RunStatus::Disabled => "disabled",
-        }
-    }
-}
-
-/// How many checks ended in each status.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Counts {
-    /// ok
-    pub ok: usize,
-    /// warning
-    pub warning: usize,
-    /// critical
-    pub critical: usize,
-    /// unknown
-    pub unknown: usize,
-}
-
-impl Counts {
-    /// Counts `checks`.
-    pub fn of(checks: &[CheckResult]) -> Self {
-        let mut c = Counts::default();
-        for r in checks {
-            match r.status {
-                Status::Ok => c.ok += 1,
-                Status::Warning => c.warning += 1,
-                Status::Critical => c.critical += 1,
-                Status::Unknown => c.unknown += 1,
-            }
-        }
-        c
-    }
-}
-
-/// One mail, as the result file records it.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Notification {
-    /// `postmark`.
-    pub channel: String,
-    /// Recipients.
-    pub to: Vec<String>,
-    /// Subject.
-    pub subject: String,
-    /// Whether the mail service accepted it.
-    pub sent: bool,
-    /// True when it was only printed.
-    pub dry_run: bool,
-    /// The service's message id.
-    pub id: Option<String>,
-    /// Why it was not sent.
-    pub error: Option<String>,
-}
-
-impl Notification {
-    /// A mail not (yet) sent on `channel`.
-    pub fn pending(channel: &str, to: &[String], subject: &str) -> Self {
-        Self {
-            channel: channel.into(),
-            to: to.to_vec(),
-            subject: subject.into(),
-            sent: false,
-            dry_run: false,
-            id: None,
-            error: None,
-        }
-    }
-}
 
 /// Where the alert state came from: the action's artifact or cache, a file it did not
 /// restore, or nowhere.
@@ -271,112 +147,10 @@ fn redact_strings(v: &mut serde_json::Value, redactor: &Redactor) {
     }
 }
 
-/// Writes `text` and a line break atomically: see [`write_atomically_with`].
-pub fn write_atomically(path: &Path, json: &str) -> std::io::Result<()> {
-    write_atomically_with(path, |f| f.write_all(json.as_bytes()))
-}
-
-/// Lets `write` fill a temporary file beside `path` (through a buffer), ends it with a line
-/// break, then renames it into place, so a reader (or a crash) never sees half a file. The
-/// temporary file is created exclusively (never through a planted link, never over another
-/// file) and removed when anything fails.
-pub fn write_atomically_with(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => std::path::PathBuf::from("."),
-    };
-    std::fs::create_dir_all(&dir)?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "heartbeat_result.json".into());
-    let (tmp, f) = create_temp(&dir, &name)?;
-    let mut buffered = std::io::BufWriter::new(f);
-    let written = write(&mut buffered)
-        .and_then(|()| buffered.write_all(b"\n"))
-        .and_then(|()| buffered.into_inner().map_err(|e| e.into_error()))
-        .and_then(|f| f.sync_all());
-    written
-        .and_then(|()| std::fs::rename(&tmp, path))
-        .inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
-        })
-}
-
-/// A new file `.{name}.{pid}.{n}.tmp` in `dir`, made with `O_EXCL` (a file or a link already
-/// there is never opened): the first free `n`.
-fn create_temp(dir: &Path, name: &str) -> std::io::Result<(std::path::PathBuf, std::fs::File)> {
-    let mut n = 0;
-    loop {
-        let tmp = dir.join(format!(".{name}.{}.{n}.tmp", std::process::id()));
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)
-        {
-            Ok(f) => return Ok((tmp, f)),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && n < 100 => n += 1,
-            Err(e) => return Err(e),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn a_planted_link_at_the_temporary_name_is_never_followed() {
-        let dir = std::env::temp_dir().join(format!("hm-link-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let victim = dir.join("victim");
-        std::fs::write(&victim, "precious").unwrap();
-        for n in 0..3 {
-            let planted = dir.join(format!(".result.json.{}.{n}.tmp", std::process::id()));
-            std::os::unix::fs::symlink(&victim, &planted).unwrap();
-        }
-        write_atomically(&dir.join("result.json"), "{}").unwrap();
-        assert_eq!(std::fs::read_to_string(&victim).unwrap(), "precious");
-        assert_eq!(
-            std::fs::read_to_string(dir.join("result.json")).unwrap(),
-            "{}\n"
-        );
-        std::fs::remove_dir_all(dir).unwrap();
-    }
-
-    #[test]
-    fn the_run_status_is_decided_in_one_place() {
-        let check = |status, silenced| {
-            let mut c = CheckResult::new("a", "cron_heartbeat", "a", status, "m".into());
-            c.silenced = silenced;
-            c
-        };
-        let of = |checks: &[CheckResult], failed, disabled| {
-            let s = RunStatus::of(checks, failed, disabled);
-            (s.as_str(), s.code())
-        };
-        assert_eq!(of(&[], false, false), ("ok", 0));
-        assert_eq!(
-            of(&[check(Status::Warning, false)], false, false),
-            ("warning", 1)
-        );
-        let mixed = [check(Status::Critical, false), check(Status::Unknown, true)];
-        assert_eq!(
-            of(&mixed, false, false),
-            ("critical", 2),
-            "a silenced unknown does not count"
-        );
-        assert_eq!(
-            of(&mixed, true, false),
-            ("unknown", 3),
-            "the monitor failed"
-        );
-        assert_eq!(of(&[], false, true), ("disabled", 0));
-    }
+    use crate::model::Status;
 
     const NOW: &str = "2026-05-23T06:30:00Z";
 

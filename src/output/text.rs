@@ -3,9 +3,9 @@
 
 use std::fmt::Write as _;
 
-use super::result::{Notification, RunStatus};
-use crate::checks::time::rfc3339;
 use crate::config::{Config, ConfigError, GATE, Secrets};
+use crate::model::{Notification, RunStatus};
+use crate::util::time::rfc3339;
 
 /// `heartbeat-monitor: N configuration error(s):` and the list.
 pub fn problems(what: &str, errors: &[ConfigError]) -> String {

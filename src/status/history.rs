@@ -11,8 +11,9 @@ use std::path::Path;
 use chrono::{DateTime, Duration, Timelike as _, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::checks::{CheckResult, Status};
-use crate::config::file::ReadError;
+use crate::model::{CheckResult, Status};
+use crate::util::fs::ReadError;
+use crate::util::time::rfc3339;
 
 /// The days a history keeps.
 pub const DAYS: i64 = 90;
@@ -150,7 +151,7 @@ pub fn parse(bytes: &[u8], shown: &str, now: DateTime<Utc>) -> Read {
         let lines = if future == 1 { "line" } else { "lines" };
         read.skipped.push(format!(
             "{shown}: {future} {lines} dated after this run ({}) dropped",
-            now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
+            rfc3339(now)
         ));
     }
     read

@@ -12,9 +12,10 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
-use crate::checks::{CheckResult, Status};
-use crate::config::file::ReadError;
-use crate::output::result::{RunResult, write_atomically};
+use crate::model::{CheckResult, Status};
+use crate::output::result::RunResult;
+use crate::util::fs::ReadError;
+use crate::util::fs::write_atomically;
 
 /// What writing the page said: warnings (corrupt history lines skipped).
 #[derive(Debug, Default)]

@@ -10,8 +10,8 @@ use std::fmt::Write;
 use chrono::{DateTime, Duration, Utc};
 
 use super::history::{DAYS, Line};
-use crate::checks::{CheckResult, Status};
-use crate::output::result::RunStatus;
+use crate::model::RunStatus;
+use crate::model::{CheckResult, Status};
 
 /// What the page shows of one check.
 struct Row<'a> {

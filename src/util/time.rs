@@ -1,4 +1,4 @@
-//! Small time helpers shared by the checks and the reports.
+//! The words of time every layer shares: RFC 3339, hours, ages.
 
 use chrono::{DateTime, Duration, SecondsFormat, Utc};
 

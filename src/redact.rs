@@ -3,13 +3,10 @@
 //! can take on the way out (JSON-escaped, in a Markdown cell, percent-encoded or decoded,
 //! base64 as SMTP and HTTP authentication send it), and any cut-off fragment of one.
 
-use crate::clients::http::{decode, encode};
+use crate::util::text::{CUT, decode, encode};
 
 /// What a secret is replaced with.
 pub const MASK: &str = "[redacted]";
-
-/// The mark every cut of quoted text ends with; what stands before it may be half a secret.
-pub const CUT: char = '…';
 
 /// A fragment of a secret this long or longer, left at a cut, is masked too.
 const MIN_FRAGMENT: usize = 8;

@@ -1,0 +1,5 @@
+//! The leaf layer: helpers every other layer may use, importing nothing of the crate.
+
+pub mod fs;
+pub mod text;
+pub mod time;

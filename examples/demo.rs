@@ -289,7 +289,7 @@ fn seed_history(dir: &str, config: &str, now: &str) {
         return;
     };
     let text = std::fs::read_to_string(config).unwrap_or_default();
-    let Ok(cfg) = heartbeat_monitor::config::resolve_text(&cli, Some((config, &text))) else {
+    let Ok(cfg) = heartbeat_monitor::setup::resolve_text(&cli, Some((config, &text))) else {
         return;
     };
     let now: chrono::DateTime<chrono::Utc> = now.parse().unwrap();

@@ -9,10 +9,13 @@ pub mod clients;
 pub mod config;
 #[cfg(any(fuzzing, test))]
 pub mod fuzzing;
+#[cfg(test)]
+mod layers;
 pub mod model;
 pub mod output;
 pub mod redact;
 pub mod run;
+pub mod setup;
 pub mod status;
 pub mod util;
 

@@ -14,12 +14,13 @@ use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
-use crate::config::{self, ConfigError, GATE, Secrets};
+use crate::config::{ConfigError, GATE, Secrets};
 use crate::model::CheckResult;
 use crate::model::{Counts, Notification, RunStatus};
 use crate::output::result::{self, RunResult, SCHEMA_VERSION};
 use crate::output::{Console, report, text};
 use crate::redact::Redactor;
+use crate::setup;
 use crate::util::time::rfc3339;
 
 /// Runs the program with real stdout and stderr; returns the exit code.
@@ -64,7 +65,7 @@ pub fn run_with(
     console.set_redactor(redactor_for(&secrets));
 
     let started = clock();
-    let (output, cfg) = config::load(&cli);
+    let (output, cfg) = setup::load(&cli);
     let mut run = Run {
         started,
         clock_start: Instant::now(),
@@ -83,18 +84,18 @@ pub fn run_with(
         state_file: cli.state_file.clone(),
     };
     if let Ok(cfg) = &cfg {
-        secrets.read_named(cfg, env);
+        secrets.read_named(cfg.needs(), env);
         console.set_redactor(redactor_for(&secrets));
     }
     let gate_on = env.is_truthy(GATE);
     if cli.check_config {
         let problems = match &cfg {
-            Ok(c) => secrets.missing(c),
+            Ok(c) => c.missing(&secrets),
             Err(e) => e.clone(),
         };
         return match cfg {
             Ok(cfg) if problems.is_empty() => {
-                console.out(&text::check_config(&cfg, &secrets, gate_on));
+                console.out(&setup::check_config(&cfg, &secrets, gate_on));
                 RunStatus::Ok.code()
             }
             _ => {
@@ -121,7 +122,7 @@ pub fn run_with(
         }
         return run.finish(console, env, None);
     }
-    let missing = secrets.missing(&cfg);
+    let missing = cfg.missing(&secrets);
     if !missing.is_empty() {
         console.err(&text::problems("secret(s) missing", &missing));
         run.errors = messages(&missing);

@@ -22,10 +22,11 @@ use chrono::{DateTime, Utc};
 
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::env::Env;
-use crate::config::{self, Config, RunSettings, Secrets, Transport};
+use crate::config::{self, RunSettings, Secrets, Transport};
 use crate::model::Notification;
 use crate::model::{CheckResult, Status};
 use crate::redact::Redactor;
+use crate::setup::Config;
 use mail::{Mail, MailContext};
 use postmark::Postmark;
 use smtp::Smtp;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::cli::Cli;
 use super::env::Env;
-use super::{Config, ConfigError, Transport};
+use super::{ConfigError, Transport};
 
 /// The secrets every run may use, read before the configuration so that even an early
 /// error message is redacted.
@@ -109,9 +109,8 @@ impl Secrets {
 
     /// Reads the variables the configuration's checks name (a probe's service token, the
     /// promotions database URL).
-    pub fn read_named(&mut self, cfg: &Config, env: &Env) {
-        let channels = cfg.channels.iter().flat_map(|c| c.needs());
-        for need in cfg.watches.iter().flat_map(|w| w.needs()).chain(channels) {
+    pub fn read_named(&mut self, needs: impl IntoIterator<Item = Need>, env: &Env) {
+        for need in needs {
             if !self.vars.contains_key(&need.var)
                 && let Some(v) = env.get(&need.var)
             {
@@ -130,19 +129,18 @@ impl Secrets {
         self.vars.values().map(String::as_str)
     }
 
-    /// What is missing for `cfg` to run; mail secrets are not needed for a dry run.
-    pub fn missing(&self, cfg: &Config) -> Vec<ConfigError> {
+    /// What is missing for a run that `needs` these secrets and sends mail by `transport`;
+    /// mail secrets are not needed for a dry run.
+    pub fn missing(
+        &self,
+        needs: impl IntoIterator<Item = Need>,
+        dry_run: bool,
+        transport: Transport,
+    ) -> Vec<ConfigError> {
         let mut errors = Vec::new();
         let env = "environment";
         let mut seen = std::collections::HashSet::new();
-        // A dry run sends nothing: the channels' secrets are not needed for it.
-        let channels = cfg.channels.iter().filter(|_| !cfg.dry_run);
-        for need in cfg
-            .watches
-            .iter()
-            .flat_map(|w| w.needs())
-            .chain(channels.flat_map(|c| c.needs()))
-        {
+        for need in needs {
             if !seen.insert(need.var.clone()) {
                 continue;
             }
@@ -154,8 +152,8 @@ impl Secrets {
                 _ => {}
             }
         }
-        if !cfg.dry_run {
-            match cfg.transport {
+        if !dry_run {
+            match transport {
                 Transport::Postmark if self.get("POSTMARK_SERVER_TOKEN").is_none() => {
                     errors.push(ConfigError::at(
                         env,
@@ -181,7 +179,7 @@ impl Secrets {
                 ));
             }
         }
-        if cfg.transport == Transport::Smtp
+        if transport == Transport::Smtp
             && let Some(url) = self.get("SMTP_URL")
             && !(url.starts_with("smtp://") || url.starts_with("smtps://"))
         {

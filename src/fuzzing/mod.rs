@@ -10,7 +10,7 @@ use crate::checks::http_probe::{self as probe, ProbeSpec};
 use crate::checks::pages_deploy::{self as pages, PagesSpec};
 use crate::clients::http::Response;
 use crate::clients::{api, cloudflare, github, heroku};
-use crate::config::{self, cli};
+use crate::config::cli;
 
 /// How many readers `api_answer` chooses from.
 pub const READERS: u8 = 12;
@@ -113,7 +113,7 @@ pub fn config_file(text: &str) -> String {
         cli::Parsed::Run(cli) => cli,
         _ => return String::new(),
     };
-    match config::resolve_text(&cli, Some(("fuzz.toml", text))) {
+    match crate::setup::resolve_text(&cli, Some(("fuzz.toml", text))) {
         Ok(cfg) => format!(
             "{} heartbeats",
             cfg.watches

@@ -3,9 +3,8 @@
 
 use std::fmt::Write as _;
 
-use crate::config::{Config, ConfigError, GATE, Secrets};
+use crate::config::{ConfigError, GATE};
 use crate::model::{Notification, RunStatus};
-use crate::util::time::rfc3339;
 
 /// `heartbeat-monitor: N configuration error(s):` and the list.
 pub fn problems(what: &str, errors: &[ConfigError]) -> String {
@@ -59,65 +58,6 @@ pub fn warning(text: &str) -> String {
 /// An `error: …` line.
 pub fn error(text: &str) -> String {
     format!("error: {text}\n")
-}
-
-/// `--check-config`'s summary of a configuration that is ok.
-pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
-    let source = cfg
-        .path
-        .as_ref()
-        .map_or("command line only".into(), |p| p.display().to_string());
-    let mut text = format!("configuration ok ({source})\n");
-    let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
-    if gate_on {
-        let _ = writeln!(text, "gate {GATE}: on");
-        let _ = writeln!(text, "would run {} check(s):", lines.len());
-    } else {
-        let _ = writeln!(
-            text,
-            "gate {GATE}: OFF. A real run now would check NOTHING: it would report \
-             `disabled` and exit 0. Set {GATE}=1 to turn the monitor on."
-        );
-        let _ = writeln!(
-            text,
-            "with the gate on, it would run {} check(s):",
-            lines.len()
-        );
-    }
-    for line in &lines {
-        let _ = writeln!(text, "  {line}");
-    }
-    let _ = writeln!(
-        text,
-        "mail: {} to {} ({}), subjects prefixed {:?}{}",
-        cfg.transport.as_str(),
-        if secrets.to.is_empty() {
-            "nobody".into()
-        } else {
-            secrets.to.join(", ")
-        },
-        if cfg.dry_run {
-            "dry run: printed only"
-        } else {
-            "sent"
-        },
-        cfg.subject_prefix,
-        cfg.state_file
-            .as_ref()
-            .map(|p| format!(", alert state in {}", p.display()))
-            .unwrap_or_default()
-    );
-    for s in &cfg.silences {
-        let _ = writeln!(
-            text,
-            "silence: {} until {} ({})",
-            s.matches,
-            rfc3339(s.until),
-            s.reason
-        );
-    }
-    let _ = writeln!(text, "result file: {}", cfg.output_file.display());
-    text
 }
 
 /// What became of one notification: `mailed: …` (`slack: sent: …`) on stdout, or

@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use crate::alerting::{self, Mailer, ping, silence, state};
+use crate::alerting::{self, Alerting, ping, state};
 use crate::checks::{self, Context};
 use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
@@ -87,6 +87,7 @@ pub fn run_with(
         secrets.read_named(cfg.needs(), env);
         console.set_redactor(redactor_for(&secrets));
     }
+    let alerting = Alerting::new(&secrets, cfg.as_ref().ok(), env, cli.dry_run);
     let gate_on = env.is_truthy(GATE);
     if cli.check_config {
         let problems = match &cfg {
@@ -110,8 +111,7 @@ pub fn run_with(
             console.err(&text::problems("configuration error(s)", &errors));
             run.errors = messages(&errors);
             // The nightly run must not go quiet: a broken configuration mails MONITOR FAILED.
-            let mailer = gate_on.then(|| Mailer::new(&secrets, None, env));
-            return run.finish(console, env, mailer.as_ref());
+            return run.finish(console, env, gate_on.then_some(&alerting));
         }
     };
     if !gate_on {
@@ -126,8 +126,7 @@ pub fn run_with(
     if !missing.is_empty() {
         console.err(&text::problems("secret(s) missing", &missing));
         run.errors = messages(&missing);
-        let mailer = Mailer::new(&secrets, Some(&cfg), env);
-        return run.finish(console, env, Some(&mailer));
+        return run.finish(console, env, Some(&alerting));
     }
     for note in &cfg.notes {
         console.err(&text::note(note));
@@ -167,9 +166,7 @@ pub fn run_with(
         }
         console.set_redactor(redactor);
     }
-    run.warnings = silence::apply(&mut run.checks, &cfg.silences, run.now);
-    let mailer = Mailer::new(&secrets, Some(&cfg), env);
-    let code = run.finish(console, env, Some(&mailer));
+    let code = run.finish(console, env, Some(&alerting));
     if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, &code.to_string())
     {
@@ -215,24 +212,31 @@ struct Run {
 
 impl Run {
     /// Mails, reports, writes the result file and returns the exit code.
-    fn finish(mut self, console: &mut Console, env: &Env, mailer: Option<&Mailer>) -> u8 {
+    fn finish(mut self, console: &mut Console, env: &Env, alerting: Option<&Alerting>) -> u8 {
         let state_origin = self.state_origin(env);
+        let alerted = alerting.map(|a| {
+            let memory = alerting::Memory {
+                read: self.state.take(),
+                http_cache: std::mem::take(&mut self.http_cache),
+            };
+            let redactor = console.redactor();
+            alerting::alert(
+                a,
+                &mut self.checks,
+                &self.errors,
+                self.now,
+                redactor,
+                memory,
+            )
+        });
+        // Expired silences come first, as they are found before the run's other warnings.
+        if let Some(a) = &alerted {
+            self.warnings.splice(0..0, a.warnings.iter().cloned());
+        }
         for w in &self.warnings {
             console.err(&text::warning(w));
         }
-        if let Some(mailer) = mailer {
-            let alerted = alerting::alert(
-                mailer,
-                &self.checks,
-                &self.errors,
-                self.now,
-                self.dry_run,
-                console.redactor(),
-                alerting::Memory {
-                    read: self.state.take(),
-                    http_cache: std::mem::take(&mut self.http_cache),
-                },
-            );
+        if let Some(alerted) = alerted {
             for note in &alerted.notes {
                 console.err(&text::note(note));
             }
@@ -251,10 +255,7 @@ impl Run {
                 ));
             }
             if self.dry_run {
-                console.out(&report::dry_run_mails(&alerted.mails, &mailer.to));
-                for preview in &alerted.previews {
-                    console.out(&format!("\n{preview}"));
-                }
+                console.out(&report::previews(&alerted.previews));
             }
             for n in &self.notifications {
                 let (out, err) = text::mail_outcome(n);

@@ -1,8 +1,9 @@
-//! The channels beside mail. The alert state decides once what happened (a problem, a change,
-//! a reminder, a recovery, the monitor failing); every channel gets those same events and
-//! delivers them its own way, within the run's mail budget, recording each delivery as a
-//! notification. A channel that fails never stops another. A channel kind is one file: its
-//! section, the secret it reads, its payload and its delivery; `KINDS` lists them. Every
+//! The channels, mail among them. The alert plan decides once what happened (a problem, a
+//! change, a reminder, a recovery, the monitor failing); every channel gets those same typed
+//! events and renders and delivers them its own way, within the run's mail budget, recording
+//! each delivery as a notification. A channel that fails never stops another. A channel kind
+//! is one file (or folder): its section, the secret it reads, its payload and its delivery;
+//! `KINDS` lists those a section configures, and mail, always there, goes first. Every
 //! channel is handed the events with their secrets masked, and every body it posts through
 //! an `Endpoint` passes the redactor once more, as does every answer it quotes.
 
@@ -11,14 +12,15 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 
-use super::mail::Mail;
+use crate::checks::kind_named;
 use crate::clients::http::{Http, Request, Response};
 use crate::config::file::{Document, Section, Table};
 use crate::config::is_env_name;
 use crate::config::{Need, Secrets};
-use crate::model::CheckResult;
 use crate::model::Notification;
+use crate::model::{CheckResult, Status};
 use crate::redact::Redactor;
+use crate::util::text::one_line;
 
 /// What happened, as every channel is told it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,16 +50,94 @@ impl EventKind {
     }
 }
 
-/// One event: the mail that tells it (its subject and body serve every channel) and the
-/// checks it is about, as they are now.
+/// The subject of checks that could not be evaluated.
+pub const MONITOR_FAILED: &str = "cron heartbeat MONITOR FAILED";
+
+/// What an event is called, without the prefix: it follows from the kind.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Subject {
+    /// A problem, change or reminder: the check kind's own words
+    /// (`cron heartbeat STALE: nightly`).
+    Check(String),
+    /// A recovery of what was told (`RESOLVED: cron heartbeat STALE: nightly`).
+    Resolved(String),
+    /// `cron heartbeat MONITOR FAILED`.
+    MonitorFailed,
+}
+
+impl Subject {
+    /// The words of the subject, as the runbook's heading and the state's `what`.
+    pub fn words(&self) -> &str {
+        match self {
+            Self::Check(w) | Self::Resolved(w) => w,
+            Self::MonitorFailed => MONITOR_FAILED,
+        }
+    }
+}
+
+impl std::fmt::Display for Subject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Resolved(w) => write!(f, "RESOLVED: {w}"),
+            other => f.write_str(other.words()),
+        }
+    }
+}
+
+/// The subject of an event about `check`, without the prefix; for an unknown check, what its
+/// recovery resolves.
+pub fn subject_of(check: &CheckResult) -> String {
+    if check.status == Status::Unknown {
+        return format!("{MONITOR_FAILED} ({})", check.id);
+    }
+    match kind_named(check.kind) {
+        Some(kind) => kind.subject(check),
+        None => format!("{} PROBLEM: {}", check.kind, check.subject_name),
+    }
+}
+
+/// One event, decided once by the plan and rendered by each channel its own way.
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     /// What happened.
     pub kind: EventKind,
-    /// The mail composed for it.
-    pub mail: &'a Mail,
-    /// The checks it is about (one, or every unknown for `MonitorFailed`).
+    /// What it is called.
+    pub subject: Subject,
+    /// The checks it is about, as they are now (one, or every unknown for `MonitorFailed`).
     pub checks: Vec<&'a CheckResult>,
+    /// Since when it has not been ok (for a recovery: had not been), as recorded.
+    pub since: Option<String>,
+    /// For a recovery, how long the problem lasted, when its start is known.
+    pub lasted: Option<chrono::Duration>,
+    /// For `MonitorFailed`, the problems of the monitor itself.
+    pub errors: &'a [String],
+}
+
+impl Event<'_> {
+    /// The ids of the checks it tells of: they count as told once it is accepted.
+    pub fn ids(&self) -> impl Iterator<Item = &str> {
+        self.checks.iter().map(|c| c.id.as_str())
+    }
+
+    /// What a recovery says of `now`, the check as it is: ok again, and how long it lasted.
+    pub fn recovery(&self, now: &CheckResult) -> String {
+        let since = self
+            .since
+            .as_deref()
+            .and_then(|s| s.parse::<DateTime<Utc>>().ok());
+        let lasted = match (self.lasted, since) {
+            (Some(lasted), Some(since)) => format!(
+                "It lasted {} (since {}).",
+                crate::util::time::human(lasted),
+                crate::util::time::rfc3339(since)
+            ),
+            _ => String::new(),
+        };
+        format!(
+            "{} {} is ok again: {}\n{lasted}",
+            now.kind, now.target, now.message
+        )
+    }
 }
 
 /// What every delivery shares.
@@ -78,6 +158,24 @@ pub struct Deliver<'a> {
     pub checks: &'a [CheckResult],
     /// The run's redactor: nothing leaves unmasked.
     pub redactor: &'a Redactor,
+    /// Before every subject, e.g. `[heartbeat-monitor]`.
+    pub prefix: &'a str,
+}
+
+impl Deliver<'_> {
+    /// The subject line of `e`: the prefix and its subject, on one line (server text in it
+    /// must not start another mail header), masked.
+    pub fn subject(&self, e: &Event<'_>) -> String {
+        let line = one_line(&format!("{} {}", self.prefix, e.subject));
+        self.redactor.redact_owned(line)
+    }
+
+    /// The runbook section of `subject` (its words): GitHub's anchor of the heading.
+    pub fn runbook(&self, subject: &str) -> Option<String> {
+        let heading = subject.split(':').next().unwrap_or(subject);
+        let anchor = heading.trim().to_ascii_lowercase().replace(' ', "-");
+        self.runbook_url.map(|u| format!("{u}#{anchor}"))
+    }
 }
 
 /// One delivery: which event, and what became of it.
@@ -91,7 +189,7 @@ pub struct Delivered {
 
 /// A configured channel.
 pub trait Channel: std::fmt::Debug + Send + Sync {
-    /// Its name: the `channel` of its notifications.
+    /// Its name: what the alert state owes, and the `channel` of its notifications.
     fn name(&self) -> &'static str;
     /// The variables it needs when it sends.
     fn needs(&self) -> Vec<Need>;
@@ -99,6 +197,17 @@ pub trait Channel: std::fmt::Debug + Send + Sync {
     fn deliver(&self, events: &[Event<'_>], ctx: &Deliver<'_>) -> Vec<Delivered>;
     /// What a dry run prints instead: what it would send.
     fn preview(&self, events: &[Event<'_>], ctx: &Deliver<'_>) -> String;
+    /// Whether a dry run prints its preview even with nothing to send.
+    fn always_previewed(&self) -> bool {
+        false
+    }
+    /// The notification a dry run records for `subject`, sent nowhere.
+    fn dry_run(&self, subject: &str, _ctx: &Deliver<'_>) -> Notification {
+        Notification {
+            dry_run: true,
+            ..Notification::pending(self.name(), &[], subject)
+        }
+    }
 }
 
 /// A kind of channel: its section, and how to read one.
@@ -109,7 +218,8 @@ pub struct Kind {
     pub configure: fn(&Table<'_>) -> Option<Arc<dyn Channel>>,
 }
 
-/// Every kind of channel beside mail.
+/// Every kind of channel a section configures; mail is there without one
+/// (`mail::Email`, built with the alerting's settings).
 pub const KINDS: &[&Kind] = &[
     &super::github_issues::KIND,
     &super::slack::KIND,
@@ -182,7 +292,7 @@ impl Endpoint {
         let mut n = Notification::pending(
             channel,
             std::slice::from_ref(&self.env),
-            &event.mail.subject,
+            &ctx.subject(event),
         );
         let body = ctx
             .redactor
@@ -222,35 +332,38 @@ impl Endpoint {
     }
 }
 
-/// Calls `f` with `events` and `ctx` as a channel may see them: every text of every mail and
-/// check in them masked, so that no channel can send a secret a server echoed.
+/// Calls `f` with `events` and `ctx` as a channel may see them: every text of every event
+/// and check in them masked, so that no channel can send a secret a server echoed.
 fn masked<T>(
     events: &[Event<'_>],
     ctx: &Deliver<'_>,
     f: impl FnOnce(&[Event<'_>], &Deliver<'_>) -> T,
 ) -> T {
     let r = ctx.redactor;
-    let mails: Vec<Mail> = events
-        .iter()
-        .map(|e| Mail {
-            subject: r.redact(&e.mail.subject),
-            body: r.redact(&e.mail.body),
-            ..e.mail.clone()
-        })
-        .collect();
     let checks: Vec<Vec<CheckResult>> = events
         .iter()
         .map(|e| e.checks.iter().map(|c| masked_check(c, r)).collect())
         .collect();
+    let errors: Vec<Vec<String>> = events
+        .iter()
+        .map(|e| e.errors.iter().map(|t| r.redact(t)).collect())
+        .collect();
     let all: Vec<CheckResult> = ctx.checks.iter().map(|c| masked_check(c, r)).collect();
     let events: Vec<Event<'_>> = events
         .iter()
-        .zip(&mails)
         .zip(&checks)
-        .map(|((e, mail), checks)| Event {
-            kind: e.kind,
-            mail,
+        .zip(&errors)
+        .map(|((e, checks), errors)| Event {
+            subject: match &e.subject {
+                Subject::Check(w) => Subject::Check(r.redact(w)),
+                Subject::Resolved(w) => Subject::Resolved(r.redact(w)),
+                Subject::MonitorFailed => Subject::MonitorFailed,
+            },
             checks: checks.iter().collect(),
+            since: e.since.as_deref().map(|s| r.redact(s)),
+            errors,
+            kind: e.kind,
+            lasted: e.lasted,
         })
         .collect();
     let ctx = Deliver {
@@ -330,7 +443,7 @@ fn deliver_masked(
                             event: i,
                             notification: Notification {
                                 error: Some(format!("the {name} channel failed unexpectedly")),
-                                ..Notification::pending(name, &[], &e.mail.subject)
+                                ..Notification::pending(name, &[], &ctx.subject(e))
                             },
                         })
                         .collect()
@@ -341,8 +454,7 @@ fn deliver_masked(
 }
 
 /// The status word people read first, with a sign that needs no colour.
-pub fn status_sign(status: crate::model::Status) -> &'static str {
-    use crate::model::Status;
+pub fn status_sign(status: Status) -> &'static str {
     match status {
         Status::Ok => "✅ OK",
         Status::Warning => "⚠️ WARNING",

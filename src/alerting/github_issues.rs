@@ -1,6 +1,6 @@
 //! `[github_issues]`: one open issue per failing check, as Upptime keeps them. The issue's
-//! title is the mail subject; its body the mail body as a code block (server text in it is
-//! shown, never rendered) and, on the last line, a hidden marker
+//! title is the event's subject line; its body the event in mail's words as a code block
+//! (server text in it is shown, never rendered) and, on the last line, a hidden marker
 //! `<!-- heartbeat-monitor:CHECK_ID -->`. The monitor finds its own issue again by marker and
 //! label among the open issues the token's own login opened (never by title, never one a
 //! person opened: upptime/upptime#1084 closed people's issues), comments on a change or a
@@ -142,7 +142,7 @@ fn decode_id(text: &str) -> Option<String> {
     String::from_utf8(bytes).ok()
 }
 
-/// `text` (the mail body: server text in it) as one fenced code block, so that GitHub renders
+/// `text` (mail's words: server text in it) as one fenced code block, so that GitHub renders
 /// no mention, link, image or HTML from it, and no marker in it is ever read: the fence is
 /// longer than any run of backticks inside.
 fn quoted(text: &str) -> String {
@@ -168,7 +168,7 @@ impl Channel for GithubIssues {
 
     fn deliver(&self, events: &[Event<'_>], ctx: &Deliver<'_>) -> Vec<Delivered> {
         let Some(token) = ctx.secrets.get("GITHUB_TOKEN") else {
-            return self.all_failed(events, "GITHUB_TOKEN is not set");
+            return self.all_failed(events, ctx, "GITHUB_TOKEN is not set");
         };
         let gh = GitHub::new(
             ctx.http.clone(),
@@ -178,12 +178,12 @@ impl Channel for GithubIssues {
         );
         let open = match self.own_open_issues(&gh) {
             Ok(open) => open,
-            Err(e) => return self.all_failed(events, &NotDone::from(e).to_string()),
+            Err(e) => return self.all_failed(events, ctx, &NotDone::from(e).to_string()),
         };
         let writes = AtomicUsize::new(0);
         let mut out = Vec::new();
         for (i, e) in events.iter().enumerate() {
-            let mut n = Notification::pending(NAME, &[self.repo.to_string()], &e.mail.subject);
+            let mut n = Notification::pending(NAME, &[self.repo.to_string()], &ctx.subject(e));
             let id = match e.kind {
                 EventKind::MonitorFailed => MONITOR.to_string(),
                 _ => match e.checks.first() {
@@ -194,9 +194,9 @@ impl Channel for GithubIssues {
             let result = match (e.kind, open.get(&id)) {
                 // Nothing open to close: the recovery was told elsewhere, or never opened here.
                 (EventKind::Resolved, None) => continue,
-                (EventKind::Resolved, Some(issue)) => self.close(&gh, issue, e, ctx.now, &writes),
-                (_, Some(issue)) => self.comment(&gh, issue, e, &writes),
-                (_, None) => self.open(&gh, &id, e, &writes),
+                (EventKind::Resolved, Some(issue)) => self.close(&gh, issue, e, ctx, &writes),
+                (_, Some(issue)) => self.comment(&gh, issue, e, ctx, &writes),
+                (_, None) => self.open(&gh, &id, e, ctx, &writes),
             };
             match result {
                 Ok(url) => {
@@ -224,7 +224,7 @@ impl Channel for GithubIssues {
         out
     }
 
-    fn preview(&self, events: &[Event<'_>], _ctx: &Deliver<'_>) -> String {
+    fn preview(&self, events: &[Event<'_>], ctx: &Deliver<'_>) -> String {
         let mut out = format!(
             "dry run: github_issues would open, comment on or close an issue in {} for {} event(s)\n",
             self.repo,
@@ -234,7 +234,7 @@ impl Channel for GithubIssues {
             out.push_str(&format!(
                 "\n--- github_issues ({}): {}\n",
                 e.kind.as_str(),
-                e.mail.subject
+                ctx.subject(e)
             ));
         }
         out
@@ -293,11 +293,12 @@ impl GithubIssues {
         gh: &GitHub,
         id: &str,
         e: &Event<'_>,
+        ctx: &Deliver<'_>,
         writes: &AtomicUsize,
     ) -> Result<String, NotDone> {
         self.spend(writes)?;
-        let body = format!("{}\n\n{}", quoted(&e.mail.body), marker(id));
-        let mut issue = json!({"title": e.mail.subject, "body": body, "labels": self.labels});
+        let body = format!("{}\n\n{}", quoted(&told(e, ctx)), marker(id));
+        let mut issue = json!({"title": ctx.subject(e), "body": body, "labels": self.labels});
         if !self.assignees.is_empty() {
             issue["assignees"] = json!(self.assignees);
         }
@@ -316,6 +317,7 @@ impl GithubIssues {
         gh: &GitHub,
         issue: &Issue,
         e: &Event<'_>,
+        ctx: &Deliver<'_>,
         writes: &AtomicUsize,
     ) -> Result<String, NotDone> {
         let head = match e.kind {
@@ -326,7 +328,7 @@ impl GithubIssues {
         self.say(
             gh,
             issue,
-            format!("{head}\n\n{}", quoted(&e.mail.body)),
+            format!("{head}\n\n{}", quoted(&told(e, ctx))),
             writes,
         )
     }
@@ -349,13 +351,13 @@ impl GithubIssues {
         gh: &GitHub,
         issue: &Issue,
         e: &Event<'_>,
-        now: DateTime<Utc>,
+        ctx: &Deliver<'_>,
         writes: &AtomicUsize,
     ) -> Result<String, NotDone> {
         let body = format!(
             "Resolved after {}.\n\n{}",
-            lasted(&issue.created_at, now),
-            quoted(&e.mail.body)
+            lasted(&issue.created_at, ctx.now),
+            quoted(&told(e, ctx))
         );
         self.close_with(gh, issue, body, writes)
     }
@@ -406,7 +408,7 @@ impl GithubIssues {
         Ok(())
     }
 
-    fn all_failed(&self, events: &[Event<'_>], why: &str) -> Vec<Delivered> {
+    fn all_failed(&self, events: &[Event<'_>], ctx: &Deliver<'_>, why: &str) -> Vec<Delivered> {
         events
             .iter()
             .enumerate()
@@ -414,11 +416,16 @@ impl GithubIssues {
                 event: i,
                 notification: Notification {
                     error: Some(why.to_string()),
-                    ..Notification::pending(NAME, &[self.repo.to_string()], &e.mail.subject)
+                    ..Notification::pending(NAME, &[self.repo.to_string()], &ctx.subject(e))
                 },
             })
             .collect()
     }
+}
+
+/// The event in mail's words, masked: what an issue quotes.
+fn told(e: &Event<'_>, ctx: &Deliver<'_>) -> String {
+    ctx.redactor.redact_owned(super::mail::body(e, ctx))
 }
 
 /// The id the marker on a body's last line names; a marker anywhere else (inside quoted

@@ -14,7 +14,6 @@ use std::sync::Arc;
 use serde_json::{Value, json};
 
 use super::channel::{self, Channel, Deliver, Delivered, Endpoint, Event, EventKind, Kind};
-use super::mail::{MailContext, subject_of};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
 use crate::util::text::{cut, one_line};
@@ -97,12 +96,6 @@ fn refusal(status: u16, body: &[u8]) -> String {
 
 /// The Block Kit message of one event.
 pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
-    let mail_ctx = MailContext {
-        prefix: "",
-        runbook_url: ctx.runbook_url,
-        run_url: ctx.run_url,
-        now: ctx.now,
-    };
     let (header, text, links) = match (e.kind, e.checks.as_slice()) {
         (EventKind::MonitorFailed, _) | (_, []) => {
             let mut text = String::from("The health of these is not known:\n");
@@ -110,9 +103,13 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
                 text.push_str(&format!("• `{}`: {}\n", escape(&c.id), escape(&c.message)));
             }
             if e.checks.is_empty() {
-                text = escape(paragraph(&e.mail.body, 1));
+                let mut problems = String::from("Problems of the monitor itself:");
+                for p in e.errors {
+                    problems.push_str(&format!("\n- {p}"));
+                }
+                text = escape(problems.trim());
             }
-            let runbook = mail_ctx.runbook(super::mail::MONITOR_FAILED);
+            let runbook = ctx.runbook(channel::MONITOR_FAILED);
             (
                 "❔ MONITOR FAILED".to_string(),
                 text,
@@ -121,7 +118,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
         }
         (EventKind::Resolved, [c, ..]) => (
             format!("✅ RESOLVED {} {}", c.kind, c.target),
-            escape(paragraph(&e.mail.body, 1)),
+            escape(e.recovery(c).trim()),
             links(c.link.as_deref(), None, ctx),
         ),
         (kind, [c, ..]) => {
@@ -132,7 +129,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
             if let Some(since) = &c.since {
                 text.push_str(&format!("\nSince {since}"));
             }
-            let runbook = mail_ctx.runbook(&subject_of(c));
+            let runbook = ctx.runbook(e.subject.words());
             (
                 format!("{} {} {}", channel::status_sign(c.status), c.kind, c.target),
                 text,
@@ -149,7 +146,7 @@ pub fn message(e: &Event<'_>, ctx: &Deliver<'_>) -> Value {
         blocks.push(json!({"type": "context", "elements": [{"type": "mrkdwn", "text": links}]}));
     }
     // The notification text is mrkdwn too: a name from a file or a server pings nobody.
-    json!({"text": escape(&one_line(&e.mail.subject)), "blocks": blocks})
+    json!({"text": escape(&one_line(&ctx.subject(e))), "blocks": blocks})
 }
 
 /// "<url|Look at> · <url|Runbook> · <url|Monitor run>", those that exist.
@@ -165,11 +162,6 @@ fn links(look: Option<&str>, runbook: Option<String>, ctx: &Deliver<'_>) -> Stri
     .join(" · ")
 }
 
-/// The `n`-th paragraph of a mail body.
-fn paragraph(body: &str, n: usize) -> &str {
-    body.split("\n\n").nth(n).unwrap_or(body).trim()
-}
-
 /// Slack's mrkdwn escaping: `&`, `<` and `>`, so server text cannot make a link or mention.
 fn escape(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -180,7 +172,7 @@ fn escape(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::alerting::mail::Mail;
+    use crate::alerting::channel::Subject;
     use crate::clients::http::{Http, HttpSettings};
     use crate::config::Secrets;
     use crate::model::{CheckResult, Status};
@@ -211,22 +203,20 @@ mod tests {
             runbook_url: Some("https://example.invalid/runbook"),
             checks: &[],
             redactor: &crate::redact::Redactor::default(),
+            prefix: "[hm]",
         })
     }
 
     #[test]
     fn a_problem_says_status_check_message_and_where_to_look_and_escapes_server_text() {
         let c = check();
-        let mail = Mail {
-            subject: "[hm] cron heartbeat STALE: nightly".into(),
-            body: String::new(),
-            ids: vec![c.id.clone()],
-            resolves: false,
-        };
         let e = Event {
             kind: EventKind::Problem,
-            mail: &mail,
+            subject: Subject::Check("cron heartbeat STALE: nightly".into()),
             checks: vec![&c],
+            since: None,
+            lasted: None,
+            errors: &[],
         };
         let m = with_ctx(|ctx| message(&e, ctx));
         assert_eq!(m["text"], "[hm] cron heartbeat STALE: nightly");
@@ -250,16 +240,15 @@ mod tests {
     fn the_notification_text_is_escaped_and_on_one_line() {
         let mut c = check();
         c.target = "nightly\n<!channel>.yml".into();
-        let mail = Mail {
-            subject: "[hm] cron heartbeat STALE: nightly <!channel> <@U0ADMIN>\r\nBcc: x".into(),
-            body: String::new(),
-            ids: vec![],
-            resolves: false,
-        };
         let e = Event {
             kind: EventKind::Problem,
-            mail: &mail,
+            subject: Subject::Check(
+                "cron heartbeat STALE: nightly <!channel> <@U0ADMIN>\r\nBcc: x".into(),
+            ),
             checks: vec![&c],
+            since: None,
+            lasted: None,
+            errors: &[],
         };
         let m = with_ctx(|ctx| message(&e, ctx));
         assert_eq!(
@@ -277,16 +266,13 @@ mod tests {
         let mut c = check();
         c.message = "x".repeat(5000);
         c.target = "y".repeat(300);
-        let mail = Mail {
-            subject: "s".into(),
-            body: String::new(),
-            ids: vec![],
-            resolves: false,
-        };
         let e = Event {
             kind: EventKind::Reminder,
-            mail: &mail,
+            subject: Subject::Check("s".into()),
             checks: vec![&c],
+            since: None,
+            lasted: None,
+            errors: &[],
         };
         let m = with_ctx(|ctx| message(&e, ctx));
         let header = m["blocks"][0]["text"]["text"].as_str().unwrap();

@@ -319,73 +319,7 @@ pub fn next(
         http_cache: BTreeMap::new(),
     };
     for c in checks {
-        let before = prev.checks.get(&c.id);
-        let delivery = outcome.delivered.get(&c.id);
-        let accepted = delivery.is_some_and(|d| d.accepted);
-        // Owed afterwards: what this run's event did not deliver, or what was owed before.
-        let owed = |before: &BTreeSet<String>| -> BTreeSet<String> {
-            delivery
-                .map_or(before, |d| &d.failed)
-                .intersection(&outcome.channels)
-                .cloned()
-                .collect()
-        };
-        let ok = |since: Option<String>, what: String, owed: BTreeSet<String>| Entry {
-            status: Status::Ok,
-            kind: c.kind.to_string(),
-            since,
-            last_mailed_at: None,
-            what,
-            owed,
-            unknown: None,
-        };
-        let entry = if c.status == Status::Ok {
-            match before.and_then(|e| recovered(&c.id, e).map(|r| (e, r))) {
-                Some((e, _)) if !accepted => e.clone(),
-                Some((_, (r, _))) => match owed(&BTreeSet::new()) {
-                    left if left.is_empty() => ok(None, what(c), left),
-                    left => ok(r.since, r.what, left),
-                },
-                None => ok(None, what(c), BTreeSet::new()),
-            }
-        } else if let Some(e) =
-            before.filter(|e| c.status == Status::Unknown && e.status != Status::Unknown)
-        {
-            let u = e.unknown.as_ref();
-            Entry {
-                unknown: Some(Unevaluated {
-                    since: u
-                        .map(|u| u.since.clone())
-                        .or_else(|| c.since.clone())
-                        .unwrap_or_else(|| rfc3339(now)),
-                    last_mailed_at: match delivery {
-                        Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
-                        _ => u.and_then(|u| u.last_mailed_at.clone()),
-                    },
-                    what: what(c),
-                    owed: owed(u.map_or(&BTreeSet::new(), |u| &u.owed)),
-                }),
-                ..e.clone()
-            }
-        } else {
-            let continuing = before.filter(|e| e.status != Status::Ok);
-            let same_status = continuing.is_some_and(|e| e.status == c.status);
-            let kept = continuing.filter(|_| same_status);
-            Entry {
-                status: c.status,
-                kind: c.kind.to_string(),
-                since: continuing
-                    .and_then(|e| e.since.clone())
-                    .or_else(|| Some(c.since.clone().unwrap_or_else(|| rfc3339(now)))),
-                last_mailed_at: match delivery {
-                    Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
-                    _ => kept.and_then(|e| e.last_mailed_at.clone()),
-                },
-                what: what(c),
-                owed: owed(kept.map_or(&BTreeSet::new(), |e| &e.owed)),
-                unknown: None,
-            }
-        };
+        let entry = entry(c, prev.checks.get(&c.id), outcome, &what, now);
         out.checks.insert(c.id.clone(), entry);
     }
     // What could not be evaluated keeps the entries it stands for (a repository's discovered
@@ -398,6 +332,82 @@ pub fn next(
         }
     }
     out
+}
+
+/// What the next state remembers of `c`, from its entry `before` and what became of its event.
+fn entry(
+    c: &CheckResult,
+    before: Option<&Entry>,
+    outcome: &Outcome,
+    what: &impl Fn(&CheckResult) -> String,
+    now: DateTime<Utc>,
+) -> Entry {
+    let delivery = outcome.delivered.get(&c.id);
+    let accepted = delivery.is_some_and(|d| d.accepted);
+    // Owed afterwards: what this run's event did not deliver, or what was owed before.
+    let owed = |before: &BTreeSet<String>| -> BTreeSet<String> {
+        delivery
+            .map_or(before, |d| &d.failed)
+            .intersection(&outcome.channels)
+            .cloned()
+            .collect()
+    };
+    let ok = |since: Option<String>, what: String, owed: BTreeSet<String>| Entry {
+        status: Status::Ok,
+        kind: c.kind.to_string(),
+        since,
+        last_mailed_at: None,
+        what,
+        owed,
+        unknown: None,
+    };
+    if c.status == Status::Ok {
+        match before.and_then(|e| recovered(&c.id, e).map(|r| (e, r))) {
+            Some((e, _)) if !accepted => e.clone(),
+            Some((_, (r, _))) => match owed(&BTreeSet::new()) {
+                left if left.is_empty() => ok(None, what(c), left),
+                left => ok(r.since, r.what, left),
+            },
+            None => ok(None, what(c), BTreeSet::new()),
+        }
+    } else if let Some(e) =
+        before.filter(|e| c.status == Status::Unknown && e.status != Status::Unknown)
+    {
+        let u = e.unknown.as_ref();
+        Entry {
+            unknown: Some(Unevaluated {
+                since: u
+                    .map(|u| u.since.clone())
+                    .or_else(|| c.since.clone())
+                    .unwrap_or_else(|| rfc3339(now)),
+                last_mailed_at: match delivery {
+                    Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
+                    _ => u.and_then(|u| u.last_mailed_at.clone()),
+                },
+                what: what(c),
+                owed: owed(u.map_or(&BTreeSet::new(), |u| &u.owed)),
+            }),
+            ..e.clone()
+        }
+    } else {
+        let continuing = before.filter(|e| e.status != Status::Ok);
+        let same_status = continuing.is_some_and(|e| e.status == c.status);
+        let kept = continuing.filter(|_| same_status);
+        Entry {
+            status: c.status,
+            kind: c.kind.to_string(),
+            since: continuing
+                .and_then(|e| e.since.clone())
+                .or_else(|| Some(c.since.clone().unwrap_or_else(|| rfc3339(now)))),
+            last_mailed_at: match delivery {
+                Some(d) if d.accepted && d.to_all => Some(rfc3339(now)),
+                _ => kept.and_then(|e| e.last_mailed_at.clone()),
+            },
+            what: what(c),
+            owed: owed(kept.map_or(&BTreeSet::new(), |e| &e.owed)),
+            unknown: None,
+        }
+    }
 }
 
 #[cfg(test)]

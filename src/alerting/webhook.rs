@@ -105,7 +105,7 @@ fn payload(e: &Event<'_>, c: Option<&CheckResult>, ctx: &Deliver<'_>) -> Value {
         "check": c,
         "run": {
             "now": ctx.now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-            "subject": e.mail.subject,
+            "subject": ctx.subject(e),
             "url": ctx.run_url,
             "tool": "heartbeat-monitor",
             "tool_version": env!("CARGO_PKG_VERSION"),

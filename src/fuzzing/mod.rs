@@ -5,7 +5,8 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::alerting::{postmark, state};
+use crate::alerting::mail::postmark;
+use crate::alerting::state;
 use crate::checks::http_probe::{self as probe, ProbeSpec};
 use crate::checks::pages_deploy::{self as pages, PagesSpec};
 use crate::clients::http::Response;

@@ -1,7 +1,6 @@
-//! The reports of a run's checks: the table, the dry-run mails, the step summary and the
+//! The reports of a run's checks: the table, the dry-run previews, the step summary and the
 //! annotations.
 
-use crate::alerting::mail::Mail;
 use crate::model::{CheckResult, Status};
 use crate::output::result::RunResult;
 use crate::redact::{MASK, Redactor};
@@ -98,21 +97,10 @@ fn paint(status: Status, text: &str) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-/// The mails a dry run would have sent.
-pub fn dry_run_mails(mails: &[Mail], to: &[String]) -> String {
-    if mails.is_empty() {
-        return "dry run: no mail would be sent\n".into();
-    }
-    let to = if to.is_empty() {
-        "(OPS_ALERT_EMAIL unset)".to_string()
-    } else {
-        to.join(", ")
-    };
-    let mut out = format!("dry run: {} mail(s) would be sent to {to}\n", mails.len());
-    for m in mails {
-        out.push_str(&format!("\n--- Subject: {}\n{}", m.subject, m.body));
-    }
-    out
+/// What a dry run would have sent: every channel's preview (mail's first), a blank line
+/// between two.
+pub fn previews(previews: &[String]) -> String {
+    previews.join("\n")
 }
 
 /// The Markdown appended to `GITHUB_STEP_SUMMARY`.

@@ -7,7 +7,7 @@ use std::time::Duration;
 use lettre::message::{Mailbox, header::ContentType};
 use lettre::{Message, SmtpTransport, Transport};
 
-use super::mail::Mail;
+use super::Mail;
 use crate::model::Notification;
 
 /// Where and as whom to send.

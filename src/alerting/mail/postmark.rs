@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 
-use super::mail::Mail;
+use super::Mail;
 use crate::clients::api::{self, ApiError, ApiInfo, parse_json, status_error};
 use crate::clients::http::{Http, Request, Response};
 use crate::model::Notification;

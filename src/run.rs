@@ -87,7 +87,12 @@ pub fn run_with(
         secrets.read_named(cfg.needs(), env);
         console.set_redactor(redactor_for(&secrets));
     }
-    let alerting = Alerting::new(&secrets, cfg.as_ref().ok(), env, cli.dry_run);
+    let alerting = Alerting::new(
+        &secrets,
+        cfg.as_ref().ok().map(crate::setup::Config::alerting),
+        env,
+        cli.dry_run,
+    );
     let gate_on = env.is_truthy(GATE);
     if cli.check_config {
         let problems = match &cfg {

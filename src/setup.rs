@@ -53,6 +53,22 @@ pub struct Config {
 }
 
 impl Config {
+    /// What alerting reads of it.
+    pub fn alerting(&self) -> crate::alerting::Settings<'_> {
+        crate::alerting::Settings {
+            prefix: &self.subject_prefix,
+            runbook_url: self.runbook_url.as_deref(),
+            transport: self.transport,
+            state_file: self.state_file.as_deref(),
+            remind_after: self.remind_after,
+            silences: &self.silences,
+            run: &self.run,
+            channels: &self.channels,
+        }
+    }
+}
+
+impl Config {
     /// Every secret the targets and the channels name.
     pub fn needs(&self) -> Vec<Need> {
         let channels = self.channels.iter().flat_map(|c| c.needs());

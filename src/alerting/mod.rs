@@ -26,7 +26,6 @@ use crate::config::env::Env;
 use crate::config::{self, RunSettings, Secrets, Transport};
 use crate::model::{CheckResult, Notification, Status};
 use crate::redact::Redactor;
-use crate::setup::Config;
 use channel::{Channel, Deliver, Delivered, Event};
 use plan::Due;
 use silence::Silence;
@@ -52,9 +51,31 @@ pub struct Alerting {
     dry_run: bool,
 }
 
+/// What alerting reads of the configuration; the composition root (`setup`) hands it over,
+/// so alerting never sees the whole `Config`.
+#[derive(Debug, Clone, Copy)]
+pub struct Settings<'a> {
+    /// Prefix of every subject.
+    pub prefix: &'a str,
+    /// Linked from every message.
+    pub runbook_url: Option<&'a str>,
+    /// How mail leaves.
+    pub transport: Transport,
+    /// The alert state file.
+    pub state_file: Option<&'a std::path::Path>,
+    /// How long before a still-failing check is told again.
+    pub remind_after: chrono::Duration,
+    /// Known problems not to tell about until a date.
+    pub silences: &'a [Silence],
+    /// Run limits.
+    pub run: &'a RunSettings,
+    /// The channels beside mail.
+    pub channels: &'a [Arc<dyn Channel>],
+}
+
 impl Alerting {
     /// The alerting of `cfg`, or of the defaults when the configuration could not be read.
-    pub fn new(secrets: &Secrets, cfg: Option<&Config>, env: &Env, dry_run: bool) -> Self {
+    pub fn new(secrets: &Secrets, cfg: Option<Settings<'_>>, env: &Env, dry_run: bool) -> Self {
         let request_timeout = cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout);
         let budget = cfg.map_or(RunSettings::default().mail_budget, |c| c.run.mail_budget);
         let email = mail::Email {
@@ -66,16 +87,14 @@ impl Alerting {
             .chain(cfg.iter().flat_map(|c| c.channels.iter().cloned()))
             .collect();
         Self {
-            prefix: cfg.map_or(config::DEFAULT_PREFIX.to_string(), |c| {
-                c.subject_prefix.clone()
-            }),
-            runbook_url: cfg.and_then(|c| c.runbook_url.clone()),
+            prefix: cfg.map_or(config::DEFAULT_PREFIX, |c| c.prefix).to_string(),
+            runbook_url: cfg.and_then(|c| c.runbook_url.map(str::to_string)),
             run_url: env.run_url(),
             request_timeout,
             budget,
-            state_file: cfg.and_then(|c| c.state_file.clone()),
+            state_file: cfg.and_then(|c| c.state_file.map(PathBuf::from)),
             remind_after: cfg.map_or(chrono::Duration::hours(24), |c| c.remind_after),
-            silences: cfg.map(|c| c.silences.clone()).unwrap_or_default(),
+            silences: cfg.map(|c| c.silences.to_vec()).unwrap_or_default(),
             channels,
             secrets: secrets.clone(),
             dry_run,

@@ -118,11 +118,6 @@ pub struct Configure<'a> {
     pub only_repo: bool,
     /// Repositories whose workflows are watched, for the kinds that follow (`repo_activity`).
     pub github_repos: Vec<Repo>,
-    /// Whether any kind so far reads GitHub (`github_token` watches the token then).
-    pub uses_github: bool,
-    /// Heroku apps whose slug is checked (`deploy_drift` leaves a never-deployed app's mail
-    /// to that clearer check).
-    pub slug_watched: Vec<String>,
     /// Notes for the run to print.
     pub notes: Vec<String>,
 }

@@ -153,11 +153,11 @@ pub enum RunStatus {
 impl RunStatus {
     /// The one place a run's status is decided: `disabled` when the gate is off (nothing
     /// ran); `unknown` when the monitor itself failed; else the worst check not silenced.
-    pub fn of(checks: &[CheckResult], monitor_failed: bool, disabled: bool) -> Self {
-        if disabled {
+    pub fn of(checks: &[CheckResult], errors: &[RunError], gate: Gate) -> Self {
+        if gate == Gate::Off {
             return RunStatus::Disabled;
         }
-        if monitor_failed {
+        if !errors.is_empty() {
             return RunStatus::Unknown;
         }
         match checks
@@ -170,6 +170,16 @@ impl RunStatus {
             Some(Status::Warning) => RunStatus::Warning,
             Some(Status::Critical) => RunStatus::Critical,
             Some(Status::Unknown) => RunStatus::Unknown,
+        }
+    }
+
+    /// The exit code of a run of this status, given what failed once its result was decided
+    /// (the result file or the status page not written): any such failure is `unknown`'s 3.
+    pub fn exit_code(self, late: &[RunError]) -> u8 {
+        if late.is_empty() {
+            self.code()
+        } else {
+            RunStatus::Unknown.code()
         }
     }
 
@@ -193,6 +203,66 @@ impl RunStatus {
             RunStatus::Disabled => "disabled",
         }
     }
+}
+
+/// One problem with the configuration, and where it is.
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq, Hash)]
+#[error("{place}: {message}")]
+pub struct ConfigError {
+    /// `file line N`, `--flag` or `environment`.
+    pub place: String,
+    /// 1-based line in the file, 0 elsewhere (for ordering).
+    pub line: usize,
+    /// What is wrong and what to do.
+    pub message: String,
+}
+
+impl ConfigError {
+    /// A problem of a place outside the file: a flag, the environment.
+    pub fn at(place: &str, message: impl Into<String>) -> Self {
+        Self {
+            place: place.to_string(),
+            line: 0,
+            message: message.into(),
+        }
+    }
+}
+
+/// Whether the monitor is switched on (`FLAG_CRON_HEARTBEAT_MONITOR`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Checks run.
+    On,
+    /// Nothing is checked: the run is `disabled`.
+    Off,
+}
+
+/// A failure of the monitor itself. Its text is what the result file's `errors[]` says.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RunError {
+    /// The configuration is wrong.
+    #[error("{0}")]
+    Config(ConfigError),
+    /// A secret a target or a channel needs is not set, or is malformed.
+    #[error("{0}")]
+    SecretsMissing(ConfigError),
+    /// A channel did not take a notification (the channel's own words).
+    #[error("{0}")]
+    Undelivered(String),
+    /// The alert state file could not be read or saved.
+    #[error("{0}")]
+    StateFile(String),
+    /// The result file could not be written.
+    #[error("could not write the result file {path}: {why}")]
+    ResultNotWritten {
+        /// Where it should have gone.
+        path: String,
+        /// What the file system said.
+        why: String,
+    },
+    /// The status page could not be written.
+    #[error("{0}")]
+    StatusPage(String),
 }
 
 /// How many checks ended in each status.
@@ -291,8 +361,11 @@ mod tests {
             c.silenced = silenced;
             c
         };
-        let of = |checks: &[CheckResult], failed, disabled| {
-            let s = RunStatus::of(checks, failed, disabled);
+        let of = |checks: &[CheckResult], failed: bool, disabled: bool| {
+            let errors = [RunError::StateFile("lost".into())];
+            let errors = if failed { &errors[..] } else { &[] };
+            let gate = if disabled { Gate::Off } else { Gate::On };
+            let s = RunStatus::of(checks, errors, gate);
             (s.as_str(), s.code())
         };
         assert_eq!(of(&[], false, false), ("ok", 0));
@@ -312,5 +385,10 @@ mod tests {
             "the monitor failed"
         );
         assert_eq!(of(&[], false, true), ("disabled", 0));
+        let late = [RunError::StatusPage("disk full".into())];
+        assert_eq!(RunStatus::Disabled.exit_code(&late), 3);
+        assert_eq!(RunStatus::Warning.exit_code(&[]), 1);
+        let missing = RunError::SecretsMissing(ConfigError::at("environment", "X is not set"));
+        assert_eq!(missing.to_string(), "environment: X is not set");
     }
 }

@@ -14,9 +14,9 @@ use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::cli::{self, Parsed};
 use crate::config::env::Env;
-use crate::config::{ConfigError, GATE, Secrets};
+use crate::config::{GATE, Secrets};
 use crate::model::CheckResult;
-use crate::model::{Counts, Notification, RunStatus};
+use crate::model::{Counts, Gate, Notification, RunError, RunStatus};
 use crate::output::result::{self, RunResult, SCHEMA_VERSION};
 use crate::output::{Console, report, text};
 use crate::redact::Redactor;
@@ -114,7 +114,7 @@ pub fn run_with(
         Ok(cfg) => cfg,
         Err(errors) => {
             console.err(&text::problems("configuration error(s)", &errors));
-            run.errors = messages(&errors);
+            run.errors = errors.into_iter().map(RunError::Config).collect();
             // The nightly run must not go quiet: a broken configuration mails MONITOR FAILED.
             return run.finish(console, env, gate_on.then_some(&alerting));
         }
@@ -130,7 +130,7 @@ pub fn run_with(
     let missing = cfg.missing(&secrets);
     if !missing.is_empty() {
         console.err(&text::problems("secret(s) missing", &missing));
-        run.errors = messages(&missing);
+        run.errors = missing.into_iter().map(RunError::SecretsMissing).collect();
         return run.finish(console, env, Some(&alerting));
     }
     for note in &cfg.notes {
@@ -180,7 +180,7 @@ pub fn run_with(
     code
 }
 
-fn messages(errors: &[ConfigError]) -> Vec<String> {
+fn messages(errors: &[RunError]) -> Vec<String> {
     errors.iter().map(ToString::to_string).collect()
 }
 
@@ -203,7 +203,7 @@ struct Run {
     /// Where the status page goes, if anywhere.
     status_page: Option<PathBuf>,
     checks: Vec<CheckResult>,
-    errors: Vec<String>,
+    errors: Vec<RunError>,
     notifications: Vec<Notification>,
     warnings: Vec<String>,
     disabled: bool,
@@ -228,7 +228,7 @@ impl Run {
             alerting::alert(
                 a,
                 &mut self.checks,
-                &self.errors,
+                &messages(&self.errors),
                 self.now,
                 redactor,
                 memory,
@@ -249,8 +249,10 @@ impl Run {
                 console.err(&text::error(e));
             }
             // Undelivered mail and a lost state file are failures of the monitor itself.
-            self.errors.extend(alerted.errors);
-            self.errors.extend(alerted.state_error);
+            self.errors
+                .extend(alerted.errors.into_iter().map(RunError::Undelivered));
+            self.errors
+                .extend(alerted.state_error.into_iter().map(RunError::StateFile));
             self.notifications = alerted.notifications;
             if !self.checks.is_empty() || self.dry_run {
                 console.out(&report::table(
@@ -275,7 +277,8 @@ impl Run {
         if env.in_actions() || env.get("GITHUB_STEP_SUMMARY").is_some() {
             console.command(&report::annotations(&self.checks));
         }
-        let mut status = RunStatus::of(&self.checks, !self.errors.is_empty(), self.disabled);
+        let gate = if self.disabled { Gate::Off } else { Gate::On };
+        let status = RunStatus::of(&self.checks, &self.errors, gate);
         let finished = Utc::now().max(self.started);
         let mut result = RunResult {
             schema_version: SCHEMA_VERSION,
@@ -291,17 +294,21 @@ impl Run {
             counts: Counts::of(&self.checks),
             checks: self.checks,
             notifications: self.notifications,
-            errors: self.errors,
+            errors: messages(&self.errors),
             warnings: self.warnings,
             state: state_origin,
             api_budget: self.api_budget,
         };
-        let mut code = status.code();
+        // What fails once the result is decided changes the exit code only.
+        let mut late = Vec::new();
         let written = result::write(&self.output, &mut result, console.redactor());
         if let Err(e) = &written {
-            console.err(&text::result_not_written(&self.output, e));
-            status = RunStatus::Unknown;
-            code = status.code();
+            let e = RunError::ResultNotWritten {
+                path: self.output.display().to_string(),
+                why: e.to_string(),
+            };
+            console.err(&text::line(&e));
+            late.push(e);
         }
         if let Some(dir) = &self.status_page {
             match crate::status::write(dir, &result) {
@@ -311,10 +318,11 @@ impl Run {
                     .for_each(|w| console.err(&text::warning(w))),
                 Err(e) => {
                     console.err(&text::error(&e.to_string()));
-                    code = RunStatus::Unknown.code();
+                    late.push(RunError::StatusPage(e.to_string()));
                 }
             }
         }
+        let code = status.exit_code(&late);
         if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
             append(
                 Path::new(path),

@@ -149,13 +149,21 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         repo,
         only_repo,
         github_repos: Vec::new(),
-        uses_github: false,
-        slug_watched: Vec::new(),
         notes: Vec::new(),
     };
+    // Two passes: every kind configures its own targets, then the targets that follow from
+    // the others are derived. Each kind's stay in its place in the registry.
+    let first: Vec<Vec<Arc<dyn Watch>>> =
+        KINDS.iter().map(|k| k.configure(&mut configure)).collect();
+    let all: Vec<Arc<dyn Watch>> = first.iter().flatten().cloned().collect();
+    all.iter().for_each(|w| w.settle(&all));
     let watches: Vec<Arc<dyn Watch>> = KINDS
         .iter()
-        .flat_map(|k| k.configure(&mut configure))
+        .zip(first)
+        .flat_map(|(k, mut own)| {
+            own.extend(k.derive(&configure, &all));
+            own
+        })
         .collect();
     let src = &doc.source;
     // A name on the command line reaches subjects and rows as one from the file does.

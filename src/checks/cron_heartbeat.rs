@@ -51,7 +51,6 @@ impl CheckKind for CronHeartbeat {
             })
             .into_iter()
             .collect();
-        cfg.uses_github |= !specs.is_empty() || !discoveries.is_empty();
         let repos = specs.iter().map(|s| &s.repo).chain(
             discoveries
                 .iter()

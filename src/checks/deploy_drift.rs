@@ -4,7 +4,7 @@
 //! production was never seeded). Three requests when healthy: the release, its slug (a Fir
 //! app's OCI image), the comparison; a fourth with `version_url`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Utc};
 use serde_json::json;
@@ -68,7 +68,7 @@ impl CheckKind for DeployDrift {
                 continue;
             };
             out.push(Drift {
-                said_by_slug: cfg.slug_watched.contains(&name),
+                said_by_slug: OnceLock::new(),
                 app: name,
                 repo,
                 branch: branch.map(|b| b.value),
@@ -79,7 +79,6 @@ impl CheckKind for DeployDrift {
             });
         }
         cfg.dedupe(&out, |d| d.app.clone(), "deploy");
-        cfg.uses_github |= !out.is_empty();
         watches(out)
     }
 
@@ -107,7 +106,8 @@ pub struct Drift {
     /// The JSON field holding it; without one the body is the SHA.
     pub version_field: Option<String>,
     /// `heroku_slug` checks the same app: a never-deployed app is mailed by that check.
-    pub said_by_slug: bool,
+    /// Learnt once every kind has configured (`settle`).
+    pub said_by_slug: OnceLock<bool>,
 }
 
 /// Why production's commit could not be compared.
@@ -214,6 +214,11 @@ impl Drift {
 
 impl Check for Drift {
     type Observation = Seen;
+
+    fn settle(&self, others: &[Arc<dyn Watch>]) {
+        let said = others.iter().any(|w| w.slug_checked() == Some(self.app.as_str()));
+        let _ = self.said_by_slug.set(said);
+    }
 
     fn identities(&self) -> Vec<Identity> {
         vec![Identity::new(self.id(), NAME, &self.app, &self.app)]
@@ -365,7 +370,7 @@ pub fn evaluate(d: &Drift, seen: &Seen, now: DateTime<Utc>) -> CheckResult {
     };
     let mut r = CheckResult::new(&d.id(), NAME, app, status, message);
     r.details = details;
-    if d.said_by_slug && matches!(seen, Seen::NeverDeployed(_)) {
+    if d.said_by_slug.get() == Some(&true) && matches!(seen, Seen::NeverDeployed(_)) {
         // One mail for one cause: heroku_slug says it more plainly.
         r.silenced = true;
         r.silence_reason = Some(format!("mailed as heroku_slug:{app}"));
@@ -457,7 +462,7 @@ mod tests {
             crit_behind: Hours(168.0),
             version_url: None,
             version_field: None,
-            said_by_slug: false,
+            said_by_slug: OnceLock::from(false),
         }
     }
 
@@ -556,7 +561,7 @@ mod tests {
             "raxx-api-prod was never deployed: its current release v42 'Set STATUS_WORKER_URL config vars' has no code (no slug)"
         );
         let both = Drift {
-            said_by_slug: true,
+            said_by_slug: OnceLock::from(true),
             ..drift()
         };
         let r = evaluate(&both, &seen, t(NOW));

@@ -53,7 +53,6 @@ impl CheckKind for EnvironmentProtection {
             });
         }
         cfg.dedupe(&out, |g| format!("{}/{}", g.repo, g.name), "environment");
-        cfg.uses_github |= !out.is_empty();
         watches(out)
     }
 

@@ -21,8 +21,16 @@ impl CheckKind for GithubToken {
         &[NAME]
     }
 
-    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
-        if !cfg.uses_github {
+    fn configure(&self, _cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        Vec::new()
+    }
+
+    /// Watched whenever a target reads GitHub with the token.
+    fn derive(&self, _cfg: &Configure, first: &[Arc<dyn Watch>]) -> Vec<Arc<dyn Watch>> {
+        let uses_github = first
+            .iter()
+            .any(|w| w.needs().iter().any(|n| n.var == "GITHUB_TOKEN"));
+        if !uses_github {
             return Vec::new();
         }
         vec![Arc::new(Expiry)]

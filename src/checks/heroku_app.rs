@@ -71,8 +71,6 @@ impl CheckKind for HerokuApp {
             });
         }
         cfg.dedupe(&apps, |a| a.name.clone(), "heroku_app");
-        cfg.slug_watched
-            .extend(apps.iter().filter(|a| a.check_slug).map(|a| a.name.clone()));
         watches(apps)
     }
 
@@ -121,6 +119,10 @@ impl HerokuAppSpec {
 
 impl Check for HerokuAppSpec {
     type Observation = Result<Observation, ApiError>;
+
+    fn slug_checked(&self) -> Option<&str> {
+        self.check_slug.then_some(self.name.as_str())
+    }
 
     fn identities(&self) -> Vec<Identity> {
         let mut out = Vec::new();

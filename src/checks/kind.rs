@@ -31,6 +31,12 @@ pub trait CheckKind: Sync {
     /// its place; a target with a problem is left out.
     fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>>;
 
+    /// Its targets that follow from every kind's (a second pass, once all have configured,
+    /// so the registry's order carries no meaning): the token of the GitHub checks, say.
+    fn derive(&self, _cfg: &Configure, _first: &[Arc<dyn Watch>]) -> Vec<Arc<dyn Watch>> {
+        Vec::new()
+    }
+
     /// The subject of a mail about `check` (one of its results, warning or critical), without
     /// the prefix. Its part before `:` is one of `runbook()`; by default the first.
     fn subject(&self, check: &CheckResult) -> String {
@@ -72,6 +78,15 @@ pub trait Check: Send + Sync + std::fmt::Debug + 'static {
         false
     }
 
+    /// The Heroku app whose slug it checks, if any (`deploy_drift` leaves a never-deployed
+    /// app's mail to that check).
+    fn slug_checked(&self) -> Option<&str> {
+        None
+    }
+
+    /// Learns what it needs of the other targets, once every kind has configured.
+    fn settle(&self, _others: &[Arc<dyn Watch>]) {}
+
     /// Fetches what `evaluate` needs, and no more.
     fn observe(&self, ctx: &Context) -> Self::Observation;
 
@@ -91,6 +106,10 @@ pub trait Watch: Send + Sync + std::fmt::Debug {
     fn rounds(&self) -> usize;
     /// Runs after the others, without a request of its own.
     fn after_others(&self) -> bool;
+    /// The Heroku app whose slug it checks.
+    fn slug_checked(&self) -> Option<&str>;
+    /// Learns what it needs of the other targets.
+    fn settle(&self, others: &[Arc<dyn Watch>]);
     /// Observes, then evaluates.
     fn run(&self, ctx: &Context) -> Vec<CheckResult>;
 }
@@ -114,6 +133,14 @@ impl<C: Check> Watch for C {
 
     fn after_others(&self) -> bool {
         Check::after_others(self)
+    }
+
+    fn slug_checked(&self) -> Option<&str> {
+        Check::slug_checked(self)
+    }
+
+    fn settle(&self, others: &[Arc<dyn Watch>]) {
+        Check::settle(self, others)
     }
 
     fn run(&self, ctx: &Context) -> Vec<CheckResult> {

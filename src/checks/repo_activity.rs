@@ -28,7 +28,12 @@ impl CheckKind for RepoActivity {
         &[NAME]
     }
 
-    fn configure(&self, cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+    fn configure(&self, _cfg: &mut Configure) -> Vec<Arc<dyn Watch>> {
+        Vec::new()
+    }
+
+    /// One per repository whose workflows the heartbeats watch.
+    fn derive(&self, cfg: &Configure, _first: &[Arc<dyn Watch>]) -> Vec<Arc<dyn Watch>> {
         cfg.github_repos
             .iter()
             .map(|r| Arc::new(Activity { repo: r.clone() }) as Arc<dyn Watch>)

@@ -88,7 +88,6 @@ impl CheckKind for WorkflowFailures {
             });
         }
         cfg.dedupe(&out, Failing::id, "workflow_failures");
-        cfg.uses_github |= !out.is_empty();
         watches(out)
     }
 

@@ -8,12 +8,11 @@ pub mod env;
 pub mod file;
 mod secrets;
 
+pub use crate::model::ConfigError;
 pub use secrets::{Need, Secrets, Shape};
 
 use std::path::PathBuf;
 use std::time::Duration;
-
-use thiserror::Error;
 
 use crate::clients::github::Repo;
 use cli::Cli;
@@ -38,29 +37,6 @@ pub const MAIL: Section = Section::table("mail");
 pub const RUN: Section = Section::table("run");
 /// `[[silence]]`.
 pub const SILENCE: Section = Section::array("silence");
-
-/// One problem with the configuration, and where it is.
-#[derive(Debug, Clone, Error, PartialEq, Eq, Hash)]
-#[error("{place}: {message}")]
-pub struct ConfigError {
-    /// `file line N`, `--flag` or `environment`.
-    pub place: String,
-    /// 1-based line in the file, 0 elsewhere (for ordering).
-    pub line: usize,
-    /// What is wrong and what to do.
-    pub message: String,
-}
-
-impl ConfigError {
-    /// A problem of a place outside the file: a flag, the environment.
-    pub fn at(place: &str, message: impl Into<String>) -> Self {
-        Self {
-            place: place.to_string(),
-            line: 0,
-            message: message.into(),
-        }
-    }
-}
 
 /// How mail leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -118,11 +94,6 @@ pub struct Configure<'a> {
     pub only_repo: bool,
     /// Repositories whose workflows are watched, for the kinds that follow (`repo_activity`).
     pub github_repos: Vec<Repo>,
-    /// Whether any kind so far reads GitHub (`github_token` watches the token then).
-    pub uses_github: bool,
-    /// Heroku apps whose slug is checked (`deploy_drift` leaves a never-deployed app's mail
-    /// to that clearer check).
-    pub slug_watched: Vec<String>,
     /// Notes for the run to print.
     pub notes: Vec<String>,
 }

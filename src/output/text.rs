@@ -4,7 +4,7 @@
 use std::fmt::Write as _;
 
 use crate::config::{ConfigError, GATE};
-use crate::model::{Notification, RunStatus};
+use crate::model::{Notification, RunError, RunStatus};
 
 /// `heartbeat-monitor: N configuration error(s):` and the list.
 pub fn problems(what: &str, errors: &[ConfigError]) -> String {
@@ -113,10 +113,7 @@ pub fn status_line(status: RunStatus, code: u8, output: &std::path::Path, writte
     )
 }
 
-/// Said when the result file could not be written.
-pub fn result_not_written(output: &std::path::Path, e: &std::io::Error) -> String {
-    format!(
-        "could not write the result file {}: {e}\n",
-        output.display()
-    )
+/// A failure of the monitor on a line of its own (the result file not written, say).
+pub fn line(e: &RunError) -> String {
+    format!("{e}\n")
 }

@@ -6,16 +6,16 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde_json::json;
 
-use super::pool::Identity;
-use crate::util::time::{Hours, age_hours, fmt_hours, rfc3339};
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
-use crate::clients::api::ApiError;
-use super::schedule::{self, Entry, Schedule};
-use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use super::discovery::{self, Discovery, Scope};
+use super::pool::Identity;
+use super::schedule::{self, Entry, Schedule};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
+use crate::clients::api::ApiError;
+use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
 use crate::config::GITHUB;
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
+use crate::util::time::{Hours, age_hours, fmt_hours, rfc3339};
 
 /// The kind's name.
 pub const NAME: &str = "cron_heartbeat";
@@ -70,7 +70,6 @@ impl CheckKind for CronHeartbeat {
         all
     }
 
-
     fn runbook(&self) -> &'static [&'static str] {
         &["cron heartbeat STALE"]
     }
@@ -98,7 +97,10 @@ fn discovery_asked(cfg: &Configure) -> Option<Vec<Scope>> {
             match Repo::parse(name) {
                 Some(r) if !scopes.contains(&Scope::Repo(r.clone())) => scopes.push(Scope::Repo(r)),
                 Some(_) => {}
-                None => t.error(list.line, format!("[github] repos: `{name}` is not OWNER/NAME")),
+                None => t.error(
+                    list.line,
+                    format!("[github] repos: `{name}` is not OWNER/NAME"),
+                ),
             }
         }
     }
@@ -141,7 +143,9 @@ fn configure(cfg: &mut Configure, discovering: bool) -> Vec<HeartbeatSpec> {
         if crit_missed < warn_missed {
             t.error(
                 t.line(),
-                format!("crit_missed ({crit_missed}) must not be below warn_missed ({warn_missed})"),
+                format!(
+                    "crit_missed ({crit_missed}) must not be below warn_missed ({warn_missed})"
+                ),
             );
             continue;
         }
@@ -182,7 +186,11 @@ fn configure(cfg: &mut Configure, discovering: bool) -> Vec<HeartbeatSpec> {
     }
 
     let extra: Vec<String> = if discovering && cfg.only_repo {
-        let repo = cfg.repo.as_ref().map(ToString::to_string).unwrap_or_default();
+        let repo = cfg
+            .repo
+            .as_ref()
+            .map(ToString::to_string)
+            .unwrap_or_default();
         cfg.notes.push(format!(
             "no heartbeat configured; watching every scheduled workflow of {repo} (set [github] discover = false for the old script's two)"
         ));
@@ -1196,9 +1204,17 @@ mod tests {
         );
         let one = evaluate(&spec, &seen("2026-05-22T02:03:00Z"), t(NOW));
         assert_eq!(one.status, Status::Warning);
-        assert!(one.message.starts_with("missed 1 scheduled run in a row"), "{}", one.message);
+        assert!(
+            one.message.starts_with("missed 1 scheduled run in a row"),
+            "{}",
+            one.message
+        );
         // Inside the grace, today's slot is not missed yet.
-        let early = evaluate(&spec, &seen("2026-05-22T02:03:00Z"), t("2026-05-23T02:59:00Z"));
+        let early = evaluate(
+            &spec,
+            &seen("2026-05-22T02:03:00Z"),
+            t("2026-05-23T02:59:00Z"),
+        );
         assert_eq!(early.status, Status::Ok);
     }
 
@@ -1225,7 +1241,10 @@ mod tests {
         };
         let r = evaluate(&follows_schedule(), &bad_cron, t(NOW));
         assert!(
-            r.details["schedule_fallback"].as_str().unwrap().contains("`@` is not POSIX cron"),
+            r.details["schedule_fallback"]
+                .as_str()
+                .unwrap()
+                .contains("`@` is not POSIX cron"),
             "{}",
             r.details
         );

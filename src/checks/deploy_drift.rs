@@ -10,14 +10,14 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::{Hours, human, rfc3339};
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::{ApiError, strip_query};
 use crate::clients::github::{Comparison, Repo};
 use crate::clients::heroku::{Code, Heroku, Release, is_app_name};
 use crate::clients::http::{HttpError, Request};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
+use crate::util::time::{Hours, human, rfc3339};
 
 /// The kind's name.
 pub const NAME: &str = "deploy_drift";
@@ -61,7 +61,10 @@ impl CheckKind for DeployDrift {
             if let Some(v) = &version_url
                 && !(v.value.starts_with("https://") || v.value.starts_with("http://"))
             {
-                t.error(v.line, format!("version_url must be an http(s) URL, not `{}`", v.value));
+                t.error(
+                    v.line,
+                    format!("version_url must be an http(s) URL, not `{}`", v.value),
+                );
                 continue;
             }
             let Some(repo) = cfg.repo_of(&t, repo, &format!("deploy {name}")) else {
@@ -81,7 +84,6 @@ impl CheckKind for DeployDrift {
         cfg.dedupe(&out, |d| d.app.clone(), "deploy");
         watches(out)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["deploy DRIFT"]
@@ -216,7 +218,9 @@ impl Check for Drift {
     type Observation = Seen;
 
     fn settle(&self, others: &[Arc<dyn Watch>]) {
-        let said = others.iter().any(|w| w.slug_checked() == Some(self.app.as_str()));
+        let said = others
+            .iter()
+            .any(|w| w.slug_checked() == Some(self.app.as_str()));
         let _ = self.said_by_slug.set(said);
     }
 
@@ -346,7 +350,10 @@ pub fn evaluate(d: &Drift, seen: &Seen, now: DateTime<Utc>) -> CheckResult {
                     "{released}, a commit {} does not have: {e} (a force-push, or another repository?)",
                     d.repo
                 )),
-                (Err(e), _) => unknown(format!("could not compare {} with {branch}: {e}", short(commit))),
+                (Err(e), _) => unknown(format!(
+                    "could not compare {} with {branch}: {e}",
+                    short(commit)
+                )),
                 (Ok(c), _) if c.status == "diverged" => unknown(format!(
                     "{released}, which {branch} does not contain ({} commits apart, {} on each side): was {branch} force-pushed?",
                     c.ahead_by + c.behind_by,
@@ -355,15 +362,19 @@ pub fn evaluate(d: &Drift, seen: &Seen, now: DateTime<Utc>) -> CheckResult {
                 (Ok(_), Some(Err(e))) => unknown(format!(
                     "{released}, but which commit it serves is not known: {e}"
                 )),
-                (Ok(_), Some(Ok(sha))) if !(sha.starts_with(short(commit)) || commit.starts_with(sha.as_str())) => (
-                    Status::Critical,
-                    format!(
-                        "{app} serves {} but released {}: the new release did not restart the dynos?",
-                        short(sha),
-                        short(commit)
-                    ),
-                    json!({"released_commit": commit, "served_commit": sha}),
-                ),
+                (Ok(_), Some(Ok(sha)))
+                    if !(sha.starts_with(short(commit)) || commit.starts_with(sha.as_str())) =>
+                {
+                    (
+                        Status::Critical,
+                        format!(
+                            "{app} serves {} but released {}: the new release did not restart the dynos?",
+                            short(sha),
+                            short(commit)
+                        ),
+                        json!({"released_commit": commit, "served_commit": sha}),
+                    )
+                }
                 (Ok(c), _) => behind(d, &released, branch, c, now),
             }
         }
@@ -483,7 +494,8 @@ mod tests {
                 status: status.into(),
                 ahead_by: ahead,
                 behind_by: if status == "diverged" { 2 } else { 0 },
-                html_url: "https://github.com/raxx-app/TradeMasterAPI/compare/3f2a1c9...main".into(),
+                html_url: "https://github.com/raxx-app/TradeMasterAPI/compare/3f2a1c9...main"
+                    .into(),
                 commits: vec![CompareCommit {
                     sha: "9a8b7c6".into(),
                     commit: GitCommit {
@@ -500,18 +512,37 @@ mod tests {
     #[test]
     fn behind_for_days_warns_then_is_critical() {
         let now = t(NOW);
-        let r = evaluate(&drift(), &compared("ahead", 14, "2026-05-10T11:42:00Z", None), now);
+        let r = evaluate(
+            &drift(),
+            &compared("ahead", 14, "2026-05-10T11:42:00Z", None),
+            now,
+        );
         assert_eq!(r.status, Status::Critical);
         assert_eq!(
             r.message,
             "raxx-api-prod runs 3f2a1c9 (released 2026-05-10), 14 commits behind main; the oldest undeployed commit is 9.2 days old (warning at 3 days, critical at 7 days)"
         );
-        let r = evaluate(&drift(), &compared("ahead", 2, "2026-05-15T16:00:00Z", None), now);
+        let r = evaluate(
+            &drift(),
+            &compared("ahead", 2, "2026-05-15T16:00:00Z", None),
+            now,
+        );
         assert_eq!(r.status, Status::Warning);
-        let r = evaluate(&drift(), &compared("ahead", 1, "2026-05-19T10:00:00Z", None), now);
+        let r = evaluate(
+            &drift(),
+            &compared("ahead", 1, "2026-05-19T10:00:00Z", None),
+            now,
+        );
         assert_eq!(r.status, Status::Ok);
-        let r = evaluate(&drift(), &compared("identical", 0, "2026-05-01T00:00:00Z", None), now);
-        assert_eq!(r.message, "raxx-api-prod runs 3f2a1c9 (released 2026-05-10), up to date with main");
+        let r = evaluate(
+            &drift(),
+            &compared("identical", 0, "2026-05-01T00:00:00Z", None),
+            now,
+        );
+        assert_eq!(
+            r.message,
+            "raxx-api-prod runs 3f2a1c9 (released 2026-05-10), up to date with main"
+        );
     }
 
     #[test]
@@ -529,15 +560,29 @@ mod tests {
 
     #[test]
     fn a_force_push_a_missing_commit_or_no_commit_is_unknown_with_the_reason() {
-        let r = evaluate(&drift(), &compared("diverged", 3, "2026-05-01T00:00:00Z", None), t(NOW));
+        let r = evaluate(
+            &drift(),
+            &compared("diverged", 3, "2026-05-01T00:00:00Z", None),
+            t(NOW),
+        );
         assert_eq!(r.status, Status::Unknown);
-        assert!(r.message.contains("was main force-pushed?"), "{}", r.message);
+        assert!(
+            r.message.contains("was main force-pushed?"),
+            "{}",
+            r.message
+        );
         let r = evaluate(
             &drift(),
             &Seen::Unknown(DriftError::NoCommit(Code::Slug("c7b5b1e0".into()))),
             t(NOW),
         );
-        assert!(r.message.ends_with("its slug c7b5b1e0 records no commit, so what it runs cannot be compared"), "{}", r.message);
+        assert!(
+            r.message.ends_with(
+                "its slug c7b5b1e0 records no commit, so what it runs cannot be compared"
+            ),
+            "{}",
+            r.message
+        );
         let r = evaluate(&drift(), &Seen::Unknown(DriftError::Expired(9)), t(NOW));
         assert_eq!(r.status, Status::Unknown);
         assert!(!r.silenced, "no heroku_slug mail says it");

@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Environment, Repo};
 use crate::config::file::Section;
@@ -55,7 +55,6 @@ impl CheckKind for EnvironmentProtection {
         cfg.dedupe(&out, |g| format!("{}/{}", g.repo, g.name), "environment");
         watches(out)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["environment UNPROTECTED"]
@@ -267,7 +266,11 @@ mod tests {
             r.message
         );
         let r = evaluate(&gate(), &Ok(env(&[])));
-        assert!(r.message.contains("(no protection rule at all)"), "{}", r.message);
+        assert!(
+            r.message.contains("(no protection rule at all)"),
+            "{}",
+            r.message
+        );
         let lenient = Gate {
             required_reviewers: false,
             ..gate()

@@ -36,7 +36,6 @@ impl CheckKind for GithubToken {
         vec![Arc::new(Expiry)]
     }
 
-
     fn runbook(&self) -> &'static [&'static str] {
         &["GitHub TOKEN EXPIRES"]
     }

@@ -8,12 +8,12 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::{human, rfc3339};
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::ApiError;
 use crate::clients::heroku::{App, Code, Dyno, Formation, Heroku, Release, is_app_name};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
+use crate::util::time::{human, rfc3339};
 
 /// The slug check's name.
 pub const SLUG: &str = "heroku_slug";
@@ -528,7 +528,9 @@ fn hints(app: &str, kind: &str) -> Vec<String> {
             format!("heroku ps --app {app}"),
         ],
         _ => vec![
-            format!("heroku ps --app {app}    # expect web dynos up (web.1 on Cedar, web-… on Fir)"),
+            format!(
+                "heroku ps --app {app}    # expect web dynos up (web.1 on Cedar, web-… on Fir)"
+            ),
             format!("heroku logs --tail --app {app}    # R10 boot timeout, H10 crash, R14 memory"),
             format!(
                 "heroku ps:scale web=1 --app {app}    # if it was scaled to 0 and a slug exists"
@@ -673,7 +675,11 @@ mod tests {
         let rel = release(9, false, "expired", "Deploy 1a2b3c", "2026-03-20T10:00:00Z");
         let r = &evaluate(&spec(), &obs(Some(rel), vec![], None), t(NOW))[0];
         assert_eq!(r.status, Status::Ok);
-        assert!(r.message.contains("is expired: a retired release"), "{}", r.message);
+        assert!(
+            r.message.contains("is expired: a retired release"),
+            "{}",
+            r.message
+        );
         assert!(!r.message.contains("no code"), "{}", r.message);
     }
 

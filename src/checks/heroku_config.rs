@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::ApiError;
 use crate::clients::heroku::is_app_name;
 use crate::config::env::is_truthy;
@@ -57,7 +57,6 @@ impl CheckKind for HerokuConfig {
         }
         watches(out)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["heroku CONFIG MISSING"]
@@ -259,6 +258,9 @@ mod tests {
         );
         let ok = evaluate(&req(), &Ok(Seen::default()));
         assert_eq!(ok.status, Status::Ok);
-        assert_eq!(ok.message, "raxx-console-prod has all 3 required config vars and flags");
+        assert_eq!(
+            ok.message,
+            "raxx-console-prod has all 3 required config vars and flags"
+        );
     }
 }

@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::rfc3339;
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::strip_query;
 use crate::clients::http::{Http, HttpError, Request, Response};
 use crate::config::file::Section;
 use crate::config::{Configure, Need, is_env_name};
+use crate::util::time::rfc3339;
 
 /// The kind's name.
 pub const NAME: &str = "http_probe";
@@ -87,7 +87,6 @@ impl CheckKind for HttpProbe {
         cfg.dedupe(&probes, |p| p.name.clone(), "http_probe");
         watches(probes)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["surface DEGRADED"]

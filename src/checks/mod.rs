@@ -12,30 +12,34 @@ pub use kind::{Check, CheckKind, Context, Watch, check_all, watches};
 
 pub use crate::model::{CheckResult, Status};
 
-/// Declares each kind's module and lists it in `KINDS`, so that a kind is one line here.
-macro_rules! registry {
-    ($($module:ident :: $kind:ident),* $(,)?) => {
-        $(pub mod $module;)*
+// The kinds, one file (or folder) each. Adding a kind: its file here, its `mod` line below
+// and its line in `KINDS`; a test fails on a kind file left out of either.
+pub mod cron_heartbeat;
+pub mod deploy_drift;
+pub mod environment_protection;
+pub mod github_token;
+pub mod heroku_app;
+pub mod heroku_config;
+pub mod http_probe;
+pub mod pages_deploy;
+pub mod repo_activity;
+pub mod stuck_promotion;
+pub mod workflow_failures;
 
-        /// Every kind of check, in the order their results are reported.
-        pub static KINDS: &[&dyn CheckKind] = &[$(&$module::$kind),*];
-    };
-}
-
-// Adding a kind: a file in this folder, and its line here.
-registry! {
-    cron_heartbeat::CronHeartbeat,
-    repo_activity::RepoActivity,
-    heroku_app::HerokuApp,
-    heroku_config::HerokuConfig,
-    deploy_drift::DeployDrift,
-    http_probe::HttpProbe,
-    pages_deploy::PagesDeploy,
-    stuck_promotion::StuckPromotion,
-    environment_protection::EnvironmentProtection,
-    workflow_failures::WorkflowFailures,
-    github_token::GithubToken,
-}
+/// Every kind of check, in the order their results are reported.
+pub static KINDS: &[&dyn CheckKind] = &[
+    &cron_heartbeat::CronHeartbeat,
+    &repo_activity::RepoActivity,
+    &heroku_app::HerokuApp,
+    &heroku_config::HerokuConfig,
+    &deploy_drift::DeployDrift,
+    &http_probe::HttpProbe,
+    &pages_deploy::PagesDeploy,
+    &stuck_promotion::StuckPromotion,
+    &environment_protection::EnvironmentProtection,
+    &workflow_failures::WorkflowFailures,
+    &github_token::GithubToken,
+];
 
 /// The kind that yields results of kind `name`.
 pub fn kind_named(name: &str) -> Option<&'static dyn CheckKind> {
@@ -47,6 +51,26 @@ mod tests {
     use std::collections::BTreeSet;
 
     use serde_json::Value;
+
+    /// Every file of this folder that is not one of the shared parts is a kind, and listed.
+    #[test]
+    fn every_kind_file_is_in_the_registry() {
+        const SHARED: &[&str] = &["discovery", "kind", "mod", "pool", "schedule"];
+        let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/checks");
+        let source = include_str!("mod.rs");
+        for entry in std::fs::read_dir(here).unwrap() {
+            let path = entry.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_string();
+            if SHARED.contains(&name.as_str()) {
+                continue;
+            }
+            assert!(
+                source.contains(&format!("pub mod {name};"))
+                    && source.contains(&format!("    &{name}::")),
+                "src/checks/{name} is a kind file missing from `KINDS` or its `mod` line"
+            );
+        }
+    }
 
     use super::*;
     use crate::alerting::mail::MONITOR_FAILED;

@@ -7,11 +7,11 @@ use chrono::{DateTime, Duration, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::{human, rfc3339};
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::cloudflare::{Deployment, PagesError};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
+use crate::util::time::{human, rfc3339};
 
 /// The kind's name.
 pub const NAME: &str = "pages_deploy";
@@ -55,7 +55,6 @@ impl CheckKind for PagesDeploy {
         cfg.dedupe(&out, |p| p.name.clone(), "pages_project");
         watches(out)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["surface DEGRADED"]

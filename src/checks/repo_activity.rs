@@ -7,11 +7,11 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::rfc3339;
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Repository};
 use crate::config::{Configure, Need};
+use crate::util::time::rfc3339;
 
 /// The kind's name.
 pub const NAME: &str = "repo_activity";
@@ -39,7 +39,6 @@ impl CheckKind for RepoActivity {
             .map(|r| Arc::new(Activity { repo: r.clone() }) as Arc<dyn Watch>)
             .collect()
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["cron heartbeat AT RISK"]

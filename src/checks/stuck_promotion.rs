@@ -9,12 +9,12 @@ use chrono::{DateTime, Utc};
 use serde_json::json;
 
 use super::pool::Identity;
-use crate::util::time::{Hours, human, rfc3339};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch};
 use crate::clients::heroku::{Heroku, is_app_name};
 use crate::clients::postgres::{self, DbError, DbLimits, DbUrl};
 use crate::config::file::{Section, Table, Value};
 use crate::config::{Configure, Need, is_env_name};
+use crate::util::time::{Hours, human, rfc3339};
 
 /// The kind's name.
 pub const NAME: &str = "stuck_promotion";
@@ -40,7 +40,6 @@ impl CheckKind for StuckPromotion {
             .into_iter()
             .collect()
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["promotion STUCK"]

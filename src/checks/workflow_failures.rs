@@ -9,12 +9,12 @@ use serde_json::json;
 
 use super::cron_heartbeat::default_name;
 use super::pool::Identity;
-use crate::util::time::{human, rfc3339};
-use super::{Check, CheckKind, watches, CheckResult, Context, Status, Watch};
+use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::ApiError;
 use crate::clients::github::{Repo, Run, RunFilter};
 use crate::config::file::Section;
 use crate::config::{Configure, Need};
+use crate::util::time::{human, rfc3339};
 
 /// The kind's name.
 pub const NAME: &str = "workflow_failures";
@@ -51,7 +51,9 @@ impl CheckKind for WorkflowFailures {
             if file.is_empty() || file.contains('/') {
                 t.error(
                     workflow.line,
-                    format!("workflow `{file}` must be a file name like deploy.yml or a numeric id"),
+                    format!(
+                        "workflow `{file}` must be a file name like deploy.yml or a numeric id"
+                    ),
                 );
                 continue;
             }
@@ -59,7 +61,10 @@ impl CheckKind for WorkflowFailures {
                 Some(v) if !(v.value > 0.0 && v.value <= 1.0) => {
                     t.error(
                         v.line,
-                        format!("crit_ratio must be more than 0 and at most 1, not {}", v.value),
+                        format!(
+                            "crit_ratio must be more than 0 and at most 1, not {}",
+                            v.value
+                        ),
                     );
                     continue;
                 }
@@ -69,7 +74,9 @@ impl CheckKind for WorkflowFailures {
             if warn > crit {
                 t.error(
                     t.line(),
-                    format!("crit_consecutive ({crit}) must not be less than warn_consecutive ({warn})"),
+                    format!(
+                        "crit_consecutive ({crit}) must not be less than warn_consecutive ({warn})"
+                    ),
                 );
                 continue;
             }
@@ -90,7 +97,6 @@ impl CheckKind for WorkflowFailures {
         cfg.dedupe(&out, Failing::id, "workflow_failures");
         watches(out)
     }
-
 
     fn runbook(&self) -> &'static [&'static str] {
         &["workflow FAILING"]
@@ -168,8 +174,13 @@ impl Check for Failing {
             branch: self.branch.clone(),
             event: None,
         };
-        ctx.github
-            .runs(&self.repo, &self.workflow, &filter, Some("completed"), self.window)
+        ctx.github.runs(
+            &self.repo,
+            &self.workflow,
+            &filter,
+            Some("completed"),
+            self.window,
+        )
     }
 
     fn evaluate(&self, seen: &Self::Observation, now: DateTime<Utc>) -> Vec<CheckResult> {
@@ -178,7 +189,11 @@ impl Check for Failing {
 }
 
 /// Decides from the newest completed runs (newest first), or from why they could not be read.
-pub fn evaluate(spec: &Failing, seen: &Result<Vec<Run>, ApiError>, now: DateTime<Utc>) -> CheckResult {
+pub fn evaluate(
+    spec: &Failing,
+    seen: &Result<Vec<Run>, ApiError>,
+    now: DateTime<Utc>,
+) -> CheckResult {
     let wf = &spec.workflow;
     let runs = match seen {
         Err(e) => {
@@ -215,7 +230,8 @@ pub fn evaluate(spec: &Failing, seen: &Result<Vec<Run>, ApiError>, now: DateTime
     let last_success = counted.iter().find(|(_, ok)| *ok).map(|(r, _)| *r);
     // The streak began with its oldest failure.
     let since = counted[..streak].last().map(|(r, _)| r.created_at);
-    let ratio_hit = counted.len() >= MIN_FOR_RATIO.min(spec.window as usize) && ratio >= spec.crit_ratio;
+    let ratio_hit =
+        counted.len() >= MIN_FOR_RATIO.min(spec.window as usize) && ratio >= spec.crit_ratio;
     let status = if streak >= spec.crit_consecutive as usize || ratio_hit {
         Status::Critical
     } else if streak >= spec.warn_consecutive as usize {
@@ -237,7 +253,9 @@ pub fn evaluate(spec: &Failing, seen: &Result<Vec<Run>, ApiError>, now: DateTime
     } else {
         parts.push(format!("{wf}'s latest completed run succeeded"));
     }
-    parts.push(format!("{failures} of the last {n} completed runs failed ({pct} %)"));
+    parts.push(format!(
+        "{failures} of the last {n} completed runs failed ({pct} %)"
+    ));
     if status != Status::Ok {
         if let Some(r) = latest_failure {
             parts.push(format!("latest failure {}", r.html_url));
@@ -267,9 +285,12 @@ pub fn evaluate(spec: &Failing, seen: &Result<Vec<Run>, ApiError>, now: DateTime
             spec.crit_ratio * 100.0,
             spec.window
         ));
-        r.link = latest_failure
-            .map(|r| r.html_url.clone())
-            .or_else(|| Some(format!("https://github.com/{}/actions/workflows/{wf}", spec.repo)));
+        r.link = latest_failure.map(|r| r.html_url.clone()).or_else(|| {
+            Some(format!(
+                "https://github.com/{}/actions/workflows/{wf}",
+                spec.repo
+            ))
+        });
         r.hints = vec![
             format!(
                 "gh run list --workflow {wf} --repo {} --limit 10    # the streak, and where it began",
@@ -315,7 +336,10 @@ mod tests {
                     id: 100 - i as u64,
                     status: Some("completed".into()),
                     conclusion: Some(c.to_string()),
-                    html_url: format!("https://github.com/raxx-app/TradeMasterAPI/actions/runs/{}", 100 - i),
+                    html_url: format!(
+                        "https://github.com/raxx-app/TradeMasterAPI/actions/runs/{}",
+                        100 - i
+                    ),
                     event: "push".into(),
                     created_at: at,
                     updated_at: at,
@@ -334,7 +358,13 @@ mod tests {
     #[test]
     fn streaks_warn_at_three_and_are_critical_at_ten() {
         assert_eq!(eval(&["failure", "failure", "success"]).status, Status::Ok);
-        let r = eval(&["failure", "timed_out", "startup_failure", "success", "success"]);
+        let r = eval(&[
+            "failure",
+            "timed_out",
+            "startup_failure",
+            "success",
+            "success",
+        ]);
         assert_eq!(r.status, Status::Warning);
         assert!(
             r.message.starts_with(
@@ -343,7 +373,9 @@ mod tests {
             "{}",
             r.message
         );
-        assert!(r.message.contains("latest failure https://github.com/raxx-app/TradeMasterAPI/actions/runs/100"));
+        assert!(r.message.contains(
+            "latest failure https://github.com/raxx-app/TradeMasterAPI/actions/runs/100"
+        ));
         assert!(r.message.contains("last success 2026-04-26T16:30:00Z"));
         let mut ten = vec!["failure"; 10];
         ten.push("success");
@@ -352,7 +384,15 @@ mod tests {
 
     #[test]
     fn cancelled_skipped_and_neutral_runs_count_neither_way() {
-        let r = eval(&["cancelled", "failure", "skipped", "failure", "neutral", "failure", "success"]);
+        let r = eval(&[
+            "cancelled",
+            "failure",
+            "skipped",
+            "failure",
+            "neutral",
+            "failure",
+            "success",
+        ]);
         assert_eq!(r.status, Status::Warning);
         assert_eq!(r.details["consecutive_failures"], 3);
         assert_eq!(r.details["counted_runs"], 4);
@@ -365,7 +405,12 @@ mod tests {
         mostly.push("success");
         let r = eval(&mostly);
         assert_eq!(r.status, Status::Critical, "{}", r.message);
-        assert!(r.message.contains("8 of the last 10 completed runs failed (80 %)"), "{}", r.message);
+        assert!(
+            r.message
+                .contains("8 of the last 10 completed runs failed (80 %)"),
+            "{}",
+            r.message
+        );
         assert_eq!(eval(&["failure"]).status, Status::Ok, "one run is no ratio");
     }
 
@@ -373,6 +418,10 @@ mod tests {
     fn never_succeeded_says_so() {
         let r = eval(&["failure"; 4]);
         assert_eq!(r.status, Status::Warning);
-        assert!(r.message.ends_with("no success in the last 4"), "{}", r.message);
+        assert!(
+            r.message.ends_with("no success in the last 4"),
+            "{}",
+            r.message
+        );
     }
 }

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::discovery::{self, Discovery, Scope};
 use super::pool::Identity;
-use super::schedule::{self, Entry, Schedule};
+use super::schedule::{self, Entry, Schedule, ScheduleError};
 use super::{Check, CheckKind, CheckResult, Context, Status, Watch, watches};
 use crate::clients::api::ApiError;
 use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
@@ -390,21 +390,29 @@ impl ScheduleSeen {
         match self {
             Self::Read { path, entries } => Schedule::new(entries.clone())
                 .map(|s| (s, path.as_str()))
-                .map_err(|e| NoSchedule(format!("{path}: {e}"))),
-            Self::Unscheduled(why) | Self::Fallback(why) => Err(NoSchedule(why.clone())),
+                .map_err(|e| match e {
+                    ScheduleError::Cron { cron, why } => NoSchedule::Refused {
+                        path: path.clone(),
+                        what: format!("the cron '{cron}' ({why})"),
+                    },
+                    ScheduleError::Timezone(zone) => NoSchedule::Refused {
+                        path: path.clone(),
+                        what: format!("the timezone '{zone}' (not an IANA time zone name)"),
+                    },
+                    e => NoSchedule::Unread(format!("{path}: {e}")),
+                }),
+            Self::Unscheduled(why) | Self::Fallback(why) => Err(NoSchedule::Unread(why.clone())),
         }
     }
 }
 
-/// Why a heartbeat could not follow a schedule, in the details' words.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-#[error("{0}")]
-pub struct NoSchedule(String);
-
-impl NoSchedule {
-    fn as_str(&self) -> &str {
-        &self.0
-    }
+/// Why a heartbeat could not follow a schedule.
+#[derive(Debug, Clone, PartialEq)]
+enum NoSchedule {
+    /// GitHub refuses the file's schedule (`what`: "the cron '…' (why)"): it never runs.
+    Refused { path: String, what: String },
+    /// The schedule could not be read, or there is none: the fixed SLA applies.
+    Unread(String),
 }
 
 /// What is kept of a workflow file between runs: its crons, no schedule, or why its YAML
@@ -426,9 +434,9 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
                 "the token may not read {path}: give the workflow `contents: read` ({e})"
             ));
         }
-        Err(e @ ApiError::NotFound { .. }) => {
+        Err(ApiError::NotFound { .. }) => {
             return ScheduleSeen::Unscheduled(format!(
-                "{path} is not on the default branch, where GitHub runs schedules from ({e})"
+                "{path} is not on the default branch, where GitHub runs schedules from"
             ));
         }
         Err(e) => return ScheduleSeen::Fallback(format!("{path} could not be read ({e})")),
@@ -450,6 +458,9 @@ pub struct Diagnosis {
     pub latest_run: Result<Option<Run>, ApiError>,
     /// The workflow, or why it could not be read.
     pub workflow: Result<Workflow, ApiError>,
+    /// The newest run of any branch and event, asked only when a filter is configured and
+    /// nothing of the filter's ran after the last success.
+    pub latest_any: Option<Result<Option<Run>, ApiError>>,
 }
 
 /// Whether the newest success is inside the SLA. A success in the future of `now` (clock
@@ -559,9 +570,19 @@ fn judge_runs(
             schedule,
         };
     }
+    let latest_run = gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, false);
+    let filtered = spec.filter.branch.is_some() || spec.filter.event.is_some();
+    let nothing_newer = match (&latest_run, &last_success) {
+        (Ok(Some(run)), Some(last)) => run.created_at <= last.created_at,
+        (Ok(None), _) => true,
+        _ => false,
+    };
+    let latest_any = (filtered && nothing_newer)
+        .then(|| gh.latest_run(&spec.repo, &spec.workflow, &RunFilter::default(), false));
     let diagnosis = Diagnosis {
-        latest_run: gh.latest_run(&spec.repo, &spec.workflow, &spec.filter, false),
+        latest_run,
         workflow: workflow.unwrap_or_else(|| gh.workflow(&spec.repo, &spec.workflow)),
+        latest_any,
     };
     Observation::Seen {
         last_success,
@@ -613,13 +634,17 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
                     diagnosis.as_deref(),
                     now,
                 ),
-                (_, parsed) => {
-                    let mut r =
-                        evaluate_seen(spec, last_success.as_ref(), diagnosis.as_deref(), now);
-                    if let (Some(Err(why)), Some(d)) = (parsed, r.details.as_object_mut()) {
-                        d.insert("schedule_fallback".into(), json!(why.as_str()));
-                    }
-                    r
+                (_, Some(Err(NoSchedule::Refused { path, what }))) => {
+                    refused(spec, &path, &what, last_success.as_ref())
+                }
+                (rule, parsed) => {
+                    // The fixed SLA stands in for a schedule only when one was to be followed.
+                    let fallback = match parsed {
+                        Some(Err(NoSchedule::Unread(why))) if rule.is_some() => Some(why),
+                        _ => None,
+                    };
+                    let seen = (last_success.as_ref(), diagnosis.as_deref());
+                    evaluate_seen(spec, seen, fallback.as_deref(), now)
                 }
             }
         }
@@ -629,6 +654,27 @@ pub fn evaluate(spec: &HeartbeatSpec, obs: &Observation, now: DateTime<Utc>) -> 
         result.hints = hints(spec);
     }
     result
+}
+
+/// The verdict on a workflow whose schedule GitHub refuses: it never runs on schedule, however
+/// recent its last (manual or push) success.
+fn refused(
+    spec: &HeartbeatSpec,
+    path: &str,
+    what: &str,
+    last_success: Option<&Run>,
+) -> CheckResult {
+    let message = format!("GitHub refuses {what}: this workflow never runs on schedule");
+    let mut r = CheckResult::new(&spec.id(), NAME, &spec.workflow, Status::Critical, message);
+    r.details = json!({
+        "schedule_refused": what,
+        "path": path,
+        "last_success_at": last_success.map(|r| rfc3339(success_time(r))),
+        "last_success_url": last_success.map(|r| r.html_url.clone()),
+    });
+    r.threshold = Some("a schedule GitHub accepts: 5 fields, day of week 0-6".into());
+    r.link = Some(format!("https://github.com/{}/blob/HEAD/{path}", spec.repo));
+    r
 }
 
 /// The runbook's manual commands for this workflow.
@@ -699,7 +745,25 @@ fn evaluate_schedule(
         ),
     };
     let message = match diagnosis.filter(|_| status != Status::Ok) {
-        Some(d) => format!("{head}; {}", explain(spec, d, &mut details)),
+        Some(d) => {
+            let why = explain(spec, d, last_success, &mut details);
+            // The lead counts from when the last success was created, as the windows do.
+            match (why.stalled_since.and(since), missed) {
+                // Nothing ran at all: the count of windows is the news, not of failures.
+                (Some(t), Some(m)) => {
+                    let s = if m.count == 1 { "" } else { "s" };
+                    let at_least = if m.at_least { "at least " } else { "" };
+                    let lead = format!(
+                        "no run since the last success at {}: the schedule has not started for {at_least}{} window{s} ({named})",
+                        rfc3339(t),
+                        m.count
+                    );
+                    // The lead says it already.
+                    why.without_first().after(lead)
+                }
+                _ => why.after(head),
+            }
+        }
         None => head,
     };
     let mut result = CheckResult::new(&spec.id(), NAME, &spec.workflow, status, message);
@@ -741,15 +805,26 @@ fn stale_link(
         })
 }
 
+/// The verdict against the fixed SLA; `fallback` says why it stands in for the workflow's
+/// schedule, when one was to be followed.
 fn evaluate_seen(
     spec: &HeartbeatSpec,
-    last_success: Option<&Run>,
-    diagnosis: Option<&Diagnosis>,
+    (last_success, diagnosis): (Option<&Run>, Option<&Diagnosis>),
+    fallback: Option<&str>,
     now: DateTime<Utc>,
 ) -> CheckResult {
-    let sla = fmt_hours(spec.sla_hours.get());
+    let sla = match fallback {
+        Some(why) => format!(
+            "SLA {} instead of its schedule: {why}",
+            fmt_hours(spec.sla_hours.get())
+        ),
+        None => format!("SLA {}", fmt_hours(spec.sla_hours.get())),
+    };
     let mut details = serde_json::Map::new();
     details.insert("sla_hours".into(), json!(spec.sla_hours));
+    if let Some(why) = fallback {
+        details.insert("schedule_fallback".into(), json!(why));
+    }
     details.insert(
         "last_success_at".into(),
         json!(last_success.map(|r| rfc3339(success_time(r)))),
@@ -766,7 +841,7 @@ fn evaluate_seen(
         (true, Some(run), Some(age)) if age < 0.0 => (
             Status::Ok,
             format!(
-                "last successful run at {} is {} ahead of this machine's clock (clock skew); counted as fresh (SLA {sla})",
+                "last successful run at {} is {} ahead of this machine's clock (clock skew); counted as fresh ({sla})",
                 rfc3339(success_time(run)),
                 fmt_hours(-age)
             ),
@@ -774,19 +849,18 @@ fn evaluate_seen(
         (true, Some(run), Some(age)) => (
             Status::Ok,
             format!(
-                "last successful run {} ago at {} (SLA {sla})",
+                "last successful run {} ago at {} ({sla})",
                 fmt_hours(age),
                 rfc3339(success_time(run))
             ),
         ),
         _ => {
             let head = match age {
-                Some(age) => format!("no successful run for {} (SLA {sla})", fmt_hours(age)),
-                None => format!("no successful run on record (SLA {sla})"),
+                Some(age) => format!("no successful run for {} ({sla})", fmt_hours(age)),
+                None => format!("no successful run on record ({sla})"),
             };
-            let why = diagnosis.map(|d| explain(spec, d, &mut details));
-            let message = match why {
-                Some(why) => format!("{head}; {why}"),
+            let message = match diagnosis {
+                Some(d) => explain(spec, d, last_success, &mut details).after(head),
                 None => head,
             };
             (Status::Critical, message)
@@ -795,73 +869,146 @@ fn evaluate_seen(
     let mut result = CheckResult::new(&spec.id(), NAME, &spec.workflow, status, message);
     if status != Status::Ok {
         result.since = last_success.map(|r| rfc3339(success_time(r)));
-        result.threshold = Some(format!("a successful run every {sla}"));
+        let every = fmt_hours(spec.sla_hours.get());
+        result.threshold = Some(format!("a successful run every {every}"));
         result.link = stale_link(spec, &details, last_success);
     }
     result.details = serde_json::Value::Object(details);
     result
 }
 
+/// What a stale heartbeat's diagnosis says, in parts joined after the verdict.
+struct Why {
+    /// Set when nothing ran after the last success: the schedule stopped starting it.
+    stalled_since: Option<DateTime<Utc>>,
+    parts: Vec<String>,
+}
+
+impl Why {
+    fn without_first(mut self) -> Self {
+        if !self.parts.is_empty() {
+            self.parts.remove(0);
+        }
+        self
+    }
+
+    /// `lead`, then what explains it.
+    fn after(self, lead: String) -> String {
+        std::iter::once(lead)
+            .chain(self.parts)
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+}
+
 /// Words the reason a stale heartbeat is stale, and records what was seen.
 fn explain(
     spec: &HeartbeatSpec,
     d: &Diagnosis,
+    last_success: Option<&Run>,
     details: &mut serde_json::Map<String, serde_json::Value>,
-) -> String {
+) -> Why {
+    record(d, details);
+    let success_at = last_success.map(|r| r.created_at);
+    // The newest run of the heartbeat's filter is its last success: nothing started since.
+    let stalled_since = match (&d.latest_run, last_success) {
+        (Ok(Some(run)), Some(last)) if success_at.is_some_and(|t| run.created_at <= t) => {
+            Some(success_time(last))
+        }
+        (Ok(None), Some(last)) => Some(success_time(last)),
+        _ => None,
+    };
+    let mut parts = Vec::new();
+    match (&d.latest_run, stalled_since) {
+        (_, Some(t)) => {
+            parts.push(format!("no run since the last success at {}", rfc3339(t)));
+            if let Some(Ok(Some(any))) = &d.latest_any
+                && success_at.is_some_and(|t| any.created_at > t)
+            {
+                parts.push(left_out(spec, any));
+            }
+        }
+        (Ok(Some(run)), None) => parts.push(describe_run(run)),
+        (Ok(None), None) => parts.push("the workflow has never run".into()),
+        (Err(e), None) => parts.push(format!("the latest run could not be read ({e})")),
+    }
+    match &d.workflow {
+        Ok(w) => parts.extend(state_reason(spec, w, success_at)),
+        Err(e) => parts.push(format!("the workflow state could not be read ({e})")),
+    }
+    Why {
+        stalled_since,
+        parts,
+    }
+}
+
+/// Keeps what the diagnosis saw in the details.
+fn record(d: &Diagnosis, details: &mut serde_json::Map<String, serde_json::Value>) {
+    match &d.workflow {
+        Ok(w) => details.insert("workflow_state".into(), json!(w.state)),
+        Err(e) => details.insert("workflow_state_error".into(), json!(e.to_string())),
+    };
+    match &d.latest_run {
+        Ok(Some(run)) => details.insert(
+            "latest_run".into(),
+            json!({
+                "status": run.status,
+                "conclusion": run.conclusion,
+                "event": run.event,
+                "created_at": rfc3339(run.created_at),
+                "url": run.html_url,
+            }),
+        ),
+        Ok(None) => details.insert("latest_run".into(), serde_json::Value::Null),
+        Err(e) => details.insert("latest_run_error".into(), json!(e.to_string())),
+    };
+}
+
+/// What the workflow's own state says of a stale heartbeat, when it says anything.
+fn state_reason(
+    spec: &HeartbeatSpec,
+    w: &Workflow,
+    success_at: Option<DateTime<Utc>>,
+) -> Option<String> {
     let enable = format!(
         "re-enable it with `gh workflow enable {} --repo {}`",
         spec.workflow, spec.repo
     );
-    let state = match &d.workflow {
-        Ok(w) => {
-            details.insert("workflow_state".into(), json!(w.state));
-            Some(w.state.as_str())
-        }
-        Err(e) => {
-            details.insert("workflow_state_error".into(), json!(e.to_string()));
-            None
-        }
-    };
-    match &d.latest_run {
-        Ok(Some(run)) => {
-            details.insert(
-                "latest_run".into(),
-                json!({
-                    "status": run.status,
-                    "conclusion": run.conclusion,
-                    "event": run.event,
-                    "created_at": rfc3339(run.created_at),
-                    "url": run.html_url,
-                }),
-            );
-        }
-        Ok(None) => {
-            details.insert("latest_run".into(), serde_json::Value::Null);
-        }
-        Err(e) => {
-            details.insert("latest_run_error".into(), json!(e.to_string()));
-        }
+    match w.state.as_str() {
+        "disabled_manually" => Some(format!("the workflow was disabled by hand: {enable}")),
+        "disabled_inactivity" => Some(format!(
+            "GitHub disabled the schedule after 60 days without repository activity: {enable}"
+        )),
+        "disabled_fork" => Some(format!("the workflow is disabled in this fork: {enable}")),
+        "deleted" => Some("the workflow file was deleted".into()),
+        _ => match (w.updated_at, success_at) {
+            (Some(changed), Some(t)) if changed > t => Some(format!(
+                "the workflow changed at {}, after the last success: check that its file's `on.schedule` is still what it should be",
+                rfc3339(changed)
+            )),
+            _ => None,
+        },
     }
-    match state {
-        Some("disabled_manually") => return format!("the workflow was disabled by hand: {enable}"),
-        Some("disabled_inactivity") => {
-            return format!(
-                "GitHub disabled the schedule after 60 days without repository activity: {enable}"
-            );
-        }
-        Some("disabled_fork") => return format!("the workflow is disabled in this fork: {enable}"),
-        Some("deleted") => return "the workflow file was deleted".to_string(),
-        _ => {}
+}
+
+/// The newest run of any branch and event, newer than the last success, that the
+/// heartbeat's own filters left out.
+fn left_out(spec: &HeartbeatSpec, run: &Run) -> String {
+    let mut filters = Vec::new();
+    if let Some(b) = &spec.filter.branch {
+        filters.push(format!("branch {b}"));
     }
-    let run_part = match &d.latest_run {
-        Ok(Some(run)) => describe_run(run),
-        Ok(None) => "the workflow has never run".to_string(),
-        Err(e) => format!("the latest run could not be read ({e})"),
-    };
-    match &d.workflow {
-        Err(e) => format!("{run_part}; the workflow state could not be read ({e})"),
-        Ok(_) => run_part,
+    if let Some(e) = &spec.filter.event {
+        filters.push(format!("event {e}"));
     }
+    let branch = run.head_branch.as_deref().unwrap_or("no branch");
+    format!(
+        "the latest run, {} on {branch} at {}, does not match the heartbeat's filters ({}) {}",
+        run.event,
+        rfc3339(run.created_at),
+        filters.join(", "),
+        run.html_url
+    )
 }
 
 fn describe_run(run: &Run) -> String {
@@ -879,9 +1026,7 @@ fn describe_run(run: &Run) -> String {
         (Some("completed"), Some("startup_failure")) => {
             format!("latest run could not start (startup_failure) at {when} {url}")
         }
-        (Some("completed"), Some("success")) => format!(
-            "latest run succeeded at {when} but does not match the heartbeat's filters {url}"
-        ),
+        (Some("completed"), Some("success")) => format!("latest run succeeded at {when} {url}"),
         (Some("completed"), Some(other)) => format!("latest run ended {other} at {when} {url}"),
         (Some(status), _) => format!("latest run is {status} since {when} {url}"),
         (None, _) => format!("latest run at {when} {url}"),
@@ -931,6 +1076,7 @@ mod tests {
             html_url: "https://github.com/raxx-app/TradeMasterAPI/actions/workflows/x".into(),
             path: ".github/workflows/trace-integrity-cron.yml".into(),
             created_at: None,
+            updated_at: None,
         }
     }
 
@@ -989,6 +1135,7 @@ mod tests {
             diagnosis: Some(Box::new(Diagnosis {
                 latest_run: latest,
                 workflow: wf,
+                latest_any: None,
             })),
             schedule: None,
         };
@@ -1072,6 +1219,7 @@ mod tests {
             diagnosis: Some(Box::new(Diagnosis {
                 latest_run: Ok(None),
                 workflow: Ok(workflow("active")),
+                latest_any: None,
             })),
             schedule: None,
         };
@@ -1172,6 +1320,7 @@ mod tests {
                     Some("failure"),
                 ))),
                 workflow: Ok(workflow("active")),
+                latest_any: None,
             })),
             schedule: scheduled("0 2 * * *"),
         };
@@ -1219,7 +1368,7 @@ mod tests {
     }
 
     #[test]
-    fn an_unreadable_schedule_falls_back_to_the_sla_and_says_why() {
+    fn an_unreadable_schedule_falls_back_to_the_sla_and_says_why_in_the_message() {
         let obs = Observation::Seen {
             last_success: Some(success_hours_ago(5.25)),
             diagnosis: None,
@@ -1229,25 +1378,137 @@ mod tests {
         };
         let r = evaluate(&follows_schedule(), &obs, t(NOW));
         assert_eq!(r.status, Status::Ok);
-        assert!(r.message.ends_with("(SLA 48 h)"), "{}", r.message);
+        assert_eq!(
+            r.message,
+            "last successful run 5.3 h ago at 2026-05-23T01:15:00Z (SLA 48 h instead of its schedule: the token may not read .github/workflows/x.yml)"
+        );
         assert_eq!(
             r.details["schedule_fallback"],
             json!("the token may not read .github/workflows/x.yml")
         );
-        let bad_cron = Observation::Seen {
-            last_success: Some(success_hours_ago(5.25)),
-            diagnosis: None,
-            schedule: scheduled("@daily"),
-        };
-        let r = evaluate(&follows_schedule(), &bad_cron, t(NOW));
-        assert!(
-            r.details["schedule_fallback"]
-                .as_str()
-                .unwrap()
-                .contains("`@` is not POSIX cron"),
-            "{}",
-            r.details
+        // A fixed SLA chosen by hand is no fallback.
+        let r = evaluate(&spec(48.0), &obs, t(NOW));
+        assert!(r.message.ends_with("(SLA 48 h)"), "{}", r.message);
+    }
+
+    #[test]
+    fn a_cron_github_refuses_is_critical_however_fresh_the_last_success() {
+        for (cron, what) in [
+            (
+                "50 0 * * 3,4,5,6,7",
+                "the cron '50 0 * * 3,4,5,6,7' (day of week 7 is outside 0-6)",
+            ),
+            ("61 25 * * *", "the cron '61 25 * * *' ("),
+            ("@daily", "the cron '@daily' (1 fields, GitHub takes 5"),
+        ] {
+            let obs = Observation::Seen {
+                last_success: Some(success_hours_ago(5.25)),
+                diagnosis: None,
+                schedule: scheduled(cron),
+            };
+            for spec in [follows_schedule(), spec(48.0)] {
+                let r = evaluate(&spec, &obs, t(NOW));
+                assert_eq!(r.status, Status::Critical, "{cron}");
+                assert!(
+                    r.message.starts_with(&format!("GitHub refuses {what}")),
+                    "{}",
+                    r.message
+                );
+                assert!(
+                    r.message
+                        .ends_with("): this workflow never runs on schedule"),
+                    "{}",
+                    r.message
+                );
+                assert_eq!(
+                    r.link.as_deref(),
+                    Some(
+                        "https://github.com/raxx-app/TradeMasterAPI/blob/HEAD/.github/workflows/trace-integrity-cron.yml"
+                    )
+                );
+            }
+        }
+        let r = evaluate(
+            &follows_schedule(),
+            &Observation::Seen {
+                last_success: Some(success_hours_ago(5.25)),
+                diagnosis: None,
+                schedule: scheduled("50 0 * * 3,4,5,6,7"),
+            },
+            t(NOW),
         );
+        assert_eq!(
+            r.message,
+            "GitHub refuses the cron '50 0 * * 3,4,5,6,7' (day of week 7 is outside 0-6): this workflow never runs on schedule"
+        );
+    }
+
+    /// The RCA's case: the cron stopped starting; its newest run is its last success.
+    fn stalled(spec: &HeartbeatSpec, wf: Workflow, any: Option<Run>) -> CheckResult {
+        let last = run(1, "2026-05-18T02:00:11Z", "completed", Some("success"));
+        let obs = Observation::Seen {
+            last_success: Some(last.clone()),
+            diagnosis: Some(Box::new(Diagnosis {
+                latest_run: Ok(Some(last)),
+                workflow: Ok(wf),
+                latest_any: any.map(|r| Ok(Some(r))),
+            })),
+            schedule: scheduled("0 2 * * *"),
+        };
+        evaluate(spec, &obs, t(NOW))
+    }
+
+    #[test]
+    fn a_stalled_cron_says_nothing_ran_and_how_many_windows() {
+        let r = stalled(&follows_schedule(), workflow("active"), None);
+        assert_eq!(r.status, Status::Critical);
+        assert_eq!(
+            r.message,
+            "no run since the last success at 2026-05-18T02:00:11Z: the schedule has not started for 5 windows (cron '0 2 * * *', daily at 02:00 UTC)"
+        );
+        assert!(!r.message.contains("filters"), "{}", r.message);
+        let r = stalled(&spec(48.0), workflow("active"), None);
+        assert_eq!(
+            r.message,
+            "no successful run for 124.5 h (SLA 48 h); no run since the last success at 2026-05-18T02:00:11Z"
+        );
+    }
+
+    #[test]
+    fn a_stalled_cron_names_what_explains_it() {
+        let r = stalled(&follows_schedule(), workflow("disabled_inactivity"), None);
+        assert!(
+            r.message.ends_with("5 windows (cron '0 2 * * *', daily at 02:00 UTC); GitHub disabled the schedule after 60 days without repository activity: re-enable it with `gh workflow enable trace-integrity-cron.yml --repo raxx-app/TradeMasterAPI`"),
+            "{}",
+            r.message
+        );
+        let mut changed = workflow("active");
+        changed.updated_at = Some(t("2026-05-19T09:12:00Z"));
+        let r = stalled(&follows_schedule(), changed, None);
+        assert!(
+            r.message.ends_with("; the workflow changed at 2026-05-19T09:12:00Z, after the last success: check that its file's `on.schedule` is still what it should be"),
+            "{}",
+            r.message
+        );
+    }
+
+    #[test]
+    fn filters_are_named_only_when_configured_and_a_newer_run_was_left_out() {
+        let mut spec = follows_schedule();
+        spec.filter.branch = Some("main".into());
+        let mut push = run(12, "2026-05-22T10:00:00Z", "completed", Some("success"));
+        push.event = "push".into();
+        push.head_branch = Some("release".into());
+        let r = stalled(&spec, workflow("active"), Some(push));
+        assert!(
+            r.message.ends_with("; the latest run, push on release at 2026-05-22T10:00:00Z, does not match the heartbeat's filters (branch main) https://github.com/raxx-app/TradeMasterAPI/actions/runs/12"),
+            "{}",
+            r.message
+        );
+        // A run older than the last success left out by the filter is no news.
+        let old = run(0, "2026-05-17T02:00:00Z", "completed", Some("success"));
+        let r = stalled(&spec, workflow("active"), Some(old));
+        assert!(!r.message.contains("filters"), "{}", r.message);
     }
 
     #[test]
@@ -1257,6 +1518,7 @@ mod tests {
             diagnosis: Some(Box::new(Diagnosis {
                 latest_run: Ok(None),
                 workflow: Ok(workflow("active")),
+                latest_any: None,
             })),
             schedule: scheduled("*/15 * * * *"),
         };

@@ -672,6 +672,7 @@ mod tests {
                 .into(),
             path: ".github/workflows/nightly.yml".into(),
             created_at: None,
+            updated_at: None,
         };
         let at: DateTime<Utc> = success_at.parse().unwrap();
         let run = Run {

@@ -17,6 +17,8 @@ use serde::{Deserialize, Serialize};
 use yaml_rust2::Yaml;
 
 mod bounded;
+#[cfg(test)]
+mod corpus;
 
 /// How many `cron` entries one workflow file may hold: real ones have at most a dozen, and
 /// every entry is another walk through the slots.
@@ -85,11 +87,22 @@ impl Schedule {
                 cron: entry.cron.clone(),
                 why: why.to_string(),
             };
+            if let Some(c) = entry.cron.chars().find(|c| !c.is_ascii()) {
+                // A full-width comma looks like a comma and is not one.
+                return Err(bad(&format!("character '{c}' is not cron syntax")));
+            }
+            let fields = entry.cron.split_whitespace().count();
+            if fields != 5 {
+                return Err(bad(&format!(
+                    "{fields} fields, GitHub takes 5: minute hour day month weekday"
+                )));
+            }
             if let Some(c) = entry.cron.chars().find(|c| "@LW#?".contains(*c)) {
                 return Err(bad(&format!("`{c}` is not POSIX cron")));
             }
-            if entry.cron.split_whitespace().count() != 5 {
-                return Err(bad("it needs 5 fields: minute hour day month weekday"));
+            if names_weekday_seven(&entry.cron) {
+                // Many crons read 7 as Sunday, croner too; GitHub refuses the whole entry.
+                return Err(bad("day of week 7 is outside 0-6"));
             }
             let cron = parser.parse(&entry.cron).map_err(|e| bad(&e.to_string()))?;
             if never_comes(&cron) {
@@ -199,6 +212,19 @@ impl Schedule {
         let noun = if list.len() == 1 { "cron" } else { "crons" };
         format!("{noun} {}", list.join(", "))
     }
+}
+
+/// Whether the day-of-week field (the fifth) names 7, alone or as a range's end: `7`,
+/// `5-7`, `3,4,5,6,7`. A step (`*/7`) is a distance, not a day.
+fn names_weekday_seven(cron: &str) -> bool {
+    let Some(field) = cron.split_whitespace().nth(4) else {
+        return false;
+    };
+    field.split(',').any(|item| {
+        let days = item.split('/').next().unwrap_or(item);
+        days.split('-')
+            .any(|d| d.trim_start_matches('0').parse() == Ok(7u32))
+    })
 }
 
 /// Slots a workflow missed, newest first.
@@ -541,14 +567,23 @@ mod tests {
     #[test]
     fn what_github_refuses_is_refused() {
         for (cron, why) in [
-            ("@daily", "`@`"),
+            ("@daily", "1 fields, GitHub takes 5"),
+            ("@weekly 0", "2 fields"),
             ("0 0 L * *", "`L`"),
             ("0 0 1W * *", "`W`"),
             ("0 0 * * 1#2", "`#`"),
             ("0 0 ? * *", "`?`"),
-            ("0 0 * *", "5 fields"),
-            ("0 0 0 * * *", "5 fields"),
+            ("0 0 * *", "4 fields, GitHub takes 5"),
+            ("0 0 0 * * *", "6 fields, GitHub takes 5"),
+            ("42 2 ? * SUN,WED *", "6 fields, GitHub takes 5"),
             ("61 0 * * *", ""),
+            ("0 25 * * *", ""),
+            ("0 15，16 * * *", "character '，' is not cron syntax"),
+            ("50 0 * * 3,4,5,6,7", "day of week 7 is outside 0-6"),
+            ("0 0 * * 7", "day of week 7"),
+            ("0 0 * * 5-7", "day of week 7"),
+            ("0 0 * * 07", "day of week 7"),
+            ("0 0 * * 7/2", "day of week 7"),
         ] {
             let e = Schedule::new(vec![Entry {
                 cron: cron.to_string(),
@@ -580,6 +615,38 @@ mod tests {
                 ("0 2 * * *".into(), None),
                 ("30 4 * * 1".into(), Some("Europe/Berlin".into()))
             ]
+        );
+    }
+
+    #[test]
+    fn a_step_of_seven_and_sunday_as_0_or_sun_are_taken() {
+        for cron in [
+            "0 0 * * */7",
+            "0 0 * * 0",
+            "0 0 * * SUN",
+            "0 0 * * 1-6",
+            "0 7 7 7 *",
+        ] {
+            let entry = Entry {
+                cron: cron.into(),
+                timezone: None,
+            };
+            assert!(Schedule::new(vec![entry]).is_ok(), "{cron}");
+        }
+    }
+
+    #[test]
+    fn a_flow_list_closed_at_its_keys_column_reads_as_github_reads_it() {
+        // rust-lang/docs.rs docker.yml and rust-lang/rustc-perf ci.yml close their matrix
+        // lists this way; yaml-rust2 alone calls it "invalid indentation".
+        let yaml = "on:\n  schedule:\n    - cron: '0 2 * * *'\njobs:\n  x:\n    strategy:\n      matrix:\n        target: [\n          \"web\",\n          \"cli\"\n        ]\n        os: {\n          a: 1\n        }\n    runs-on: ubuntu-latest\n";
+        assert_eq!(crons(yaml).unwrap(), vec![("0 2 * * *".into(), None)]);
+        // Other bad indentation is still refused.
+        let yaml = "on:\n  schedule: 1\n push: 2\n";
+        assert!(
+            matches!(read(yaml), Err(ScheduleError::Yaml(_))),
+            "{:?}",
+            read(yaml)
         );
     }
 

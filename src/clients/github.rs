@@ -165,6 +165,9 @@ pub struct Workflow {
     /// When it was added.
     #[serde(default)]
     pub created_at: Option<DateTime<Utc>>,
+    /// When it last changed: its file, or its state.
+    #[serde(default)]
+    pub updated_at: Option<DateTime<Utc>>,
 }
 
 /// The fields of a repository the monitor reads.

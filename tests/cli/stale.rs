@@ -80,7 +80,7 @@ fn a_file_the_token_may_not_read_falls_back_to_the_sla_and_says_which_permission
     assert_eq!(c["status"], "ok");
     assert_eq!(
         c["message"],
-        "last successful run 27.4 h ago at 2026-05-22T03:04:41Z (SLA 48 h)"
+        "last successful run 27.4 h ago at 2026-05-22T03:04:41Z (SLA 48 h instead of its schedule: the token may not read .github/workflows/trace-integrity-cron.yml: give the workflow `contents: read` (GitHub refused access (HTTP 403: Resource not accessible by integration): the credential lacks a permission))"
     );
     let why = c["details"]["schedule_fallback"].as_str().unwrap();
     assert!(why.contains("contents: read"), "{why}");
@@ -106,7 +106,7 @@ fn a_workflow_that_never_ran() {
     let c = run.check(&id(TRACE));
     assert_eq!(
         c["message"],
-        "no successful run on record (SLA 48 h); the workflow has never run"
+        "no successful run on record (SLA 48 h instead of its schedule: .github/workflows/trace-integrity-cron.yml is not on the default branch, where GitHub runs schedules from); the workflow has never run"
     );
     assert_eq!(c["details"]["last_success_at"], Value::Null);
     let body = mails(&server)[0]["TextBody"].as_str().unwrap().to_string();

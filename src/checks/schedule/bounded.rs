@@ -62,6 +62,29 @@ pub(crate) fn first_document(text: &str) -> Result<Option<Yaml>, Refused> {
             text.len()
         )));
     }
+    let mut text = std::borrow::Cow::Borrowed(text);
+    let mut shifted = 0;
+    loop {
+        match parse(&text) {
+            Err(Refused::Yaml(e)) if shifted < MAX_SHIFTS => {
+                match closer_at_key_column(&text, &e) {
+                    Some(at) => {
+                        text.to_mut().insert(at, ' ');
+                        shifted += 1;
+                    }
+                    None => return Err(Refused::Yaml(e)),
+                }
+            }
+            done => return done,
+        }
+    }
+}
+
+/// How many closing brackets at their key's column one file may have moved: each is another
+/// parse of the file.
+const MAX_SHIFTS: usize = 16;
+
+fn parse(text: &str) -> Result<Option<Yaml>, Refused> {
     let mut builder = Builder::default();
     Parser::new_from_str(text)
         .load(&mut builder, true)
@@ -70,6 +93,31 @@ pub(crate) fn first_document(text: &str) -> Result<Option<Yaml>, Refused> {
         Some(refused) => Err(refused),
         None => Ok(builder.first),
     }
+}
+
+/// Where a flow list's `]` (or a flow map's `}`) sits at its key's column, which yaml-rust2
+/// refuses as "invalid indentation" and GitHub reads:
+///
+/// ```yaml
+///     target: [
+///       "web-server",
+///     ]
+/// ```
+///
+/// Inside a flow collection a space is insignificant, so one more before the bracket reads
+/// the same and parses. The byte offset of the bracket, or `None` for any other error.
+fn closer_at_key_column(text: &str, e: &ScanError) -> Option<usize> {
+    if e.info() != "invalid indentation" {
+        return None;
+    }
+    // The marker's line counts from 1, its column in characters from 0.
+    let line = text
+        .split_inclusive('\n')
+        .nth(e.marker().line().checked_sub(1)?)?;
+    let (at, c) = line.char_indices().nth(e.marker().col())?;
+    let before = &line[..at];
+    let start = line.as_ptr() as usize - text.as_ptr() as usize;
+    (matches!(c, ']' | '}') && before.chars().all(|c| c == ' ')).then_some(start + at)
 }
 
 /// A list or map being built, with the anchor it will be known by and what it holds.

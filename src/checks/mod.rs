@@ -3,10 +3,8 @@
 //! data: a stale heartbeat is a `CheckResult` with status `critical`, never an `Err`; only
 //! "could not evaluate" is `unknown`.
 
-pub mod discovery;
 mod kind;
 pub mod pool;
-pub mod schedule;
 
 pub use kind::{Check, CheckKind, Context, Watch, check_all, watches};
 
@@ -55,7 +53,7 @@ mod tests {
     /// Every file of this folder that is not one of the shared parts is a kind, and listed.
     #[test]
     fn every_kind_file_is_in_the_registry() {
-        const SHARED: &[&str] = &["discovery", "kind", "mod", "pool", "schedule"];
+        const SHARED: &[&str] = &["kind", "mod", "pool"];
         let here = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/checks");
         let source = include_str!("mod.rs");
         for entry in std::fs::read_dir(here).unwrap() {

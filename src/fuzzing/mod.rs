@@ -87,7 +87,7 @@ pub fn api_answer(reader: u8, status: u16, headers: &[(String, String)], body: &
 /// Reads a workflow file's text as `cron_heartbeat` does, and counts the slots it missed in
 /// a month: whatever the text holds, this costs a bounded time and memory.
 pub fn workflow_file(text: &str) -> String {
-    use crate::checks::schedule::{self, Schedule};
+    use crate::checks::cron_heartbeat::schedule::{self, Schedule};
     let now: DateTime<Utc> = DateTime::from_timestamp(1_779_517_800, 0).unwrap_or_default();
     match schedule::read(text).and_then(|e| e.map(Schedule::new).transpose()) {
         Ok(Some(s)) => {

@@ -6,20 +6,21 @@
 //! Only a workflow that looks stale pays for its own diagnosis.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::cron_heartbeat::{
+pub use super::discovered::evaluate;
+use super::schedule::Schedule;
+use super::{
     self as heartbeat, HeartbeatSpec, NAME, Observation, ReadFile, ScheduleRule, ScheduleSeen,
     default_name, read_schedule,
 };
-use super::pool::Identity;
-use super::schedule::Schedule;
-use super::{Check, CheckResult, Context, Status};
+use crate::checks::pool::Identity;
+use crate::checks::{Check, CheckResult, Context};
 use crate::clients::api::ApiError;
-use crate::clients::github::{Cut, GitHub, Listed, MAX_PAGES, Repo, Run, RunFilter, Workflow};
+use crate::clients::github::{Cut, GitHub, Listed, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
+use crate::util::par::par_map;
 use crate::util::time::Hours;
 
 /// Requests discovery sends at the same time: as many as the GitHub client lets fly (64);
@@ -66,11 +67,11 @@ impl Scope {
     }
 }
 
-fn org_id(org: &str) -> String {
+pub(super) fn org_id(org: &str) -> String {
     format!("{NAME}:{org}/*:*")
 }
 
-fn org_name(org: &str) -> String {
+pub(super) fn org_name(org: &str) -> String {
     format!("the organisation {org}")
 }
 
@@ -437,203 +438,6 @@ fn file_of(path: &str) -> String {
     path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
-/// `f` over `items` on up to `threads` threads (the caller's among them), results in
-/// order. A panic in `f` goes on up, to become the check's `unknown`.
-fn par_map<T: Sync, R: Send>(items: &[T], threads: usize, f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    if items.len() < 2 || threads < 2 {
-        return items.iter().map(&f).collect();
-    }
-    let next = AtomicUsize::new(0);
-    let work = || {
-        let mut done = Vec::new();
-        loop {
-            let i = next.fetch_add(1, Ordering::Relaxed);
-            let Some(item) = items.get(i) else { break };
-            done.push((i, f(item)));
-        }
-        done
-    };
-    let mut out: Vec<(usize, R)> = std::thread::scope(|scope| {
-        let helpers: Vec<_> = (1..threads.min(items.len()))
-            .map(|_| scope.spawn(work))
-            .collect();
-        let mut out = work();
-        for h in helpers {
-            match h.join() {
-                Ok(done) => out.extend(done),
-                Err(panic) => std::panic::resume_unwind(panic),
-            }
-        }
-        out
-    });
-    out.sort_by_key(|(i, _)| *i);
-    out.into_iter().map(|(_, r)| r).collect()
-}
-
-/// One result per scheduled workflow found (a disabled one warns: its schedule no longer
-/// runs), and one `unknown` for what could not be looked at.
-pub fn evaluate(seen: &Seen, now: DateTime<Utc>) -> Vec<CheckResult> {
-    let mut out: Vec<CheckResult> = seen
-        .failed
-        .iter()
-        .map(|(org, e)| {
-            CheckResult::new(
-                &org_id(org),
-                NAME,
-                &org_name(org),
-                Status::Unknown,
-                format!(
-                    "could not discover the scheduled workflows of {}: {e}",
-                    org_name(org)
-                ),
-            )
-        })
-        .collect();
-    for (org, cut) in &seen.cut {
-        let mut w = CheckResult::new(
-            &org_id(org),
-            NAME,
-            &org_name(org),
-            Status::Warning,
-            org_cut_words(org, cut),
-        );
-        w.details = cut_details(cut);
-        out.push(w);
-    }
-    for r in &seen.repos {
-        let id = format!("{NAME}:{}:*", r.repo);
-        let found = match &r.workflows {
-            Ok(found) => found,
-            Err(e) => {
-                out.push(CheckResult::new(
-                    &id,
-                    NAME,
-                    &r.repo.to_string(),
-                    Status::Unknown,
-                    format!(
-                        "could not list the workflows of {} to find the scheduled ones: {e}",
-                        r.repo
-                    ),
-                ));
-                continue;
-            }
-        };
-        for f in found {
-            out.push(evaluate_found(f, now));
-        }
-        let cut = r.cut.as_ref().map(|c| (workflows_cut_words(&r.repo, c), c));
-        if r.unreadable.is_empty()
-            && let Some((words, c)) = &cut
-        {
-            let mut w = CheckResult::new(
-                &id,
-                NAME,
-                &r.repo.to_string(),
-                Status::Warning,
-                words.clone(),
-            );
-            w.details = cut_details(c);
-            out.push(w);
-        }
-        if !r.unreadable.is_empty() {
-            let files: Vec<&str> = r.unreadable.iter().map(|(p, _)| p.as_str()).collect();
-            let mut u = CheckResult::new(
-                &id,
-                NAME,
-                &r.repo.to_string(),
-                Status::Unknown,
-                format!(
-                    "{} workflow file(s) of {} could not be read, so their schedules are not watched: {}",
-                    files.len(),
-                    r.repo,
-                    r.unreadable[0].1
-                ),
-            );
-            let why: serde_json::Map<String, serde_json::Value> = r
-                .unreadable
-                .iter()
-                .map(|(p, why)| (p.clone(), why.as_str().into()))
-                .collect();
-            u.details = serde_json::json!({ "unreadable": files, "why": why });
-            if let Some((words, c)) = &cut {
-                // One result per identity: the list's cut joins the unreadable files.
-                u.message = format!("{}; also {words}", u.message);
-                u.details["cut"] = cut_details(c);
-            }
-            out.push(u);
-        }
-    }
-    out
-}
-
-/// Why a list stopped before its end, in words.
-fn cut_why(cut: &Cut) -> String {
-    if cut.repeated {
-        "GitHub's pages repeated the ones before".to_string()
-    } else {
-        format!("the monitor reads {MAX_PAGES} pages of 100")
-    }
-}
-
-/// "only 1000 of the 1050 workflows GitHub counts in R were listed (...): 50 are not watched"
-fn workflows_cut_words(repo: &Repo, cut: &Cut) -> String {
-    match cut.counted {
-        Some(counted) => format!(
-            "only {} of the {counted} workflows GitHub counts in {repo} were listed ({}): {} are not watched",
-            cut.listed,
-            cut_why(cut),
-            counted.saturating_sub(cut.listed as u64)
-        ),
-        None => format!(
-            "listed only the first {} workflows of {repo} ({}): those after {} are not watched",
-            cut.listed,
-            cut_why(cut),
-            cut.last.as_deref().unwrap_or("them")
-        ),
-    }
-}
-
-/// "listed only the first 1000 repositories of the organisation O by name (...): those after
-/// O/x are not watched; ..."
-fn org_cut_words(org: &str, cut: &Cut) -> String {
-    format!(
-        "listed only the first {} repositories of {} by name ({}): those after {} are not watched; name them in [github] repos",
-        cut.listed,
-        org_name(org),
-        cut_why(cut),
-        cut.last.as_deref().unwrap_or("them")
-    )
-}
-
-fn cut_details(cut: &Cut) -> serde_json::Value {
-    serde_json::json!({
-        "listed": cut.listed,
-        "counted": cut.counted,
-        "last_listed": cut.last,
-        "pages_repeated": cut.repeated,
-    })
-}
-
-fn evaluate_found(f: &Found, now: DateTime<Utc>) -> CheckResult {
-    let mut r = heartbeat::evaluate(&f.spec, &f.observation, now);
-    let state = f.workflow.state.as_str();
-    // A stale one's message already says it was disabled; an ok one still warns.
-    if state.starts_with("disabled") {
-        if r.status == Status::Ok {
-            r.status = Status::Warning;
-            r.message = format!(
-                "disabled ({state}): its schedule no longer runs; {}",
-                r.message
-            );
-        }
-        r.link.get_or_insert_with(|| f.workflow.html_url.clone());
-    }
-    if let Some(d) = r.details.as_object_mut() {
-        d.insert("discovered".into(), serde_json::json!(true));
-    }
-    r
-}
-
 /// `(repository, file)` of the heartbeats configured by hand, which discovery leaves be.
 pub fn configured_files(specs: &[HeartbeatSpec]) -> Vec<(Repo, String)> {
     specs
@@ -645,7 +449,8 @@ pub fn configured_files(specs: &[HeartbeatSpec]) -> Vec<(Repo, String)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::schedule::Entry;
+    use crate::checks::Status;
+    use crate::checks::cron_heartbeat::schedule::Entry;
     use crate::clients::http::HttpError;
 
     const NOW: &str = "2026-05-23T06:30:00Z";
@@ -880,14 +685,5 @@ mod tests {
             same[0].message
         );
         assert_eq!(same[0].details["cut"]["listed"], 1000);
-    }
-
-    #[test]
-    fn par_map_keeps_the_order() {
-        let items: Vec<usize> = (0..100).collect();
-        assert_eq!(
-            par_map(&items, 8, |i| i * 2),
-            items.iter().map(|i| i * 2).collect::<Vec<_>>()
-        );
     }
 }

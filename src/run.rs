@@ -2,7 +2,7 @@
 //! Every path past argument parsing writes the result file; `RunStatus::of` decides how it
 //! ends, and `output` words everything a person reads.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -18,7 +18,7 @@ use crate::config::{GATE, Secrets};
 use crate::model::CheckResult;
 use crate::model::{Counts, Gate, Notification, RunError, RunStatus};
 use crate::output::result::{self, RunResult, SCHEMA_VERSION};
-use crate::output::{Console, report, text};
+use crate::output::{self, Console, Finished, Sinks, text};
 use crate::redact::Redactor;
 use crate::setup;
 use crate::util::time::rfc3339;
@@ -216,7 +216,7 @@ struct Run {
 }
 
 impl Run {
-    /// Mails, reports, writes the result file and returns the exit code.
+    /// Mails, then writes every output (`output::OUTPUTS`) and returns the exit code.
     fn finish(mut self, console: &mut Console, env: &Env, alerting: Option<&Alerting>) -> u8 {
         let state_origin = self.state_origin(env);
         let alerted = alerting.map(|a| {
@@ -241,6 +241,7 @@ impl Run {
         for w in &self.warnings {
             console.err(&text::warning(w));
         }
+        let mut previews = None;
         if let Some(alerted) = alerted {
             for note in &alerted.notes {
                 console.err(&text::note(note));
@@ -254,33 +255,23 @@ impl Run {
             self.errors
                 .extend(alerted.state_error.into_iter().map(RunError::StateFile));
             self.notifications = alerted.notifications;
-            if !self.checks.is_empty() || self.dry_run {
-                console.out(&report::table(
-                    &self.checks,
-                    console.color(),
-                    console.redactor(),
-                ));
-            }
-            if self.dry_run {
-                console.out(&report::previews(&alerted.previews));
-            }
-            for n in &self.notifications {
-                let (out, err) = text::mail_outcome(n);
-                if let Some(line) = out {
-                    console.out(&line);
-                }
-                if let Some(line) = err {
-                    console.err(&line);
-                }
-            }
+            previews = Some(alerted.previews);
         }
-        if env.in_actions() || env.get("GITHUB_STEP_SUMMARY").is_some() {
-            console.command(&report::annotations(&self.checks));
-        }
+        let mut run = self.into_finished(state_origin, previews);
+        let mut sinks = Sinks {
+            console,
+            env,
+            late: Vec::new(),
+        };
+        output::write_all(&mut run, &mut sinks)
+    }
+
+    /// The run's result, decided once: what every output writes from.
+    fn into_finished(self, state: result::StateOrigin, previews: Option<Vec<String>>) -> Finished {
         let gate = if self.disabled { Gate::Off } else { Gate::On };
         let status = RunStatus::of(&self.checks, &self.errors, gate);
         let finished = Utc::now().max(self.started);
-        let mut result = RunResult {
+        let result = RunResult {
             schema_version: SCHEMA_VERSION,
             tool: "heartbeat-monitor",
             tool_version: env!("CARGO_PKG_VERSION"),
@@ -296,49 +287,15 @@ impl Run {
             notifications: self.notifications,
             errors: messages(&self.errors),
             warnings: self.warnings,
-            state: state_origin,
+            state,
             api_budget: self.api_budget,
         };
-        // What fails once the result is decided changes the exit code only.
-        let mut late = Vec::new();
-        let written = result::write(&self.output, &mut result, console.redactor());
-        if let Err(e) = &written {
-            let e = RunError::ResultNotWritten {
-                path: self.output.display().to_string(),
-                why: e.to_string(),
-            };
-            console.err(&text::line(&e));
-            late.push(e);
+        Finished {
+            result,
+            previews,
+            result_file: self.output,
+            status_page: self.status_page,
         }
-        if let Some(dir) = &self.status_page {
-            match crate::status::write(dir, &result) {
-                Ok(w) => w
-                    .warnings
-                    .iter()
-                    .for_each(|w| console.err(&text::warning(w))),
-                Err(e) => {
-                    console.err(&text::error(&e.to_string()));
-                    late.push(RunError::StatusPage(e.to_string()));
-                }
-            }
-        }
-        let code = status.exit_code(&late);
-        if let Some(path) = env.get("GITHUB_STEP_SUMMARY") {
-            append(
-                Path::new(path),
-                &console.redactor().redact(&report::step_summary(&result)),
-            );
-        }
-        if let Some(line) = text::api_budget(&result.api_budget) {
-            console.out(&line);
-        }
-        console.out(&text::status_line(
-            result.status,
-            code,
-            &self.output,
-            written.is_ok(),
-        ));
-        code
     }
 
     /// Where the state came from, for the result; adds the warning of a state lost although
@@ -373,15 +330,6 @@ impl Run {
         }
         result::StateOrigin::of(read, hint.restored)
     }
-}
-
-fn append(path: &Path, text: &str) {
-    use std::io::Write;
-    let _ = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .and_then(|mut f| f.write_all(text.as_bytes()));
 }
 
 #[cfg(test)]

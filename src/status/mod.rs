@@ -12,8 +12,7 @@ use std::time::{Duration, SystemTime};
 
 use serde_json::json;
 
-use crate::model::{CheckResult, Status};
-use crate::output::result::RunResult;
+use crate::model::{CheckResult, RunStatus, Status};
 use crate::util::fs::ReadError;
 use crate::util::fs::write_atomically;
 
@@ -50,12 +49,15 @@ pub enum PageError {
     Now(String),
 }
 
-/// Writes the page, the history and the badges of `result` into `dir`.
-pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
-    let now = result
-        .now
-        .parse()
-        .map_err(|_| PageError::Now(result.now.clone()))?;
+/// Writes the page, the history and the badges of a run's `checks` into `dir`: the run
+/// ended `status`, its checks were evaluated at `now` (the result's RFC 3339 words).
+pub fn write(
+    dir: &Path,
+    checks: &[CheckResult],
+    status: RunStatus,
+    now: &str,
+) -> Result<Written, PageError> {
+    let now = now.parse().map_err(|_| PageError::Now(now.to_string()))?;
     let io = |what: &str| {
         let (dir, what) = (dir.display().to_string(), what.to_string());
         move |source| PageError::Write { dir, what, source }
@@ -67,11 +69,11 @@ pub fn write(dir: &Path, result: &RunResult) -> Result<Written, PageError> {
         path: path.display().to_string(),
         source,
     })?;
-    let lines = history::extend(read.lines, &result.checks, now);
+    let lines = history::extend(read.lines, checks, now);
     write_atomically(&path, &history::render(&lines)).map_err(io("history.jsonl"))?;
-    let html = page::render(&result.checks, result.status, &lines, now);
+    let html = page::render(checks, status, &lines, now);
     write_atomically(&dir.join("index.html"), &html).map_err(io("index.html"))?;
-    for c in &result.checks {
+    for c in checks {
         let name = format!("{}.json", badge_name(&c.id));
         write_atomically(&dir.join("badges").join(&name), &badge(c).to_string())
             .map_err(io(&format!("badges/{name}")))?;

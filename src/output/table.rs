@@ -1,10 +1,28 @@
-//! The reports of a run's checks: the table, the dry-run previews, the step summary and the
-//! annotations.
+//! The table of checks on stdout, once the channels were asked: status, check, message.
 
+use super::{Finished, Output, OutputError, Sinks};
 use crate::model::{CheckResult, Status};
-use crate::output::result::RunResult;
+use crate::output::text::silenced;
 use crate::redact::{MASK, Redactor};
 use crate::util::text::{cut, one_line};
+
+/// The table, for a run that checked something or a dry run.
+pub struct Table;
+
+impl Output for Table {
+    fn name(&self) -> &'static str {
+        "table"
+    }
+
+    fn write(&self, run: &mut Finished, sinks: &mut Sinks) -> Result<Vec<String>, OutputError> {
+        let checks = &run.result.checks;
+        if run.channels_asked() && (!checks.is_empty() || run.result.dry_run) {
+            let console = &mut *sinks.console;
+            console.out(&table(checks, console.color(), console.redactor()));
+        }
+        Ok(Vec::new())
+    }
+}
 
 /// The widest the table gets: a terminal or a CI log of 100 columns shows it whole.
 pub const TABLE_WIDTH: usize = 100;
@@ -78,15 +96,6 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
-/// " [silenced: why]" for a silenced check.
-fn silenced(c: &CheckResult) -> String {
-    match (&c.silence_reason, c.silenced) {
-        (Some(why), true) => format!(" [silenced: {why}]"),
-        (None, true) => " [silenced]".into(),
-        _ => String::new(),
-    }
-}
-
 fn paint(status: Status, text: &str) -> String {
     let code = match status {
         Status::Ok => "32",
@@ -97,85 +106,10 @@ fn paint(status: Status, text: &str) -> String {
     format!("\x1b[{code}m{text}\x1b[0m")
 }
 
-/// What a dry run would have sent: every channel's preview (mail's first), a blank line
-/// between two.
-pub fn previews(previews: &[String]) -> String {
-    previews.join("\n")
-}
-
-/// The Markdown appended to `GITHUB_STEP_SUMMARY`.
-pub fn step_summary(result: &RunResult) -> String {
-    let mut md = format!(
-        "### heartbeat-monitor: {}\n\n",
-        result.status.as_str().to_uppercase()
-    );
-    if !result.checks.is_empty() {
-        md.push_str("| Status | Check | Message |\n|---|---|---|\n");
-        for c in &result.checks {
-            md.push_str(&format!(
-                "| {} | {} | {} |\n",
-                c.status.as_str(),
-                cell(&format!("{} {}", c.kind, c.target)),
-                cell(&format!("{}{}", c.message, silenced(c)))
-            ));
-        }
-    }
-    for e in &result.errors {
-        md.push_str(&format!("\n- error: {}", cell(e)));
-    }
-    let sent = result.notifications.iter().filter(|n| n.sent).count();
-    md.push_str(&format!(
-        "\n{} mail(s){}, exit code {}.\n",
-        result.notifications.len(),
-        if result.dry_run {
-            " printed (dry run)".to_string()
-        } else {
-            format!(", {sent} accepted")
-        },
-        result.exit_code
-    ));
-    md
-}
-
-fn cell(s: &str) -> String {
-    one_line(s).replace('|', "\\|")
-}
-
-/// `::error::` / `::warning::` (`::notice::` when silenced) lines for the checks that are not ok.
-pub fn annotations(checks: &[CheckResult]) -> String {
-    checks
-        .iter()
-        .filter(|c| c.status != Status::Ok)
-        .map(|c| {
-            // A silenced problem is known: a notice, not a red mark.
-            let level = match c.status {
-                _ if c.silenced => "notice",
-                Status::Warning => "warning",
-                _ => "error",
-            };
-            format!(
-                "::{level} title={}::{}\n",
-                escape_property(&format!("{} {}", c.kind, c.target)),
-                escape_data(&c.message)
-            )
-        })
-        .collect()
-}
-
-/// Escapes a workflow command's message.
-pub fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
-}
-
-fn escape_property(s: &str) -> String {
-    escape_data(s).replace(':', "%3A").replace(',', "%2C")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::output::annotations::annotations;
 
     fn c(status: Status, msg: &str) -> CheckResult {
         CheckResult::new("id", "cron_heartbeat", "x.yml", status, msg.into())
@@ -247,35 +181,6 @@ mod tests {
     }
 
     #[test]
-    fn server_text_stays_on_its_row() {
-        let mut named = c(Status::Critical, "stale\r\n| forged | row |");
-        named.target = "nightly\nCRITICAL  forged.yml".into();
-        let t = table(&[named.clone()], false, &Redactor::default());
-        assert_eq!(t.lines().count(), 2, "{t}");
-        let r = RunResult {
-            schema_version: 1,
-            tool: "heartbeat-monitor",
-            tool_version: "0",
-            started_at: String::new(),
-            finished_at: String::new(),
-            duration_ms: 0,
-            now: String::new(),
-            dry_run: false,
-            status: crate::model::RunStatus::Critical,
-            exit_code: 2,
-            counts: Default::default(),
-            checks: vec![named],
-            notifications: Vec::new(),
-            errors: Vec::new(),
-            warnings: Vec::new(),
-            state: Default::default(),
-            api_budget: Default::default(),
-        };
-        let md = step_summary(&r);
-        assert!(md.contains("| critical | cron_heartbeat nightly CRITICAL  forged.yml | stale  \\| forged \\| row \\| |"), "{md}");
-    }
-
-    #[test]
     fn silenced_checks_are_marked_and_only_noticed() {
         let mut s = c(Status::Critical, "stale");
         s.silenced = true;
@@ -287,14 +192,5 @@ mod tests {
             table(&[s.clone()], false, &Redactor::default())
         );
         assert!(annotations(&[s]).starts_with("::notice title="));
-    }
-
-    #[test]
-    fn annotations_escape_and_skip_ok() {
-        let a = annotations(&[c(Status::Ok, "fine"), c(Status::Warning, "50% gone\nsoon")]);
-        assert_eq!(
-            a,
-            "::warning title=cron_heartbeat x.yml::50%25 gone%0Asoon\n"
-        );
     }
 }

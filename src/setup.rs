@@ -9,13 +9,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 
 use crate::alerting::channel::{self, Channel};
+use crate::alerting::mail;
 use crate::alerting::silence::Silence;
 use crate::checks::{KINDS, Watch};
 use crate::config::cli::Cli;
 use crate::config::file::{Document, Section, Source};
 use crate::config::{
-    ConfigError, Configure, DEFAULT_CONFIG, DEFAULT_PREFIX, GATE, GITHUB, MAIL, MAX_CONFIG_BYTES,
-    Need, RUN, RunSettings, SILENCE, Secrets, Transport, default_repo, output_file, run_settings,
+    ConfigError, Configure, DEFAULT_CONFIG, DEFAULT_PREFIX, GATE, GITHUB, MAX_CONFIG_BYTES, Need,
+    RUN, RunSettings, SILENCE, Secrets, Transport, default_repo, output_file, run_settings,
 };
 use crate::util::time::{Hours, rfc3339};
 
@@ -38,8 +39,6 @@ pub struct Config {
     pub watches: Vec<Arc<dyn Watch>>,
     /// Things the kinds want said before the run (an assumed default, say).
     pub notes: Vec<String>,
-    /// How mail leaves.
-    pub transport: Transport,
     /// The alert state file (`--state-file`).
     pub state_file: Option<PathBuf>,
     /// With a state file: how long before a still-failing check is mailed again.
@@ -48,7 +47,7 @@ pub struct Config {
     pub silences: Vec<Silence>,
     /// Run limits.
     pub run: RunSettings,
-    /// The channels beside mail (`[slack]`, `[webhook]`, …).
+    /// Every channel, mail first (`[mail]`, `[slack]`, `[webhook]`, …).
     pub channels: Vec<Arc<dyn Channel>>,
 }
 
@@ -58,7 +57,6 @@ impl Config {
         crate::alerting::Settings {
             prefix: &self.subject_prefix,
             runbook_url: self.runbook_url.as_deref(),
-            transport: self.transport,
             state_file: self.state_file.as_deref(),
             remind_after: self.remind_after,
             silences: &self.silences,
@@ -69,6 +67,11 @@ impl Config {
 }
 
 impl Config {
+    /// How mail leaves: its channel says.
+    pub fn transport(&self) -> Transport {
+        mail::transport(&self.channels)
+    }
+
     /// Every secret the targets and the channels name.
     pub fn needs(&self) -> Vec<Need> {
         let channels = self.channels.iter().flat_map(|c| c.needs());
@@ -88,7 +91,7 @@ impl Config {
             .iter()
             .flat_map(|w| w.needs())
             .chain(channels.flat_map(|c| c.needs()));
-        secrets.missing(needs, self.dry_run, self.transport)
+        secrets.missing(needs, self.dry_run, self.transport())
     }
 }
 
@@ -195,27 +198,13 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         ));
     }
 
-    let mail = doc.tables(MAIL).into_iter().next();
-    let transport = match mail.and_then(|m| m.string("transport")) {
-        None => Transport::Postmark,
-        Some(v) if v.value == "postmark" => Transport::Postmark,
-        Some(v) if v.value == "smtp" => Transport::Smtp,
-        Some(v) => {
-            src.error(
-                v.line,
-                format!(
-                    "transport must be \"postmark\" or \"smtp\", not \"{}\"",
-                    v.value
-                ),
-            );
-            Transport::Postmark
-        }
-    };
-    let remind_after =
-        Hours(mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0))).duration();
     let silences = silences(doc);
     let run = run_settings(doc);
-    let channels = channel::configure(doc);
+    // Mail's kind reads its `transport` first: `[mail]` lists its keys in that order.
+    let channels = channel::configure(doc, &channel::Context { run: &run });
+    let mail = doc.tables(mail::SECTION).into_iter().next();
+    let remind_after =
+        Hours(mail.map_or(24.0, |m| m.positive("remind_after_hours", 24.0))).duration();
     if let Some(v) = &runbook_url
         && !(v.value.starts_with("https://") || v.value.starts_with("http://"))
     {
@@ -227,8 +216,11 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
 
     let mut all: Vec<Section> = vec![GITHUB];
     all.extend(kind_sections.iter().copied());
-    all.extend([SILENCE, MAIL, RUN]);
-    all.extend(channel::sections());
+    // The file's own sections, mail's (always there) among them, then those adding a channel.
+    all.push(SILENCE);
+    all.extend(channel::sections(true));
+    all.push(RUN);
+    all.extend(channel::sections(false));
     doc.check_shapes(&all);
     let expected: Vec<String> = ["subject_prefix", "runbook_url", "output_file"]
         .into_iter()
@@ -254,7 +246,6 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         now: cli.now,
         watches,
         notes: configure.notes,
-        transport,
         state_file: cli.state_file.clone(),
         remind_after,
         silences,
@@ -325,7 +316,7 @@ pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
     let _ = writeln!(
         text,
         "mail: {} to {} ({}), subjects prefixed {:?}{}",
-        cfg.transport.as_str(),
+        cfg.transport().as_str(),
         if secrets.to.is_empty() {
             "nobody".into()
         } else {
@@ -557,6 +548,24 @@ name = "x"
         );
         assert!(text[2].starts_with("x.toml line 9: "), "{text:#?}");
         assert!(text[3].contains("unknown key `heroku`"), "{text:#?}");
+    }
+
+    #[test]
+    fn an_unknown_key_lists_mail_among_the_files_own_sections() {
+        let errs = resolve(&cli(), Some(("m.toml", "[mial]\n"))).unwrap_err();
+        assert!(
+            errs[0]
+                .message
+                .ends_with(", [[silence]], [mail], [run], [github_issues], [slack], [webhook]"),
+            "{}",
+            errs[0]
+        );
+        let errs = resolve(&cli(), Some(("m.toml", "[mail]\ntransprt = \"smtp\"\n"))).unwrap_err();
+        assert!(
+            errs.iter().any(|e| e.to_string()
+                == "m.toml line 2: unknown field `transprt`, expected one of `transport`, `remind_after_hours`"),
+            "{errs:?}"
+        );
     }
 
     #[test]

@@ -3,7 +3,7 @@
 //! events and renders and delivers them its own way, within the run's mail budget, recording
 //! each delivery as a notification. A channel that fails never stops another. A channel kind
 //! is one file (or folder): its section, the secret it reads, its payload and its delivery;
-//! `KINDS` lists those a section configures, and mail, always there, goes first. Every
+//! `KINDS` lists them all, mail first, which is there even without its section. Every
 //! channel is handed the events with their secrets masked, and every body it posts through
 //! an `Endpoint` passes the redactor once more, as does every answer it quotes.
 
@@ -16,7 +16,7 @@ use crate::checks::kind_named;
 use crate::clients::http::{Http, Request, Response};
 use crate::config::file::{Document, Section, Table};
 use crate::config::is_env_name;
-use crate::config::{Need, Secrets};
+use crate::config::{Need, RunSettings, Secrets};
 use crate::model::Notification;
 use crate::model::{CheckResult, Status};
 use crate::redact::Redactor;
@@ -187,8 +187,8 @@ pub struct Delivered {
     pub notification: Notification,
 }
 
-/// A configured channel.
-pub trait Channel: std::fmt::Debug + Send + Sync {
+/// A configured channel; `Any`, so that the composition root can ask mail how it leaves.
+pub trait Channel: std::any::Any + std::fmt::Debug + Send + Sync {
     /// Its name: what the alert state owes, and the `channel` of its notifications.
     fn name(&self) -> &'static str;
     /// The variables it needs when it sends.
@@ -210,38 +210,71 @@ pub trait Channel: std::fmt::Debug + Send + Sync {
     }
 }
 
-/// A kind of channel: its section, and how to read one.
-pub struct Kind {
-    /// `[slack]`, `[webhook]`, …
-    pub section: Section,
-    /// Reads the section (recording its problems) into a channel.
-    pub configure: fn(&Table<'_>) -> Option<Arc<dyn Channel>>,
+/// What every kind may need to build its channel, beside its section: the run's settings.
+#[derive(Debug, Clone, Copy)]
+pub struct Context<'a> {
+    /// Run limits (the bound on each request, the mail budget).
+    pub run: &'a RunSettings,
 }
 
-/// Every kind of channel a section configures; mail is there without one
-/// (`mail::Email`, built with the alerting's settings).
+/// Builds a kind's channel with its defaults.
+pub type ByDefault = fn(&Context<'_>) -> Arc<dyn Channel>;
+
+/// A kind of channel: its section, how to read one, and whether it is there without one.
+pub struct Kind {
+    /// `[mail]`, `[slack]`, `[webhook]`, …
+    pub section: Section,
+    /// Reads the section (recording its problems) into a channel.
+    pub configure: fn(&Table<'_>, &Context<'_>) -> Option<Arc<dyn Channel>>,
+    /// The channel when the file has no such section (or none could be read): mail is always
+    /// there. `None`: only a section adds the kind.
+    pub by_default: Option<ByDefault>,
+}
+
+impl Kind {
+    /// Whether the kind is there without a section.
+    pub fn always(&self) -> bool {
+        self.by_default.is_some()
+    }
+}
+
+/// Every kind of channel, in the order of the notifications: mail first.
 pub const KINDS: &[&Kind] = &[
+    &super::mail::KIND,
     &super::github_issues::KIND,
     &super::slack::KIND,
     &super::webhook::KIND,
 ];
 
-/// The channels the file configures.
-pub fn configure(doc: &Document) -> Vec<Arc<dyn Channel>> {
+/// The channels the file configures, with those always there that it does not.
+pub fn configure(doc: &Document, ctx: &Context<'_>) -> Vec<Arc<dyn Channel>> {
     KINDS
         .iter()
         .flat_map(|k| {
-            doc.tables(k.section)
-                .into_iter()
-                .filter_map(|t| (k.configure)(&t))
+            let tables = doc.tables(k.section);
+            if tables.is_empty() {
+                return k.by_default.map(|f| f(ctx)).into_iter().collect();
+            }
+            tables
+                .iter()
+                .filter_map(|t| (k.configure)(t, ctx))
                 .collect::<Vec<_>>()
         })
         .collect()
 }
 
-/// The sections of every kind, for the file's shape and unknown-key checks.
-pub fn sections() -> impl Iterator<Item = Section> {
-    KINDS.iter().map(|k| k.section)
+/// The channels of a run without a configuration: those always there, with their defaults.
+pub fn defaults(ctx: &Context<'_>) -> Vec<Arc<dyn Channel>> {
+    configure(&Document::empty(), ctx)
+}
+
+/// The sections of the kinds that are always there (`always`), or of those a section adds,
+/// for the file's shape and unknown-key checks.
+pub fn sections(always: bool) -> impl Iterator<Item = Section> {
+    KINDS
+        .iter()
+        .filter(move |k| k.always() == always)
+        .map(|k| k.section)
 }
 
 /// A channel's endpoint: a URL that is itself the secret (a Slack webhook, a receiver's

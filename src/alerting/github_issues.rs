@@ -25,7 +25,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::channel::{Channel, Deliver, Delivered, Event, EventKind, Kind};
+use super::channel::{Channel, Context, Deliver, Delivered, Event, EventKind, Kind};
 use crate::clients::api::{ApiError, parse_json};
 use crate::clients::github::{API, GitHub, Repo};
 use crate::clients::http::Method;
@@ -38,6 +38,7 @@ use crate::model::Status;
 pub const KIND: Kind = Kind {
     section: Section::table("github_issues"),
     configure,
+    by_default: None,
 };
 
 const NAME: &str = "github_issues";
@@ -56,7 +57,7 @@ pub struct GithubIssues {
     assignees: Vec<String>,
 }
 
-fn configure(t: &Table<'_>) -> Option<Arc<dyn Channel>> {
+fn configure(t: &Table<'_>, _: &Context<'_>) -> Option<Arc<dyn Channel>> {
     let v = t.required_string("repo")?;
     let Some(repo) = Repo::parse(&v.value) else {
         t.error(

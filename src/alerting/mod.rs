@@ -23,7 +23,7 @@ use chrono::{DateTime, Utc};
 
 use crate::clients::http::{Http, HttpSettings};
 use crate::config::env::Env;
-use crate::config::{self, RunSettings, Secrets, Transport};
+use crate::config::{self, RunSettings, Secrets};
 use crate::model::{CheckResult, Notification, Status};
 use crate::redact::Redactor;
 use channel::{Channel, Deliver, Delivered, Event};
@@ -59,8 +59,6 @@ pub struct Settings<'a> {
     pub prefix: &'a str,
     /// Linked from every message.
     pub runbook_url: Option<&'a str>,
-    /// How mail leaves.
-    pub transport: Transport,
     /// The alert state file.
     pub state_file: Option<&'a std::path::Path>,
     /// How long before a still-failing check is told again.
@@ -69,29 +67,25 @@ pub struct Settings<'a> {
     pub silences: &'a [Silence],
     /// Run limits.
     pub run: &'a RunSettings,
-    /// The channels beside mail.
+    /// Every channel, mail first, as `channel::configure` built them.
     pub channels: &'a [Arc<dyn Channel>],
 }
 
 impl Alerting {
     /// The alerting of `cfg`, or of the defaults when the configuration could not be read.
     pub fn new(secrets: &Secrets, cfg: Option<Settings<'_>>, env: &Env, dry_run: bool) -> Self {
-        let request_timeout = cfg.map_or(Duration::from_secs(15), |c| c.run.request_timeout);
-        let budget = cfg.map_or(RunSettings::default().mail_budget, |c| c.run.mail_budget);
-        let email = mail::Email {
-            transport: cfg.map_or(Transport::Postmark, |c| c.transport),
-            request_timeout,
-            budget,
+        let defaults = RunSettings::default();
+        let run = cfg.map_or(&defaults, |c| c.run);
+        let channels = match cfg {
+            Some(c) => c.channels.to_vec(),
+            None => channel::defaults(&channel::Context { run }),
         };
-        let channels = std::iter::once(Arc::new(email) as Arc<dyn Channel>)
-            .chain(cfg.iter().flat_map(|c| c.channels.iter().cloned()))
-            .collect();
         Self {
             prefix: cfg.map_or(config::DEFAULT_PREFIX, |c| c.prefix).to_string(),
             runbook_url: cfg.and_then(|c| c.runbook_url.map(str::to_string)),
             run_url: env.run_url(),
-            request_timeout,
-            budget,
+            request_timeout: run.request_timeout,
+            budget: run.mail_budget,
             state_file: cfg.and_then(|c| c.state_file.map(PathBuf::from)),
             remind_after: cfg.map_or(chrono::Duration::hours(24), |c| c.remind_after),
             silences: cfg.map(|c| c.silences.to_vec()).unwrap_or_default(),

@@ -13,7 +13,9 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::channel::{self, Channel, Deliver, Delivered, Endpoint, Event, EventKind, Kind};
+use super::channel::{
+    self, Channel, Context, Deliver, Delivered, Endpoint, Event, EventKind, Kind,
+};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
 use crate::util::text::{cut, one_line};
@@ -22,6 +24,7 @@ use crate::util::text::{cut, one_line};
 pub const KIND: Kind = Kind {
     section: Section::table("slack"),
     configure,
+    by_default: None,
 };
 
 const NAME: &str = "slack";
@@ -36,7 +39,7 @@ pub struct Slack {
     url: Endpoint,
 }
 
-fn configure(t: &Table<'_>) -> Option<Arc<dyn Channel>> {
+fn configure(t: &Table<'_>, _: &Context<'_>) -> Option<Arc<dyn Channel>> {
     let url = Endpoint::read(t, "webhook_url_env", "SLACK_WEBHOOK_URL")?;
     Some(Arc::new(Slack { url }))
 }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use super::channel::{Channel, Deliver, Delivered, Endpoint, Event, Kind};
+use super::channel::{Channel, Context, Deliver, Delivered, Endpoint, Event, Kind};
 use crate::config::Need;
 use crate::config::file::{Section, Table};
 use crate::model::CheckResult;
@@ -22,6 +22,7 @@ use crate::util::text::one_line;
 pub const KIND: Kind = Kind {
     section: Section::table("webhook"),
     configure,
+    by_default: None,
 };
 
 const NAME: &str = "webhook";
@@ -33,7 +34,7 @@ pub struct Webhook {
     url: Endpoint,
 }
 
-fn configure(t: &Table<'_>) -> Option<Arc<dyn Channel>> {
+fn configure(t: &Table<'_>, _: &Context<'_>) -> Option<Arc<dyn Channel>> {
     let url = Endpoint::read(t, "url_env", "ALERT_WEBHOOK_URL")?;
     Some(Arc::new(Webhook { url }))
 }

@@ -31,14 +31,12 @@ pub const GATE: &str = "FLAG_CRON_HEARTBEAT_MONITOR";
 
 /// `[github]`: what every GitHub check shares.
 pub const GITHUB: Section = Section::table("github");
-/// `[mail]`.
-pub const MAIL: Section = Section::table("mail");
 /// `[run]`.
 pub const RUN: Section = Section::table("run");
 /// `[[silence]]`.
 pub const SILENCE: Section = Section::array("silence");
 
-/// How mail leaves.
+/// How mail leaves (`[mail] transport`, read by the mail channel's kind).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     /// Postmark's HTTP API, one batch request.

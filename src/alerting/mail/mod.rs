@@ -1,14 +1,24 @@
-//! Mail, one channel among the others: one mail per event (a problem, change or reminder of
-//! a check that is warning or critical; one `MONITOR FAILED` naming every check that could
-//! not tell and the monitor's own problems; one `RESOLVED` per recovery), its body rendered
-//! from the event. Composing is pure; `postmark` and `smtp` send, within the mail budget.
+//! `[mail]`: mail, one channel among the others, and the one always there (first, with
+//! Postmark, when the file has no `[mail]` or could not be read): one mail per event (a
+//! problem, change or reminder of a check that is warning or critical; one `MONITOR FAILED`
+//! naming every check that could not tell and the monitor's own problems; one `RESOLVED` per
+//! recovery), its body rendered from the event. Composing is pure; `postmark` and `smtp`
+//! send, within the mail budget.
+//!
+//! ```toml
+//! [mail]
+//! transport = "postmark"   # default; or "smtp" (SMTP_URL)
+//! ```
 
 pub mod postmark;
 pub mod smtp;
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use super::channel::{Channel, Deliver, Delivered, Event, EventKind};
+use super::channel::{Channel, Context, Deliver, Delivered, Event, EventKind, Kind};
+use crate::config::file::{Section, Table};
 use crate::config::{Need, Transport};
 use crate::model::CheckResult;
 use crate::model::Notification;
@@ -20,6 +30,47 @@ pub use super::channel::MONITOR_FAILED;
 
 /// The name under which the alert state remembers mail, whichever transport carries it.
 pub const NAME: &str = "mail";
+
+/// `[mail]`: how mail leaves (its `remind_after_hours` is the alert state's, read beside).
+pub const SECTION: Section = Section::table("mail");
+
+/// The kind: always there.
+pub const KIND: Kind = Kind {
+    section: SECTION,
+    configure,
+    by_default: Some(by_default),
+};
+
+fn configure(t: &Table<'_>, ctx: &Context<'_>) -> Option<Arc<dyn Channel>> {
+    let transport = match t.string("transport") {
+        None => Transport::Postmark,
+        Some(v) if v.value == "postmark" => Transport::Postmark,
+        Some(v) if v.value == "smtp" => Transport::Smtp,
+        Some(v) => {
+            t.error(
+                v.line,
+                format!(
+                    "transport must be \"postmark\" or \"smtp\", not \"{}\"",
+                    v.value
+                ),
+            );
+            Transport::Postmark
+        }
+    };
+    Some(Arc::new(Email::new(transport, ctx)))
+}
+
+fn by_default(ctx: &Context<'_>) -> Arc<dyn Channel> {
+    Arc::new(Email::new(Transport::Postmark, ctx))
+}
+
+/// How mail leaves, by the mail channel among `channels` (Postmark without one).
+pub fn transport(channels: &[Arc<dyn Channel>]) -> Transport {
+    channels
+        .iter()
+        .find_map(|c| (c.as_ref() as &dyn Any).downcast_ref::<Email>())
+        .map_or(Transport::Postmark, |e| e.transport)
+}
 
 /// A mail to send.
 #[derive(Debug, Clone, PartialEq)]
@@ -93,6 +144,15 @@ impl Channel for Email {
 }
 
 impl Email {
+    /// Mail by `transport`, within the run's limits.
+    pub fn new(transport: Transport, ctx: &Context<'_>) -> Self {
+        Self {
+            transport,
+            request_timeout: ctx.run.request_timeout,
+            budget: ctx.run.mail_budget,
+        }
+    }
+
     /// Sends `mails` by the transport; one notification each, in their order.
     fn send(&self, mails: &[Mail], ctx: &Deliver<'_>) -> Vec<Notification> {
         if mails.is_empty() {
@@ -440,6 +500,34 @@ mod tests {
             mails[1].subject,
             "[Raxx ops] RESOLVED: cron heartbeat STALE: a b"
         );
+    }
+
+    #[test]
+    fn mail_is_the_first_channel_with_or_without_its_section() {
+        use crate::alerting::channel;
+        use crate::config::RunSettings;
+        use crate::config::file::{Document, Source};
+        let run = RunSettings {
+            mail_budget: Duration::from_secs(3),
+            ..RunSettings::default()
+        };
+        let ctx = channel::Context { run: &run };
+        let names = |cs: &[Arc<dyn Channel>]| cs.iter().map(|c| c.name()).collect::<Vec<_>>();
+        let alone = channel::defaults(&ctx);
+        assert_eq!(names(&alone), [NAME]);
+        assert_eq!(transport(&alone), Transport::Postmark);
+        let doc = Document::parse(Source::new(
+            "m.toml",
+            "[slack]\n[mail]\ntransport = \"smtp\"\n",
+        ));
+        let all = channel::configure(&doc, &ctx);
+        assert_eq!(names(&all), [NAME, "slack"]);
+        assert_eq!(transport(&all), Transport::Smtp);
+        let email = (all[0].as_ref() as &dyn Any)
+            .downcast_ref::<Email>()
+            .unwrap();
+        assert_eq!(email.budget, Duration::from_secs(3));
+        assert!(doc.source.take_errors().is_empty());
     }
 
     #[test]

@@ -136,7 +136,7 @@ fn main() {
         let releases = json("heroku/releases-newest-deployed.json");
         (releases, json("heroku/dynos-web-up.json"))
     };
-    let world = FakeServer::start(vec![
+    let world = FakeServer::scene(vec![
         // GitHub: billing ran last night; trace-integrity has not succeeded for five days.
         Route::get(&runs("billing-retention-cron.yml"))
             .query("status=success")

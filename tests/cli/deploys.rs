@@ -55,12 +55,16 @@ fn never_deployed_is_one_mail_when_the_slug_check_watches_the_app_too() {
             200,
             fixture("heroku/releases-newest-no-slug.json"),
         )),
+        // An app that never ran code has no dynos to ask about: spares.
         Route::get("/apps/raxx-api-prod/dynos")
-            .reply(Reply::json(200, fixture("heroku/dynos-none.json"))),
+            .reply(Reply::json(200, fixture("heroku/dynos-none.json")))
+            .optional(),
         Route::get("/apps/raxx-api-prod/formation")
-            .reply(Reply::json(200, fixture("heroku/formation-empty.json"))),
+            .reply(Reply::json(200, fixture("heroku/formation-empty.json")))
+            .optional(),
         Route::get("/apps/raxx-api-prod")
-            .reply(Reply::json(200, fixture("heroku/app-raxx-api-prod.json"))),
+            .reply(Reply::json(200, fixture("heroku/app-raxx-api-prod.json")))
+            .optional(),
         postmark_ok(),
     ]);
     let config = format!("{DRIFT}\n[[heroku_app]]\nname = \"raxx-api-prod\"\nmin_web_dynos = 0\n");
@@ -97,12 +101,16 @@ fn fir_config() -> String {
 fn fir_world(releases: Reply, compare: &str) -> FakeServer {
     FakeServer::start(vec![
         Route::get(&format!("/apps/{FIR_APP}/releases")).reply(releases),
-        Route::get(&format!("/apps/{FIR_APP}/oci-images/{FIR_IMAGE}")).reply(heroku(Reply::json(
-            200,
-            fixture("heroku/oci-image-5b7e2d4.json"),
-        ))),
+        // Not asked for an expired release; the other tests read the image's commit.
+        Route::get(&format!("/apps/{FIR_APP}/oci-images/{FIR_IMAGE}"))
+            .reply(heroku(Reply::json(
+                200,
+                fixture("heroku/oci-image-5b7e2d4.json"),
+            )))
+            .optional(),
         Route::get(&format!("/repos/{REPO}/compare/{FIR_SHA}...main"))
-            .reply(Reply::json(200, fixture(compare))),
+            .reply(Reply::json(200, fixture(compare)))
+            .optional(),
         postmark_ok(),
     ])
 }

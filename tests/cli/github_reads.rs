@@ -57,13 +57,7 @@ fn a_discovered_workflow_whose_cron_github_refuses_is_critical() {
             .query("status=success")
             .reply(Reply::json(200, fixture("github/runs-empty.json"))),
         success(TRACE, "github/runs-success-fresh.json"),
-        Route::get(&runs_path(TRACE))
-            .any_status()
-            .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
         success(BILLING, "github/runs-success-fresh.json"),
-        Route::get(&runs_path(BILLING))
-            .any_status()
-            .reply(Reply::json(200, fixture("github/runs-success-fresh.json"))),
         success("nightly-export.yml", "github/runs-success-stale.json"),
         Route::get(&runs_path("nightly-export.yml"))
             .any_status()

@@ -24,7 +24,13 @@ fn scratch(name: &str) -> std::path::PathBuf {
 
 /// GitHub with trace stale, its latest run failed; Postmark accepting.
 fn stale_world() -> FakeServer {
-    FakeServer::start(stale_trace_routes())
+    // The configuration here watches trace alone.
+    let billing = [runs_path(BILLING), contents_path(BILLING)];
+    let routes = stale_trace_routes()
+        .into_iter()
+        .filter(|r| !billing.iter().any(|p| r.is_for(p)))
+        .collect();
+    FakeServer::start(routes)
 }
 
 /// GitHub with trace fresh; Postmark accepting.

@@ -52,7 +52,7 @@ fn dry_run_needs_no_mail_secrets() {
 #[test]
 fn flag_off_makes_zero_requests_and_says_so_loudly() {
     for value in ["", "0", "false", "off"] {
-        let server = FakeServer::start(stale_trace_routes());
+        let server = FakeServer::start(spares(stale_trace_routes()));
         let summary = super::support::scratch::path(&format!("summary-off-{value}.md"));
         let run = Monitor::new(&server)
             .env("FLAG_CRON_HEARTBEAT_MONITOR", value)
@@ -105,7 +105,7 @@ fn flag_values_are_read_in_any_case() {
 
 #[test]
 fn configuration_errors_are_reported_together_before_any_request() {
-    let server = FakeServer::start(stale_trace_routes());
+    let server = FakeServer::start(spares(stale_trace_routes()));
     let bad = r#"
 subject_prefx = "[Ops]"
 [github]
@@ -148,7 +148,7 @@ sla_hour = 3
 
 #[test]
 fn value_errors_and_missing_secrets() {
-    let server = FakeServer::start(stale_trace_routes());
+    let server = FakeServer::start(spares(stale_trace_routes()));
     let bad = "[github]\nrepo = \"raxx-app\"\n[[heartbeat]]\nworkflow = \"a.yml\"\nsla_hours = 0\n";
     let run = Monitor::new(&server).config(bad).run();
     assert_eq!(run.code, 3);
@@ -190,7 +190,7 @@ fn value_errors_and_missing_secrets() {
 
 #[test]
 fn check_config_validates_without_network() {
-    let server = FakeServer::start(stale_trace_routes());
+    let server = FakeServer::start(spares(stale_trace_routes()));
     // `--check-config` with one variable set as given ("" unsets it).
     let check = |var: &str, value: &str| {
         Monitor::new(&server)

@@ -199,7 +199,8 @@ fn the_old_scripts_call_works_unchanged() {
     let mut billing: Value =
         serde_json::from_str(&fixture("github/runs-success-fresh.json")).unwrap();
     billing["workflow_runs"][0]["workflow_id"] = Value::from(102);
-    let mut routes = stale_trace_routes();
+    // Discovery judges billing from the wide list: the configured world is wider.
+    let mut routes = spares(stale_trace_routes());
     routes.push(
         Route::get(&format!("/repos/{REPO}/actions/workflows"))
             .reply(Reply::json(200, list.to_string())),

@@ -509,16 +509,22 @@ fn the_binary_says_where_the_state_came_from_on_every_path() {
 fn a_forks_run_never_gives_the_state() {
     let dir = scratch("state-fork");
     let archive = zip(&[("state.json", br#"{"version": 1, "checks": {}}"#)]);
-    let blobs = storage(archive.clone());
+    // The fork's artifact: never to be downloaded (checked below).
+    let blobs = FakeServer::start(vec![
+        Route::get("/blob/artifact-4710.zip")
+            .reply(Reply::Bytes(Arc::new(archive.clone())))
+            .optional(),
+    ]);
     let server = FakeServer::start(vec![
         Route::get(&format!("/repos/{REPO}/actions/workflows/{WORKFLOW}/runs")).reply(Reply::json(
             200,
             runs_of(&[(9299, "mallory/TradeMasterAPI"), (9298, REPO)]),
         )),
         artifacts_route(9300, no_artifacts()),
-        artifacts_route(9299, run_artifacts(&archive)),
+        // The fork's: never to be asked (checked below).
+        artifacts_route(9299, run_artifacts(&archive)).optional(),
         artifacts_route(9298, no_artifacts()),
-        zip_route(&blobs, 4710),
+        zip_route(&blobs, 4710).optional(),
     ]);
     let (_, restored) = restore(&server, &dir, &[]);
     assert_eq!(restored, "source=none\nprevious-run=9298\n");

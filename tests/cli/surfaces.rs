@@ -117,7 +117,8 @@ fn a_heroku_router_502_page_is_named() {
 
 #[test]
 fn a_missing_service_token_is_a_configuration_error_up_front() {
-    let server = FakeServer::start(vec![gated(health("null")), postmark_ok()]);
+    // Nothing may be probed (asserted below).
+    let server = FakeServer::start(spares(vec![gated(health("null")), postmark_ok()]));
     let run = Monitor::new(&server)
         .env("CF_ACCESS_SERVICE_TOKEN_CONSOLE", "")
         .config(&probe_config(&server, ""))

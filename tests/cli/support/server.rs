@@ -123,6 +123,8 @@ pub struct Route {
     query: Vec<String>,
     replies: Vec<Reply>,
     hits: AtomicUsize,
+    /// A route a test may leave unasked (a spare of a shared world).
+    optional: bool,
 }
 
 impl Route {
@@ -153,7 +155,24 @@ impl Route {
             query: Vec::new(),
             replies: Vec::new(),
             hits: AtomicUsize::new(0),
+            optional: false,
         }
+    }
+
+    /// A route the test may leave unasked: a spare of a shared world, or what a run must
+    /// not ask (checked by the test itself).
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    fn describe(&self) -> String {
+        let query = if self.query.is_empty() {
+            String::new()
+        } else {
+            format!(" [{}]", self.query.join(" "))
+        };
+        format!("{} {}{query}", self.method, self.path)
     }
 
     /// Only requests whose query contains `part` (e.g. `status=success`).
@@ -205,6 +224,9 @@ pub struct FakeServer {
     pub url: String,
     requests: Arc<Mutex<Vec<Recorded>>>,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    routes: Arc<Vec<Route>>,
+    /// Whether dropping it fails on routes no request reached (a test's server).
+    strict: bool,
 }
 
 /// How connections are served.
@@ -214,16 +236,33 @@ struct Mode {
     latency: Duration,
     /// Keep the connection open for the next request, as real APIs do.
     keep_alive: bool,
+    /// A test's server: every route not marked optional must be asked.
+    strict: bool,
 }
 
 impl FakeServer {
     /// Starts on a free loopback port. Unmatched requests get GitHub's 404 body.
+    /// Dropped, it fails on any route no request reached that is not `optional`.
     pub fn start(routes: Vec<Route>) -> Self {
         Self::launch(
             routes,
             Mode {
                 latency: Duration::ZERO,
                 keep_alive: false,
+                strict: true,
+            },
+        )
+    }
+
+    /// A world played for the demo: like [`start`](Self::start), but a scene may leave
+    /// routes unasked.
+    pub fn scene(routes: Vec<Route>) -> Self {
+        Self::launch(
+            routes,
+            Mode {
+                latency: Duration::ZERO,
+                keep_alive: false,
+                strict: false,
             },
         )
     }
@@ -236,6 +275,7 @@ impl FakeServer {
             Mode {
                 latency,
                 keep_alive: true,
+                strict: false,
             },
         )
     }
@@ -246,6 +286,7 @@ impl FakeServer {
         let requests = Arc::new(Mutex::new(Vec::new()));
         let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let routes = Arc::new(routes);
+        let served = Arc::clone(&routes);
         let (log, halt) = (Arc::clone(&requests), Arc::clone(&stop));
         std::thread::spawn(move || {
             for conn in listener.incoming() {
@@ -253,7 +294,7 @@ impl FakeServer {
                     break;
                 }
                 let Ok(conn) = conn else { continue };
-                let (routes, log) = (Arc::clone(&routes), Arc::clone(&log));
+                let (routes, log) = (Arc::clone(&served), Arc::clone(&log));
                 // One thread per connection, so a slow answer does not hold the others.
                 std::thread::spawn(move || serve(conn, &routes, &log, mode));
             }
@@ -262,7 +303,19 @@ impl FakeServer {
             url,
             requests,
             stop,
+            routes,
+            strict: mode.strict,
         }
+    }
+
+    /// The routes no request reached that the test did not mark optional: a world that
+    /// says more than the test needs, or a request the run should have made and did not.
+    pub fn unused(&self) -> Vec<String> {
+        self.routes
+            .iter()
+            .filter(|r| !r.optional && r.hits.load(Ordering::SeqCst) == 0)
+            .map(Route::describe)
+            .collect()
     }
 
     /// Every request so far.
@@ -281,6 +334,10 @@ impl Drop for FakeServer {
         self.stop.store(true, Ordering::SeqCst);
         // Wake the accept loop so it sees the flag.
         let _ = TcpStream::connect(self.url.trim_start_matches("http://"));
+        let unused = self.unused();
+        if self.strict && !unused.is_empty() && !std::thread::panicking() {
+            panic!("routes no request reached (mark spares `.optional()`): {unused:#?}");
+        }
     }
 }
 

@@ -151,7 +151,6 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         doc,
         repo,
         only_repo,
-        github_repos: Vec::new(),
         notes: Vec::new(),
     };
     // Two passes: every kind configures its own targets, then the targets that follow from

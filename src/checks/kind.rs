@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use super::CheckResult;
 use super::pool::{Identity, Job};
 use crate::clients::cloudflare::Pages;
-use crate::clients::github::GitHub;
+use crate::clients::github::{GitHub, Repo};
 use crate::clients::heroku::Heroku;
 use crate::clients::http::Http;
 use crate::config::file::Section;
@@ -84,6 +84,12 @@ pub trait Check: Send + Sync + std::fmt::Debug + 'static {
         None
     }
 
+    /// The repositories whose scheduled workflows it watches: `repo_activity` guards each
+    /// against GitHub's 60-day rule.
+    fn watched_repos(&self) -> Vec<Repo> {
+        Vec::new()
+    }
+
     /// Learns what it needs of the other targets, once every kind has configured.
     fn settle(&self, _others: &[Arc<dyn Watch>]) {}
 
@@ -108,6 +114,8 @@ pub trait Watch: Send + Sync + std::fmt::Debug {
     fn after_others(&self) -> bool;
     /// The Heroku app whose slug it checks.
     fn slug_checked(&self) -> Option<&str>;
+    /// The repositories whose scheduled workflows it watches.
+    fn watched_repos(&self) -> Vec<Repo>;
     /// Learns what it needs of the other targets.
     fn settle(&self, others: &[Arc<dyn Watch>]);
     /// Observes, then evaluates.
@@ -137,6 +145,10 @@ impl<C: Check> Watch for C {
 
     fn slug_checked(&self) -> Option<&str> {
         Check::slug_checked(self)
+    }
+
+    fn watched_repos(&self) -> Vec<Repo> {
+        Check::watched_repos(self)
     }
 
     fn settle(&self, others: &[Arc<dyn Watch>]) {

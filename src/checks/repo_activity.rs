@@ -32,11 +32,17 @@ impl CheckKind for RepoActivity {
         Vec::new()
     }
 
-    /// One per repository whose workflows the heartbeats watch.
-    fn derive(&self, cfg: &Configure, _first: &[Arc<dyn Watch>]) -> Vec<Arc<dyn Watch>> {
-        cfg.github_repos
-            .iter()
-            .map(|r| Arc::new(Activity { repo: r.clone() }) as Arc<dyn Watch>)
+    /// One per repository whose scheduled workflows a target watches, in their order.
+    fn derive(&self, _cfg: &Configure, first: &[Arc<dyn Watch>]) -> Vec<Arc<dyn Watch>> {
+        let mut repos: Vec<Repo> = Vec::new();
+        for r in first.iter().flat_map(|w| w.watched_repos()) {
+            if !repos.contains(&r) {
+                repos.push(r);
+            }
+        }
+        repos
+            .into_iter()
+            .map(|repo| Arc::new(Activity { repo }) as Arc<dyn Watch>)
             .collect()
     }
 

@@ -90,8 +90,6 @@ pub struct Configure<'a> {
     pub repo: Option<Repo>,
     /// Only a repository was given (the old script's call): nothing else names a check.
     pub only_repo: bool,
-    /// Repositories whose workflows are watched, for the kinds that follow (`repo_activity`).
-    pub github_repos: Vec<Repo>,
     /// Notes for the run to print.
     pub notes: Vec<String>,
 }

@@ -321,8 +321,9 @@ const NODE24: &[&str] = &[
     "actions/upload-pages-artifact@v5",
     // v2 is v2.9: node24 since v2.9.0.
     "Swatinem/rust-cache@v2",
-    // Composite.
+    // Composite; @master takes the toolchain as an input.
     "dtolnay/rust-toolchain@stable",
+    "dtolnay/rust-toolchain@master",
 ];
 
 #[test]

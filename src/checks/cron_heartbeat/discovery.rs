@@ -143,6 +143,17 @@ impl Check for Discovery {
         )]
     }
 
+    /// The repositories named; an organisation's are known only once listed.
+    fn watched_repos(&self) -> Vec<Repo> {
+        self.scopes
+            .iter()
+            .filter_map(|s| match s {
+                Scope::Repo(r) => Some(r.clone()),
+                Scope::Org(_) => None,
+            })
+            .collect()
+    }
+
     fn rounds(&self) -> usize {
         3
     }

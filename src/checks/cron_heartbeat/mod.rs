@@ -25,7 +25,7 @@ use crate::config::file::Section;
 use crate::config::{Configure, Need};
 use crate::util::time::{Hours, fmt_hours};
 use config::{configure, discovery_asked};
-use discovery::{Discovery, Scope};
+use discovery::Discovery;
 
 pub use observe::{
     Diagnosis, Observation, ReadFile, ScheduleSeen, is_current, is_fresh, observe, observe_with,
@@ -67,20 +67,6 @@ impl CheckKind for CronHeartbeat {
             })
             .into_iter()
             .collect();
-        let repos = specs.iter().map(|s| &s.repo).chain(
-            discoveries
-                .iter()
-                .flat_map(|d| &d.scopes)
-                .filter_map(|s| match s {
-                    Scope::Repo(r) => Some(r),
-                    Scope::Org(_) => None,
-                }),
-        );
-        for r in repos {
-            if !cfg.github_repos.contains(r) {
-                cfg.github_repos.push(r.clone());
-            }
-        }
         let mut all = watches(specs);
         all.extend(watches(discoveries));
         all
@@ -177,6 +163,10 @@ impl Check for HeartbeatSpec {
             "GITHUB_TOKEN",
             "GITHUB_TOKEN is not set (nor --gh-token): the heartbeats need a token with actions: read",
         )]
+    }
+
+    fn watched_repos(&self) -> Vec<Repo> {
+        vec![self.repo.clone()]
     }
 
     fn observe(&self, ctx: &Context) -> Observation {

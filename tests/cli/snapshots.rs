@@ -1,5 +1,6 @@
 //! Whole outputs as snapshots (insta): the mail body, the Slack and webhook payloads, the
-//! table, a dry run and the result file of one stale heartbeat. A change to any of them shows
+//! table, a dry run, the result file, the step summary and the status page of one stale
+//! heartbeat; `--help`, `--check-config` and usage errors. A change to any of them shows
 //! whole in `cargo insta review` instead of slipping past a `contains`. Run times are masked;
 //! nothing else varies between runs.
 
@@ -66,4 +67,48 @@ fn a_dry_run_of_it_shows_what_each_channel_would_send() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(mails(&server).is_empty(), "a dry run mails nothing");
     insta::assert_snapshot!("dry_run_stdout", text_masked(&run.stdout, &server.url));
+}
+
+#[test]
+fn the_command_line_in_whole() {
+    let help = Monitor::bare().args(&["--help"]).run();
+    assert_eq!(help.code, 0);
+    insta::assert_snapshot!("help", help.stdout);
+    let usage = Monitor::bare().args(&["--sla-hours"]).run();
+    assert_eq!(usage.code, 3, "{}", usage.stderr);
+    insta::assert_snapshot!("usage_error", usage.stderr);
+    let unknown = Monitor::bare().args(&["--slahours", "48"]).run();
+    assert_eq!(unknown.code, 3, "{}", unknown.stderr);
+    insta::assert_snapshot!("unknown_flag", unknown.stderr);
+}
+
+#[test]
+fn check_config_in_whole() {
+    // Asks nothing: the routes are only what a run would ask.
+    let server = FakeServer::start(spares(stale_trace_routes()));
+    let run = Monitor::new(&server)
+        .config(CONFIG)
+        .args(&["--check-config"])
+        .run();
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(server.requests().is_empty());
+    insta::assert_snapshot!("check_config", text_masked(&run.stdout, &server.url));
+}
+
+#[test]
+fn the_step_summary_and_the_status_page_in_whole() {
+    let server = FakeServer::start(stale_trace_routes());
+    let summary = super::support::scratch::path("snapshot-summary.md");
+    let page = scratch("snapshot-page");
+    let run = Monitor::new(&server)
+        .env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", summary.to_str().unwrap())
+        .config(CONFIG)
+        .args(&["--status-page", page.to_str().unwrap()])
+        .run();
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let md = std::fs::read_to_string(&summary).unwrap();
+    insta::assert_snapshot!("step_summary", text_masked(&md, &server.url));
+    let html = std::fs::read_to_string(page.join("index.html")).unwrap();
+    insta::assert_snapshot!("status_page", text_masked(&html, &server.url));
 }

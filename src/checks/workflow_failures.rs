@@ -346,6 +346,7 @@ mod tests {
                     run_started_at: Some(at),
                     workflow_id: 7,
                     head_branch: Some("main".into()),
+                    path: None,
                 }
             })
             .collect()

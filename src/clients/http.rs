@@ -220,6 +220,12 @@ pub enum HttpError {
         /// `host:port`.
         host: String,
     },
+    /// Asked, but the run's deadline came before the answer.
+    #[error("no answer from {host} before the run deadline")]
+    CutByDeadline {
+        /// `host:port`.
+        host: String,
+    },
     /// Anything else (bad URL, TLS, protocol).
     #[error("request to {host} failed: {detail}")]
     Other {
@@ -286,7 +292,13 @@ impl Http {
                 return Err(HttpError::Deadline { host });
             }
             let timeout = remaining.min(self.settings.request_timeout);
-            let outcome = self.once(req, timeout, &host);
+            let outcome = match self.once(req, timeout, &host) {
+                // The deadline, not the request's own timeout, cut it: say which.
+                Err(HttpError::Timeout { host, .. }) if timeout < self.settings.request_timeout => {
+                    Err(HttpError::CutByDeadline { host })
+                }
+                other => other,
+            };
             let wait = match &outcome {
                 Ok(resp) => self.retry_wait(req.method, resp, attempt),
                 Err(e) => self.retry_wait_error(req.method, e, attempt),

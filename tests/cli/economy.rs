@@ -5,26 +5,24 @@
 use super::*;
 
 fn world() -> Vec<Route> {
-    let text = |wf: &str| fixture(&format!("github/workflows/{wf}"));
     vec![
-        Route::get(&runs_path(BILLING))
+        Route::get(&tree_path())
+            .reply(etagged(fixture("github/tree-workflows.json"), "W/\"tree\"")),
+        workflow_blob(BILLING),
+        workflow_blob(TRACE),
+        // Trace's last success is older than the list reaches: it is asked alone.
+        Route::get(&repo_runs_path())
             .query("status=success")
             .reply(etagged(
-                fixture("github/runs-success-fresh.json"),
-                "W/\"b-runs\"",
+                repo_successes_body(&[(BILLING, fixture("github/runs-success-fresh.json"))]),
+                "W/\"repo-runs\"",
             )),
-        Route::get(&contents_path(BILLING)).reply(etagged(
-            contents_body(BILLING, &text(BILLING)),
-            "\"b-file\"",
-        )),
         Route::get(&runs_path(TRACE))
             .query("status=success")
             .reply(etagged(
                 fixture("github/runs-success-stale.json"),
                 "W/\"t-runs\"",
             )),
-        Route::get(&contents_path(TRACE))
-            .reply(etagged(contents_body(TRACE, &text(TRACE)), "\"t-file\"")),
         Route::get(&runs_path(TRACE)).any_status().reply(etagged(
             fixture("github/runs-latest-failure.json"),
             "W/\"t-any\"",
@@ -51,7 +49,8 @@ fn a_second_run_asks_conditionally_and_spends_nothing_on_what_did_not_change() {
     let first = run(&server);
     assert_eq!(first.code, 2, "{}", first.stderr);
     let budget = &first.result()["api_budget"]["github"];
-    assert_eq!(budget["requests"], 7);
+    // The tree, the repository's list, two blobs, trace's three (it is stale), the repo.
+    assert_eq!(budget["requests"], 8);
     assert_eq!(budget["not_modified"], 0);
     assert_eq!(budget["remaining"], 4991);
     assert!(
@@ -72,19 +71,24 @@ fn a_second_run_asks_conditionally_and_spends_nothing_on_what_did_not_change() {
         .filter(|r| r.path() != "/email/batch")
         .cloned()
         .collect();
-    assert_eq!(asked.len(), 7);
+    // The blobs are kept by their SHA: an unchanged file costs no request at all.
+    assert_eq!(asked.len(), 6, "{asked:#?}");
+    assert!(
+        asked.iter().all(|r| !r.path().contains("/git/blobs/")),
+        "{asked:#?}"
+    );
     assert!(
         asked.iter().all(|r| r.header("if-none-match").is_some()),
         "every GitHub request is conditional: {asked:#?}"
     );
     let budget = &second.result()["api_budget"]["github"];
-    assert_eq!(budget["requests"], 7);
-    assert_eq!(budget["not_modified"], 7, "all free");
+    assert_eq!(budget["requests"], 6);
+    assert_eq!(budget["not_modified"], 6, "all free");
     assert_eq!(budget["remaining"], 4990);
     assert!(
         second
             .stdout
-            .contains("API requests: github 7 (7 not modified, free), 4990 left"),
+            .contains("API requests: github 6 (6 not modified, free), 4990 left"),
         "{}",
         second.stdout
     );

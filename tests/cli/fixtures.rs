@@ -28,13 +28,16 @@ pub fn id(workflow: &str) -> String {
 
 /// GitHub as it answers when `trace` (nightly at 02:00) has missed five nightly windows and
 /// its latest run failed; `billing` (Fridays at 03:00) ran on Friday.
+/// The repository's tree and blobs give both schedules; its list of recent successes shows
+/// billing current and not trace, which is then asked alone.
 pub fn stale_trace_routes() -> Vec<Route> {
     let [latest, workflow] = trace_failed_and_active();
     vec![
-        success(BILLING, "github/runs-success-fresh.json"),
-        workflow_file(BILLING),
+        workflow_tree(),
+        workflow_blob(BILLING),
+        workflow_blob(TRACE),
+        repo_successes(&[(BILLING, fixture("github/runs-success-fresh.json"))]),
         success(TRACE, "github/runs-success-stale.json"),
-        workflow_file(TRACE),
         latest,
         workflow,
         private_repo(),
@@ -53,17 +56,22 @@ pub fn trace_failed_and_active() -> [Route; 2] {
     ]
 }
 
-/// GitHub as it answers for `trace` alone, its last success at `success_at` (stale or not, as
-/// `now` decides) and its latest run failed: asked only when stale, so optional (a stale
-/// test reads the latest run's words in the message).
+/// GitHub as it answers for `trace` alone, held to its 48 h SLA (its file is not on the
+/// default branch), its last success at `success_at` (stale or not, as `now` decides) and its
+/// latest run failed. Its own runs are asked only when it is stale,
+/// so they are optional (a stale test reads the latest run's words in the message).
 pub fn trace_routes(success_at: &str) -> Vec<Route> {
     let success =
         fixture("github/runs-success-stale.json").replace("2026-05-18T05:00:00Z", success_at);
     let [latest, workflow] = trace_failed_and_active();
     vec![
+        // Trace's file is on no default branch: its SLA stands in for its schedule.
+        workflow_tree_without(&[TRACE]),
+        repo_successes(&[(TRACE, success.clone())]),
         Route::get(&runs_path(TRACE))
             .query("status=success")
-            .reply(Reply::json(200, success)),
+            .reply(Reply::json(200, success))
+            .optional(),
         latest.optional(),
         workflow.optional(),
         private_repo(),

@@ -25,7 +25,10 @@ fn scratch(name: &str) -> std::path::PathBuf {
 /// GitHub with trace stale, its latest run failed; Postmark accepting.
 fn stale_world() -> FakeServer {
     // The configuration here watches trace alone.
-    let billing = [runs_path(BILLING), contents_path(BILLING)];
+    let billing = [
+        format!("/repos/{REPO}/git/blobs/{}", blob_sha(BILLING)),
+        runs_path(BILLING),
+    ];
     let routes = stale_trace_routes()
         .into_iter()
         .filter(|r| !billing.iter().any(|p| r.is_for(p)))

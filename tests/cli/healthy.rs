@@ -1,20 +1,30 @@
 use super::*;
 
 #[test]
-fn healthy_workflows_cost_two_requests_each_and_mail_nothing() {
+fn healthy_workflows_cost_two_requests_for_their_repository_and_mail_nothing() {
     let server = FakeServer::start(vec![
-        success(BILLING, "github/runs-success-fresh.json"),
-        workflow_file(BILLING),
-        success(TRACE, "github/runs-success-fresh.json"),
-        Route::get(&contents_path(TRACE)).reply(Reply::json(
-            200,
-            contents_body(TRACE, "on:\n  schedule:\n    - cron: '0 3 * * 5'\n"),
-        )),
+        workflow_tree(),
+        workflow_blob(BILLING),
+        workflow_blob(TRACE),
+        repo_successes(&[
+            (BILLING, fixture("github/runs-success-fresh.json")),
+            // Trace ran at 02:00 today, on time.
+            (
+                TRACE,
+                fixture("github/runs-success-fresh.json")
+                    .replace("2026-05-22T03:00:02Z", "2026-05-23T02:00:31Z")
+                    .replace("2026-05-22T03:04:41Z", "2026-05-23T02:04:10Z"),
+            ),
+        ]),
         private_repo(),
         postmark_ok(),
     ]);
     let run = Monitor::new(&server).config(CONFIG).run();
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    assert_eq!(
+        run.code, 0,
+        "stdout: {}\nstderr: {}",
+        run.stdout, run.stderr
+    );
     let r = run.result();
     assert_eq!(r["status"], "ok");
     assert_eq!(r["exit_code"], 0);
@@ -31,10 +41,12 @@ fn healthy_workflows_cost_two_requests_each_and_mail_nothing() {
         billing["details"]["last_success_url"],
         "https://github.com/raxx-app/TradeMasterAPI/actions/runs/9001"
     );
-    // Per healthy workflow its newest success and its file; one for the repository; no mail.
-    assert_eq!(server.hits(&runs_path(BILLING)), 1);
-    assert_eq!(server.hits(&contents_path(BILLING)), 1);
-    assert_eq!(server.hits(&runs_path(TRACE)), 1);
+    // The repository's tree and its list of successes, each file's blob once (a first run),
+    // one for repo_activity; nothing per workflow; no mail.
+    assert_eq!(server.hits(&tree_path()), 1);
+    assert_eq!(server.hits(&format!("/repos/{REPO}/actions/runs")), 1);
+    assert_eq!(server.hits(&runs_path(BILLING)), 0);
+    assert_eq!(server.hits(&runs_path(TRACE)), 0);
     assert_eq!(server.hits(&repo_path()), 1);
     assert_eq!(server.requests().len(), 5);
     assert!(r["notifications"].as_array().unwrap().is_empty());
@@ -67,7 +79,7 @@ fn every_github_request_carries_the_documented_headers() {
     let run = Monitor::new(&server).config(CONFIG).run();
     assert_eq!(run.code, 2, "stderr: {}", run.stderr);
     let reqs = api_requests(&server);
-    assert_eq!(reqs.len(), 7, "{reqs:#?}");
+    assert_eq!(reqs.len(), 8, "{reqs:#?}");
     for r in reqs {
         assert_eq!(
             r.header("authorization"),

@@ -7,22 +7,58 @@ fn spec() -> Value {
     serde_json::from_str(&fixture("github/openapi-subset.json")).unwrap()
 }
 
-/// The Actions subset with the other operations the monitor calls (`github-extra`: the
-/// contents API among them) merged in.
+/// The Actions subset with the other operations the monitor calls merged in: `github-extra`
+/// (the contents API among them) and `github-git` (the workflow files' tree and blobs).
 fn wider_spec() -> Value {
     let mut spec = spec();
-    let extra: Value =
-        serde_json::from_str(&fixture("apis/github-extra.subset.openapi.json")).unwrap();
-    for (section, extra) in [
-        ("/paths", &extra["paths"]),
-        ("/components/parameters", &extra["components"]["parameters"]),
-    ] {
-        let target = spec.pointer_mut(section).unwrap().as_object_mut().unwrap();
-        for (k, v) in extra.as_object().unwrap() {
-            target.entry(k.clone()).or_insert_with(|| v.clone());
+    for name in ["github-extra", "github-git"] {
+        let extra: Value =
+            serde_json::from_str(&fixture(&format!("apis/{name}.subset.openapi.json"))).unwrap();
+        for (section, extra) in [
+            ("/paths", &extra["paths"]),
+            ("/components/parameters", &extra["components"]["parameters"]),
+        ] {
+            let target = spec.pointer_mut(section).unwrap().as_object_mut().unwrap();
+            for (k, v) in extra.as_object().unwrap() {
+                target.entry(k.clone()).or_insert_with(|| v.clone());
+            }
         }
     }
     spec
+}
+
+/// A validator for a schema of the `github-git` subset.
+fn git_validator(name: &str) -> jsonschema::Validator {
+    let git: Value = serde_json::from_str(&fixture("apis/github-git.subset.openapi.json")).unwrap();
+    let root = serde_json::json!({
+        "components": to_json_schema(&git["components"]),
+        "allOf": [to_json_schema(&git["components"]["schemas"][name])],
+    });
+    jsonschema::validator_for(&root).expect("schema compiles")
+}
+
+#[test]
+fn the_tree_and_blob_answers_validate_against_githubs_schemas() {
+    let tree: Value = serde_json::from_str(&fixture("github/tree-workflows.json")).unwrap();
+    let errors: Vec<String> = git_validator("git-tree")
+        .iter_errors(&tree)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    // The blob the fake serves for a workflow, as the tests' GitHub answers it.
+    let server = FakeServer::start(vec![workflow_blob(TRACE)]);
+    let url = format!("{}/repos/{REPO}/git/blobs/{}", server.url, blob_sha(TRACE));
+    let body: Value = ureq::get(&url)
+        .call()
+        .unwrap()
+        .body_mut()
+        .read_json()
+        .unwrap();
+    let errors: Vec<String> = git_validator("blob")
+        .iter_errors(&body)
+        .map(|e| format!("{e} at {}", e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
 }
 
 /// A validator for the schema at `pointer` inside the spec, `$ref`s resolved against it.
@@ -99,8 +135,9 @@ fn operation(spec: &Value, path: &str) -> Option<(String, Vec<Value>)> {
     let segments: Vec<&str> = path.trim_start_matches('/').split('/').collect();
     for (template, item) in spec["paths"].as_object().unwrap() {
         let t: Vec<&str> = template.trim_start_matches('/').split('/').collect();
-        // GitHub's contents `{path}` spans segments (`x-multi-segment`).
-        let multi = t.last() == Some(&"{path}") && segments.len() >= t.len();
+        // GitHub's contents `{path}` and trees `{tree_sha}` span segments (`x-multi-segment`).
+        let multi =
+            matches!(t.last(), Some(&"{path}" | &"{tree_sha}")) && segments.len() >= t.len();
         let fits = (t.len() == segments.len() || multi)
             && t.iter()
                 .zip(&segments)
@@ -132,7 +169,7 @@ fn every_request_we_send_is_an_operation_with_parameters_github_defines() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     let spec = wider_spec();
     let reqs = api_requests(&server);
-    assert_eq!(reqs.len(), 7);
+    assert_eq!(reqs.len(), 8);
     let mut seen_ops = std::collections::BTreeSet::new();
     for r in reqs {
         assert_eq!(r.method, "GET");
@@ -185,5 +222,6 @@ fn every_request_we_send_is_an_operation_with_parameters_github_defines() {
                 .starts_with("application/vnd.github+json")
         );
     }
-    assert_eq!(seen_ops.len(), 4, "{seen_ops:?}");
+    // Trace's runs and workflow, the repository, its runs, its tree and two blobs.
+    assert_eq!(seen_ops.len(), 6, "{seen_ops:?}");
 }

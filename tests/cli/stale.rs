@@ -200,7 +200,13 @@ fn the_old_scripts_call_works_unchanged() {
         serde_json::from_str(&fixture("github/runs-success-fresh.json")).unwrap();
     billing["workflow_runs"][0]["workflow_id"] = Value::from(102);
     // Discovery judges billing from the wide list: the configured world is wider.
-    let mut routes = spares(stale_trace_routes());
+    // The configured world's list of successes is the test's own, below.
+    let mut routes: Vec<Route> = spares(stale_trace_routes())
+        .into_iter()
+        .filter(|r| !r.is_for(&repo_runs_path()))
+        .collect();
+    // Discovery reads each file through the contents API.
+    routes.extend([workflow_file(TRACE), workflow_file(BILLING)]);
     routes.push(
         Route::get(&format!("/repos/{REPO}/actions/workflows"))
             .reply(Reply::json(200, list.to_string())),

@@ -10,6 +10,7 @@
 mod config;
 mod discovered;
 pub mod discovery;
+pub mod group;
 mod observe;
 pub mod schedule;
 mod verdict;
@@ -67,7 +68,7 @@ impl CheckKind for CronHeartbeat {
             })
             .into_iter()
             .collect();
-        let mut all = watches(specs);
+        let mut all = watches(group::by_repository(specs));
         all.extend(watches(discoveries));
         all
     }

@@ -86,19 +86,29 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
             "the workflow has no file of its own ({path:?}) to read a schedule from"
         ));
     }
-    let read = |text: String| -> ReadFile { schedule::read(&text).map_err(|e| e.to_string()) };
-    let read = match gh.file_read_as(repo, path, read) {
+    seen_in(path, gh.file_read_as(repo, path, read_file))
+}
+
+/// [`read_schedule`] from the file's blob, as the tree of `.github/workflows` named it: no
+/// request at all when the blob was read at an earlier run.
+pub(super) fn read_schedule_blob(gh: &GitHub, repo: &Repo, path: &str, sha: &str) -> ScheduleSeen {
+    seen_in(path, gh.blob_read_as(repo, sha, read_file))
+}
+
+fn read_file(text: String) -> ReadFile {
+    schedule::read(&text).map_err(|e| e.to_string())
+}
+
+/// What the answer for the file `path` says of its schedule.
+fn seen_in(path: &str, answer: Result<ReadFile, ApiError>) -> ScheduleSeen {
+    let read = match answer {
         Ok(read) => read,
         Err(e @ ApiError::Forbidden { .. }) => {
             return ScheduleSeen::Fallback(format!(
                 "the token may not read {path}: give the workflow `contents: read` ({e})"
             ));
         }
-        Err(ApiError::NotFound { .. }) => {
-            return ScheduleSeen::Unscheduled(format!(
-                "{path} is not on the default branch, where GitHub runs schedules from"
-            ));
-        }
+        Err(ApiError::NotFound { .. }) => return not_on_default_branch(path),
         Err(e) => return ScheduleSeen::Fallback(format!("{path} could not be read ({e})")),
     };
     match read {
@@ -109,6 +119,13 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
         Ok(None) => ScheduleSeen::Unscheduled(format!("{path} has no `on.schedule` trigger")),
         Err(e) => ScheduleSeen::Fallback(format!("{path}: {e}")),
     }
+}
+
+/// A file GitHub does not have on the default branch: no schedule of it runs.
+pub(super) fn not_on_default_branch(path: &str) -> ScheduleSeen {
+    ScheduleSeen::Unscheduled(format!(
+        "{path} is not on the default branch, where GitHub runs schedules from"
+    ))
 }
 
 /// Why a heartbeat is stale, as far as GitHub would say.
@@ -198,7 +215,7 @@ pub fn observe_with(
 }
 
 /// The newest success, and when that is stale, the diagnosis.
-fn observe_runs(
+pub(super) fn observe_runs(
     gh: &GitHub,
     spec: &HeartbeatSpec,
     now: DateTime<Utc>,

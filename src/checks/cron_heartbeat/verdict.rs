@@ -490,6 +490,7 @@ mod tests {
             run_started_at: Some(t(at)),
             workflow_id: 7,
             head_branch: Some("main".into()),
+            path: None,
         }
     }
 

@@ -6,7 +6,7 @@ mod paging;
 pub(crate) use model::RunList;
 pub use model::{
     CompareCommit, Comparison, Environment, GitCommit, ProtectionRule, Repo, Repository, Run,
-    RunFilter, Signature, Workflow,
+    RunFilter, Signature, TreeEntry, Workflow,
 };
 use paging::paged;
 pub use paging::{Cut, Listed, MAX_PAGES};
@@ -211,6 +211,70 @@ impl GitHub {
         serde_json::from_str(kept.value.get()).ok()
     }
 
+    /// The files of `.github/workflows` on the default branch, with their blob SHAs: one
+    /// conditional request, whatever their number.
+    pub fn workflow_files(&self, repo: &Repo) -> Result<Vec<TreeEntry>, ApiError> {
+        #[derive(Deserialize)]
+        struct Tree {
+            tree: Vec<TreeEntry>,
+        }
+        let what = format!("the workflow files of {repo}");
+        self.get_as(&tree_path(repo), &what, |t: Tree| {
+            Ok(t.tree.into_iter().filter(|e| e.kind == "blob").collect())
+        })
+    }
+
+    /// The same client, its requests given up by `deadline` when that comes first.
+    pub fn until(mut self, deadline: Instant) -> Self {
+        self.deadline = self.deadline.min(deadline);
+        self
+    }
+
+    /// What [`Self::workflow_files`] answered at the last run, if it was kept: no request.
+    pub fn workflow_files_last_seen(&self, repo: &Repo) -> Option<Vec<TreeEntry>> {
+        self.last_seen(&tree_path(repo))
+    }
+
+    /// What [`Self::blob_read_as`] made of the blob `sha` at the last run: no request.
+    pub fn blob_as_last_seen<U: serde::de::DeserializeOwned>(
+        &self,
+        repo: &Repo,
+        sha: &str,
+    ) -> Option<U> {
+        self.last_seen(&blob_path(repo, sha))
+    }
+
+    fn last_seen<U: serde::de::DeserializeOwned>(&self, path: &str) -> Option<U> {
+        let kept = self.cache.as_ref()?.get(&format!("{}{path}", self.base))?;
+        serde_json::from_str(kept.value.get()).ok()
+    }
+
+    /// What `read` makes of the blob `sha` of `repo`: read once, then kept by its SHA (a blob
+    /// never changes), so an unchanged file costs no request at all.
+    pub fn blob_read_as<U>(
+        &self,
+        repo: &Repo,
+        sha: &str,
+        read: impl FnOnce(String) -> U,
+    ) -> Result<U, ApiError>
+    where
+        U: serde::de::DeserializeOwned + Serialize,
+    {
+        let path = blob_path(repo, sha);
+        let url = format!("{}{path}", self.base);
+        if let Some(cache) = &self.cache
+            && let Some(kept) = cache.get(&url)
+            && let Ok(value) = serde_json::from_str::<U>(kept.value.get())
+        {
+            cache.keep(&url, &kept.etag, kept.value.clone());
+            return Ok(value);
+        }
+        let what = format!("blob {sha} in {repo}");
+        self.get_as(&path, &what, |got: Contents| {
+            decode_contents(got, &what).map(read)
+        })
+    }
+
     /// The workflows of `repo`, each id once, up to [`MAX_PAGES`] pages of 100.
     pub fn workflows(&self, repo: &Repo) -> Result<Listed<Workflow>, ApiError> {
         #[derive(Deserialize, Serialize)]
@@ -378,6 +442,25 @@ impl GitHub {
         }
         Ok(value)
     }
+}
+
+/// The tree of `.github/workflows` on the default branch. `tree_sha` spans segments
+/// (`x-multi-segment`): `HEAD:.github/workflows` goes as it is.
+fn tree_path(repo: &Repo) -> String {
+    format!(
+        "/repos/{}/{}/git/trees/HEAD:.github/workflows",
+        encode(&repo.owner),
+        encode(&repo.name)
+    )
+}
+
+fn blob_path(repo: &Repo, sha: &str) -> String {
+    format!(
+        "/repos/{}/{}/git/blobs/{}",
+        encode(&repo.owner),
+        encode(&repo.name),
+        encode(sha)
+    )
 }
 
 /// A file as the contents API answers it.

@@ -60,6 +60,9 @@ pub struct Run {
     /// The branch it ran on.
     #[serde(default)]
     pub head_branch: Option<String>,
+    /// Its workflow's file, e.g. `.github/workflows/nightly.yml`.
+    #[serde(default)]
+    pub path: Option<String>,
 }
 
 /// The list of runs GitHub answers with.
@@ -172,6 +175,18 @@ pub struct ProtectionRule {
     /// Who may approve, for `required_reviewers`.
     #[serde(default)]
     pub reviewers: Vec<serde_json::Value>,
+}
+
+/// One file of a Git tree: its name in the tree and its blob.
+#[derive(Debug, Clone, Deserialize, Serialize, PartialEq, Eq)]
+pub struct TreeEntry {
+    /// Its name, relative to the tree (`nightly.yml`).
+    pub path: String,
+    /// `blob` for a file.
+    #[serde(rename = "type")]
+    pub kind: String,
+    /// The blob's SHA: the same bytes, the same SHA.
+    pub sha: String,
 }
 
 /// Which runs count for a heartbeat.

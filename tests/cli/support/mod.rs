@@ -93,6 +93,96 @@ pub fn workflow_file(workflow: &str) -> Route {
     Route::get(&contents_path(workflow)).reply(Reply::json(200, contents_body(workflow, &text)))
 }
 
+/// `/repos/raxx-app/TradeMasterAPI/git/trees/HEAD:.github/workflows`.
+pub fn tree_path() -> String {
+    format!("/repos/{REPO}/git/trees/HEAD:.github/workflows")
+}
+
+/// The tree of `.github/workflows`: the files of `fixtures/github/workflows/` with their blob
+/// SHAs (`fixtures/github/tree-workflows.json`), answered with an ETag.
+pub fn workflow_tree() -> Route {
+    Route::get(&tree_path()).reply(etagged(fixture("github/tree-workflows.json"), "W/\"tree\""))
+}
+
+/// [`workflow_tree`] without the files of `left_out`: GitHub has them on no default branch.
+pub fn workflow_tree_without(left_out: &[&str]) -> Route {
+    let mut tree: Value = serde_json::from_str(&fixture("github/tree-workflows.json")).unwrap();
+    tree["tree"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|e| !left_out.iter().any(|f| e["path"] == *f));
+    Route::get(&tree_path()).reply(Reply::json(200, tree.to_string()))
+}
+
+/// The blob SHA the tree gives `workflow`.
+pub fn blob_sha(workflow: &str) -> String {
+    let tree: Value = serde_json::from_str(&fixture("github/tree-workflows.json")).unwrap();
+    tree["tree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["path"] == workflow)
+        .unwrap_or_else(|| panic!("{workflow} is not in the tree"))["sha"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// GitHub's blob of `workflow` (`GET /repos/{o}/{r}/git/blobs/{sha}`), as the blobs API
+/// answers: base64 in lines of 60, the SHA, the size.
+pub fn workflow_blob(workflow: &str) -> Route {
+    use base64::Engine as _;
+    let text = fixture(&format!("github/workflows/{workflow}"));
+    let sha = blob_sha(workflow);
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&text);
+    let lines: Vec<&str> = encoded
+        .as_bytes()
+        .chunks(60)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    let body = serde_json::json!({
+        "content": lines.join("\n") + "\n",
+        "encoding": "base64",
+        "url": format!("https://api.github.com/repos/{REPO}/git/blobs/{sha}"),
+        "sha": sha,
+        "size": text.len(),
+        "node_id": "B_kwDOAAAAAdoAKGUwNGU5OWJl",
+    });
+    Route::get(&format!("/repos/{REPO}/git/blobs/{sha}"))
+        .reply(Reply::json(200, body.to_string()).header("ETag", &format!("\"{sha}\"")))
+}
+
+/// `/repos/raxx-app/TradeMasterAPI/actions/runs`, the repository-wide list of successes,
+/// holding the runs of each workflow's list (a runs list's JSON), each given its workflow's
+/// path.
+pub fn repo_successes(lists: &[(&str, String)]) -> Route {
+    Route::get(&repo_runs_path())
+        .query("status=success")
+        .reply(Reply::json(200, repo_successes_body(lists)))
+}
+
+/// `/repos/raxx-app/TradeMasterAPI/actions/runs`.
+pub fn repo_runs_path() -> String {
+    format!("/repos/{REPO}/actions/runs")
+}
+
+/// The body of [`repo_successes`].
+pub fn repo_successes_body(lists: &[(&str, String)]) -> String {
+    let mut runs = Vec::new();
+    for (i, (workflow, text)) in lists.iter().enumerate() {
+        let list: Value = serde_json::from_str(text).unwrap();
+        for mut run in list["workflow_runs"].as_array().unwrap().clone() {
+            // Each workflow its own id, each run too, as in one real list.
+            let n = i as u64 + 1;
+            run["workflow_id"] = Value::from(1000 + n);
+            run["id"] = Value::from(run["id"].as_u64().unwrap() + 100_000 * n);
+            run["path"] = Value::from(format!(".github/workflows/{workflow}"));
+            runs.push(run);
+        }
+    }
+    serde_json::json!({"total_count": runs.len(), "workflow_runs": runs}).to_string()
+}
+
 /// A fresh directory of this test process's own, removed when the process ends.
 pub fn scratch(name: &str) -> PathBuf {
     scratch::dir(name)

@@ -11,6 +11,26 @@ pub const MASK: &str = "[redacted]";
 /// A fragment of a secret this long or longer, left at a cut, is masked too.
 const MIN_FRAGMENT: usize = 8;
 
+/// Secrets made during the run (a GitHub App's JWTs, its installation tokens), in every
+/// form, longest first: every redactor masks them from the moment they exist, whoever made
+/// it and whenever.
+static LEARNED: std::sync::RwLock<Vec<String>> = std::sync::RwLock::new(Vec::new());
+
+/// Makes `value`, a secret the run itself made, known to every redactor.
+pub fn learn(value: &str) {
+    let value = value.trim();
+    if value.len() < 6 {
+        return;
+    }
+    let mut learned = LEARNED.write().unwrap_or_else(|e| e.into_inner());
+    for form in forms(value) {
+        if form.len() >= 6 && !learned.contains(&form) {
+            learned.push(form);
+        }
+    }
+    learned.sort_by_key(|s| std::cmp::Reverse(s.len()));
+}
+
 /// The secret values of this run, in every form.
 #[derive(Debug, Clone, Default)]
 pub struct Redactor {
@@ -51,6 +71,11 @@ impl Redactor {
                 .and_then(|(userinfo, _)| userinfo.split_once(':'))
             {
                 self.add_credentials(user, password);
+            }
+        } else if value.contains("-----BEGIN") {
+            // A PEM key: each line of its body may be printed alone.
+            for part in pem_parts(value) {
+                self.add(&part);
             }
         } else if let Some((id, secret)) = value.split_once(':') {
             self.add(id);
@@ -113,20 +138,21 @@ impl Redactor {
 
     /// [`Self::redact`] of a text the caller gives up: one with nothing to mask is not copied.
     pub fn redact_owned(&self, mut out: String) -> String {
-        for s in &self.secrets {
+        let learned = LEARNED.read().unwrap_or_else(|e| e.into_inner());
+        for s in learned.iter().chain(&self.secrets) {
             if out.contains(s.as_str()) {
                 out = out.replace(s.as_str(), MASK);
             }
         }
         if out.contains(CUT) {
-            out = self.mask_fragments(&out);
+            out = self.mask_fragments(&out, &learned);
         }
         out
     }
 
     /// Masks the longest piece of a secret (at least `MIN_FRAGMENT` long) that ends right
     /// before each cut mark: a snippet cut across a token keeps its first characters.
-    fn mask_fragments(&self, text: &str) -> String {
+    fn mask_fragments(&self, text: &str, learned: &[String]) -> String {
         let mut out = String::with_capacity(text.len());
         let mut rest = text;
         while let Some(at) = rest.find(CUT) {
@@ -134,6 +160,7 @@ impl Redactor {
             let cut = self
                 .secrets
                 .iter()
+                .chain(learned)
                 .filter_map(|s| {
                     (MIN_FRAGMENT..s.len())
                         .rev()
@@ -171,6 +198,24 @@ fn forms(value: &str) -> Vec<String> {
             .map(|f| f.replace('|', "\\|")),
     );
     out
+}
+
+/// The pieces of a PEM text that could be printed alone: each line of its base64 body, and
+/// the body whole. Line breaks given as `\n` (a key pasted on one line) count as breaks.
+fn pem_parts(pem: &str) -> Vec<String> {
+    let text = if pem.contains('\n') {
+        pem.to_string()
+    } else {
+        pem.replace("\\n", "\n")
+    };
+    let mut parts: Vec<String> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("-----"))
+        .map(String::from)
+        .collect();
+    parts.push(parts.concat());
+    parts
 }
 
 /// Standard base64 with padding (RFC 4648), the form HTTP basic and SMTP AUTH send.
@@ -257,6 +302,40 @@ mod tests {
             r.redact("hooks.slack.com and 127.0.0.1 are no secret"),
             "hooks.slack.com and 127.0.0.1 are no secret"
         );
+    }
+
+    #[test]
+    fn a_secret_the_run_made_is_masked_by_every_redactor() {
+        let made = "ghs_MintedDuringTheRun0123456789";
+        let before = Redactor::default();
+        learn(made);
+        for r in [before, Redactor::default()] {
+            assert_eq!(r.redact(&format!("<{made}>")), "<[redacted]>");
+            assert_eq!(r.redact("x ghs_MintedDuring…"), "x [redacted]…");
+        }
+    }
+
+    #[test]
+    fn each_line_of_a_pem_key_is_masked_alone() {
+        let mut r = Redactor::default();
+        r.add_secret(
+            "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEA1\nb2c3d4e5f6a7b8c9\n-----END RSA PRIVATE KEY-----\n",
+        );
+        for line in ["MIIEowIBAAKCAQEA1", "b2c3d4e5f6a7b8c9"] {
+            assert_eq!(r.redact(line), MASK, "{line}");
+        }
+        assert_eq!(
+            r.redact("-----BEGIN RSA PRIVATE KEY-----"),
+            "-----BEGIN RSA PRIVATE KEY-----"
+        );
+    }
+
+    #[test]
+    fn every_line_of_a_pem_body_is_a_part() {
+        let parts = pem_parts(
+            "-----BEGIN RSA PRIVATE KEY-----\\nAAAA1111\\nBBBB2222\\n-----END RSA PRIVATE KEY-----",
+        );
+        assert_eq!(parts, ["AAAA1111", "BBBB2222", "AAAA1111BBBB2222"]);
     }
 
     #[test]

@@ -12,11 +12,13 @@ use crate::alerting::channel::{self, Channel};
 use crate::alerting::mail;
 use crate::alerting::silence::Silence;
 use crate::checks::{KINDS, Watch};
+use crate::clients::github::app::AppId;
 use crate::config::cli::Cli;
 use crate::config::file::{Document, Section, Source};
 use crate::config::{
     ConfigError, Configure, DEFAULT_CONFIG, DEFAULT_PREFIX, GATE, GITHUB, MAX_CONFIG_BYTES, Need,
-    RUN, RunSettings, SILENCE, Secrets, Transport, default_repo, output_file, run_settings,
+    RUN, RunSettings, SILENCE, Secrets, Transport, default_repo, github_app, output_file,
+    run_settings,
 };
 use crate::util::time::{Hours, rfc3339};
 
@@ -49,6 +51,9 @@ pub struct Config {
     pub run: RunSettings,
     /// Every channel, mail first (`[mail]`, `[slack]`, `[webhook]`, …).
     pub channels: Vec<Arc<dyn Channel>>,
+    /// The GitHub App GitHub is read as (`[github] app_client_id` or `app_id`), and which
+    /// of the two keys named it.
+    pub github_app: Option<(AppId, &'static str)>,
 }
 
 impl Config {
@@ -72,14 +77,11 @@ impl Config {
         mail::transport(&self.channels)
     }
 
-    /// Every secret the targets and the channels name.
+    /// Every secret the targets and the channels name, the GitHub App's key among them.
     pub fn needs(&self) -> Vec<Need> {
         let channels = self.channels.iter().flat_map(|c| c.needs());
-        self.watches
-            .iter()
-            .flat_map(|w| w.needs())
-            .chain(channels)
-            .collect()
+        let all = self.watches.iter().flat_map(|w| w.needs()).chain(channels);
+        self.with_app(all.collect())
     }
 
     /// What is missing for the run; a dry run sends nothing, so the channels' secrets are not
@@ -91,7 +93,27 @@ impl Config {
             .iter()
             .flat_map(|w| w.needs())
             .chain(channels.flat_map(|c| c.needs()));
-        secrets.missing(needs, self.dry_run, self.transport())
+        secrets.missing(
+            self.with_app(needs.collect()),
+            self.dry_run,
+            self.transport(),
+        )
+    }
+
+    /// `needs` as the run reads GitHub: with a GitHub App, its key instead of `GITHUB_TOKEN`.
+    fn with_app(&self, needs: Vec<Need>) -> Vec<Need> {
+        let Some((id, setting)) = &self.github_app else {
+            return needs;
+        };
+        let reads_github = needs.iter().any(|n| n.var == "GITHUB_TOKEN");
+        let mut needs: Vec<Need> = needs
+            .into_iter()
+            .filter(|n| n.var != "GITHUB_TOKEN")
+            .collect();
+        if reads_github {
+            needs.push(Need::github_app(id.clone(), setting));
+        }
+        needs
     }
 }
 
@@ -199,6 +221,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
 
     let silences = silences(doc);
     let run = run_settings(doc);
+    let github_app = github_app(doc);
     // Mail's kind reads its `transport` first: `[mail]` lists its keys in that order.
     let channels = channel::configure(doc, &channel::Context { run: &run });
     let mail = doc.tables(mail::SECTION).into_iter().next();
@@ -250,6 +273,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         silences,
         run,
         channels,
+        github_app,
     };
     (output, Ok(config))
 }
@@ -341,8 +365,25 @@ pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
             s.reason
         );
     }
+    if let Some(line) = github_reads(cfg, secrets) {
+        let _ = writeln!(text, "{line}");
+    }
     let _ = writeln!(text, "result file: {}", cfg.output_file.display());
     text
+}
+
+/// How GitHub is read, when a GitHub App is configured: `--check-config` says so.
+fn github_reads(cfg: &Config, secrets: &Secrets) -> Option<String> {
+    let (id, setting) = cfg.github_app.as_ref()?;
+    let token = if secrets.get("GITHUB_TOKEN").is_some() {
+        "; GITHUB_TOKEN is set but not used"
+    } else {
+        ""
+    };
+    Some(format!(
+        "github: read as the GitHub App with {id} ([github] {setting}, key in {}), an installation token per owner{token}",
+        crate::config::APP_KEY
+    ))
 }
 
 #[cfg(test)]

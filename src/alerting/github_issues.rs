@@ -168,15 +168,18 @@ impl Channel for GithubIssues {
     }
 
     fn deliver(&self, events: &[Event<'_>], ctx: &Deliver<'_>) -> Vec<Delivered> {
-        let Some(token) = ctx.secrets.get("GITHUB_TOKEN") else {
+        let app = ctx.secrets.github_app();
+        let token = ctx.secrets.get("GITHUB_TOKEN");
+        if app.is_none() && token.is_none() {
             return self.all_failed(events, ctx, "GITHUB_TOKEN is not set");
-        };
+        }
         let gh = GitHub::new(
             ctx.http.clone(),
             &ctx.secrets.github_api,
-            token,
+            token.unwrap_or_default(),
             ctx.deadline,
-        );
+        )
+        .with_app(app);
         let open = match self.own_open_issues(&gh) {
             Ok(open) => open,
             Err(e) => return self.all_failed(events, ctx, &NotDone::from(e).to_string()),

@@ -206,7 +206,8 @@ impl Context {
                 &secrets.github_api,
                 &token("GITHUB_TOKEN"),
                 deadline,
-            ),
+            )
+            .with_app(secrets.github_app()),
             heroku: Heroku::new(
                 http.clone(),
                 &secrets.heroku_api,

@@ -95,6 +95,15 @@ pub enum ApiError {
         /// The first bytes of the body.
         snippet: String,
     },
+    /// No credential could be had for the request (a GitHub App not installed on the owner
+    /// read): nothing was asked.
+    #[error("{api}: {reason}")]
+    NoCredential {
+        /// Which API.
+        api: &'static str,
+        /// Why, and what to do.
+        reason: String,
+    },
     /// A body that is not the JSON we expected: HTML, malformed, truncated, too large.
     #[error(
         "{api} sent an unusable answer (HTTP {status}, {content_type}): {reason}; it began: {snippet}"

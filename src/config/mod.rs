@@ -9,12 +9,13 @@ pub mod file;
 mod secrets;
 
 pub use crate::model::ConfigError;
-pub use secrets::{Need, Secrets, Shape};
+pub use secrets::{APP_KEY, Need, Secrets, Shape};
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use crate::clients::github::Repo;
+use crate::clients::github::app::AppId;
 use cli::Cli;
 use file::{Document, Section, Table};
 
@@ -176,6 +177,53 @@ pub fn default_repo(cli: &Cli, doc: &Document) -> Option<Repo> {
             );
             None
         }),
+        (None, None) => None,
+    }
+}
+
+/// `[github] app_client_id` or `app_id`: the GitHub App to read GitHub as, with the key
+/// that names it in messages. Both, or a malformed one, are reported.
+pub fn github_app(doc: &Document) -> Option<(AppId, &'static str)> {
+    let gh = doc.tables(GITHUB).into_iter().next()?;
+    let client_id = gh.string("app_client_id");
+    let app_id = gh.integer("app_id");
+    let client_id = client_id.and_then(|v| {
+        let id = v.value.trim();
+        if id.is_empty() || !id.chars().all(|c| c.is_ascii_alphanumeric() || c == '.') {
+            gh.error(
+                v.line,
+                format!(
+                    "[github] app_client_id `{}` is not a GitHub App's client ID (like Iv23li…, on the App's settings page)",
+                    v.value
+                ),
+            );
+            return None;
+        }
+        Some(id.to_string())
+    });
+    let app_id = app_id.and_then(|v| match u64::try_from(v.value) {
+        Ok(n) if n > 0 => Some(n),
+        _ => {
+            gh.error(
+                v.line,
+                format!(
+                    "[github] app_id must be the App's positive numeric ID, not {}",
+                    v.value
+                ),
+            );
+            None
+        }
+    });
+    match (client_id, app_id) {
+        (Some(_), Some(_)) => {
+            gh.error(
+                gh.line(),
+                "[github] gives both app_client_id and app_id: keep one (the client ID is GitHub's advice)",
+            );
+            None
+        }
+        (Some(id), None) => Some((AppId::ClientId(id), "app_client_id")),
+        (None, Some(n)) => Some((AppId::Numeric(n), "app_id")),
         (None, None) => None,
     }
 }

@@ -7,11 +7,13 @@ use std::collections::BTreeMap;
 use super::cli::Cli;
 use super::env::Env;
 use super::{ConfigError, Transport};
+use crate::clients::github::app::{self, App, AppId};
 
 /// The secrets every run may use, read before the configuration so that even an early
 /// error message is redacted.
-const WELL_KNOWN: [&str; 7] = [
+const WELL_KNOWN: [&str; 8] = [
     "GITHUB_TOKEN",
+    APP_KEY,
     "HEROKU_API_KEY",
     "CLOUDFLARE_PAGES_READ_TOKEN",
     "CLOUDFLARE_ACCOUNT_ID",
@@ -19,6 +21,9 @@ const WELL_KNOWN: [&str; 7] = [
     "SMTP_URL",
     "HEARTBEAT_MONITOR_PING_URL",
 ];
+
+/// The variable holding a GitHub App's private key (PEM).
+pub const APP_KEY: &str = "GITHUB_APP_PRIVATE_KEY";
 
 /// A test of a secret's shape, and what to say when it fails.
 pub type Shape = (fn(&str) -> bool, String);
@@ -32,6 +37,8 @@ pub struct Need {
     pub unset: String,
     /// A test of its shape, and the message when it fails.
     pub shape: Option<Shape>,
+    /// The GitHub App whose key it is, for [`APP_KEY`].
+    pub(crate) app: Option<AppId>,
 }
 
 impl Need {
@@ -41,7 +48,26 @@ impl Need {
             var: var.to_string(),
             unset: unset.into(),
             shape: None,
+            app: None,
         }
+    }
+
+    /// The private key of the GitHub App `id`, which reads GitHub instead of `GITHUB_TOKEN`.
+    pub fn github_app(id: AppId, setting: &str) -> Self {
+        let mut need = Self::new(
+            APP_KEY,
+            format!(
+                "{APP_KEY} is not set: [github] {setting} reads GitHub as a GitHub App, whose private key (PEM) it must hold"
+            ),
+        )
+        .shaped(
+            app::is_private_key,
+            format!(
+                "{APP_KEY} does not hold a usable RSA private key: give the App's .pem file as GitHub made it (BEGIN RSA PRIVATE KEY) or in PKCS#8 (BEGIN PRIVATE KEY)"
+            ),
+        );
+        need.app = Some(id);
+        need
     }
 
     /// It must also pass `ok`; `message` says what it must look like.
@@ -64,6 +90,8 @@ pub struct Secrets {
     pub heroku_api: String,
     /// Cloudflare API base.
     pub cloudflare_api: String,
+    /// The GitHub App the configuration names (`[github] app_client_id` or `app_id`).
+    github_app: Option<AppId>,
     /// Recipients.
     pub to: Vec<String>,
     /// Sender.
@@ -93,6 +121,7 @@ impl Secrets {
             heroku_api: env.get_or("HEROKU_API_URL", "https://api.heroku.com"),
             cloudflare_api: env
                 .get_or("CLOUDFLARE_API_URL", "https://api.cloudflare.com/client/v4"),
+            github_app: None,
             to: env
                 .get("OPS_ALERT_EMAIL")
                 .map(|v| {
@@ -111,12 +140,22 @@ impl Secrets {
     /// promotions database URL).
     pub fn read_named(&mut self, needs: impl IntoIterator<Item = Need>, env: &Env) {
         for need in needs {
+            if need.app.is_some() {
+                self.github_app = need.app.clone();
+            }
             if !self.vars.contains_key(&need.var)
                 && let Some(v) = env.get(&need.var)
             {
                 self.vars.insert(need.var, v.to_string());
             }
         }
+    }
+
+    /// The GitHub App the run reads GitHub as: named by the configuration, its key set and
+    /// usable. With it, `GITHUB_TOKEN` is not used.
+    pub fn github_app(&self) -> Option<App> {
+        let id = self.github_app.clone()?;
+        App::new(id, self.get(APP_KEY)?).ok()
     }
 
     /// The value of a secret variable, when set.

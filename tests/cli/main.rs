@@ -19,6 +19,7 @@ mod economy;
 mod environments;
 mod faults;
 mod fixtures;
+mod github_app;
 mod github_reads;
 mod hardening;
 mod hardening_issues;

@@ -1,5 +1,6 @@
 //! The few GitHub REST calls the monitor makes, through the shared HTTP layer.
 
+pub mod app;
 mod model;
 mod paging;
 
@@ -24,12 +25,21 @@ pub(crate) const API: ApiInfo = ApiInfo {
     name: "GitHub",
     credential: "GITHUB_TOKEN",
 };
+/// How requests are authorised.
+#[derive(Debug, Clone)]
+pub enum Auth {
+    /// One token for everything (`GITHUB_TOKEN`).
+    Token(String),
+    /// A GitHub App: the installation token of the owner each request reads.
+    App(std::sync::Arc<app::App>),
+}
+
 /// A GitHub API client bound to a base URL and a token.
 #[derive(Debug, Clone)]
 pub struct GitHub {
     http: Http,
     base: String,
-    token: String,
+    auth: Auth,
     deadline: Instant,
     /// `github-authentication-token-expiration`, when a response carried it.
     expiry: std::sync::Arc<std::sync::Mutex<Option<String>>>,
@@ -78,12 +88,36 @@ impl GitHub {
         Self {
             http,
             base: base.trim_end_matches('/').to_string(),
-            token: token.to_string(),
+            auth: Auth::Token(token.to_string()),
             deadline,
             expiry: Default::default(),
             cache: None,
             in_flight: Default::default(),
         }
+    }
+
+    /// The same client, reading as the GitHub App `app` when there is one.
+    pub fn with_app(mut self, app: Option<app::App>) -> Self {
+        if let Some(app) = app {
+            self.auth = Auth::App(std::sync::Arc::new(app));
+        }
+        self
+    }
+
+    /// The `Authorization` header of a request to `path`: the token, or the App's
+    /// installation token of the owner in the path.
+    fn authorization(&self, path: &str) -> Result<String, ApiError> {
+        let token = match &self.auth {
+            Auth::Token(token) => token.clone(),
+            Auth::App(app) => {
+                let owner = app::owner_of(path).ok_or_else(|| ApiError::NoCredential {
+                    api: API.name,
+                    reason: format!("a GitHub App reads no owner from {path}"),
+                })?;
+                app.token_for(owner, &self.http, &self.base, self.deadline)?
+            }
+        };
+        Ok(format!("Bearer {token}"))
     }
 
     /// The same client, asking conditionally for what `cache` holds and keeping what it
@@ -384,7 +418,7 @@ impl GitHub {
             (_, Some(b)) => Request::post(url, b),
             (_, None) => Request::get(url),
         }
-        .header("Authorization", format!("Bearer {}", self.token))
+        .header("Authorization", self.authorization(path)?)
         .header("Accept", "application/vnd.github+json")
         .header("Content-Type", "application/json")
         .header("X-GitHub-Api-Version", "2022-11-28");
@@ -410,7 +444,7 @@ impl GitHub {
         let url = format!("{}{path}", self.base);
         let cached = self.cache.as_ref().and_then(|c| c.get(&url));
         let mut req = Request::get(url.clone())
-            .header("Authorization", format!("Bearer {}", self.token))
+            .header("Authorization", self.authorization(path)?)
             .header("Accept", "application/vnd.github+json")
             .header("X-GitHub-Api-Version", "2022-11-28");
         if let Some(c) = cached {

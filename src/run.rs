@@ -12,13 +12,13 @@ use crate::alerting::{self, Alerting, ping, state};
 use crate::checks::{self, Context};
 use crate::clients::budget::{AnswerCache, Cached, Spent};
 use crate::clients::http::{Http, HttpSettings};
-use crate::config::cli::{self, Parsed};
+use crate::config::cli::{self, MergeCli, Parsed};
 use crate::config::env::Env;
 use crate::config::{GATE, Secrets};
 use crate::model::CheckResult;
 use crate::model::{Counts, Gate, Notification, RunError, RunStatus};
 use crate::output::result::{self, RunResult, SCHEMA_VERSION};
-use crate::output::{self, Console, Finished, Sinks, text};
+use crate::output::{self, Console, Finished, Sinks, merge, text};
 use crate::redact::Redactor;
 use crate::setup;
 use crate::util::time::rfc3339;
@@ -45,6 +45,7 @@ pub fn run_with(
 ) -> u8 {
     let cli = match cli::parse(args) {
         Parsed::Run(cli) => cli,
+        Parsed::Merge(m) => return merge(&m, env, console, clock),
         Parsed::Print(text) => {
             console.out(&text);
             return RunStatus::Ok.code();
@@ -82,6 +83,10 @@ pub fn run_with(
         http_cache: Default::default(),
         state: None,
         state_file: cli.state_file.clone(),
+        no_notify: cli.no_notify,
+        carried: Vec::new(),
+        merged_state: None,
+        wall_from_start: false,
     };
     if let Ok(cfg) = &cfg {
         secrets.read_named(cfg.needs(), env);
@@ -137,7 +142,11 @@ pub fn run_with(
         console.err(&text::note(note));
     }
 
-    let ping_url = secrets.get("HEARTBEAT_MONITOR_PING_URL").map(String::from);
+    // A shard that tells nobody leaves the dead man's switch to the merge step too.
+    let ping_url = secrets
+        .get("HEARTBEAT_MONITOR_PING_URL")
+        .filter(|_| !cli.no_notify)
+        .map(String::from);
     if let Some(url) = &ping_url
         && let Some(problem) = ping::ping(url, "start")
     {
@@ -180,6 +189,94 @@ pub fn run_with(
     code
 }
 
+/// `heartbeat-monitor merge`: the shards' result files merged into one run's, alerted on
+/// (with `--config`) and written as a run writes its own; exits as that run.
+fn merge(m: &MergeCli, env: &Env, console: &mut Console, clock: fn() -> DateTime<Utc>) -> u8 {
+    let started = clock();
+    let read = m.results.iter().map(|p| merge::read(p)).collect();
+    let merged = merge::merge(read, started);
+    let cli = m.as_run();
+    let mut secrets = Secrets::from_env(&cli, env);
+    console.set_redactor(redactor_for(&secrets));
+    let cfg = m.config.as_ref().map(|_| setup::load(&cli).1);
+    if let Some(Ok(cfg)) = &cfg {
+        secrets.read_named(cfg.needs(), env);
+        console.set_redactor(redactor_for(&secrets));
+    }
+    for e in &merged.errors {
+        console.err(&text::error(e));
+    }
+    let mut run = Run {
+        started: merged.started,
+        clock_start: Instant::now(),
+        now: merged.now,
+        dry_run: merged.dry_run || m.dry_run,
+        output: m.output_file.clone(),
+        status_page: m.status_page.clone(),
+        checks: merged.checks,
+        errors: Vec::new(),
+        notifications: merged.notifications,
+        warnings: merged.warnings,
+        disabled: merged.disabled,
+        api_budget: merged.api_budget,
+        http_cache: Default::default(),
+        state: None,
+        state_file: None,
+        no_notify: false,
+        carried: merged.errors,
+        merged_state: Some(merged.state),
+        wall_from_start: true,
+    };
+    let alerting = match &cfg {
+        None => None,
+        Some(Ok(cfg)) => {
+            // The names the mails give, as the targets declare them (the result file keeps
+            // ids and targets only); a target found at run time keeps its target's name.
+            let names: std::collections::HashMap<String, String> = cfg
+                .watches
+                .iter()
+                .flat_map(|w| w.identities())
+                .map(|i| (i.id, i.subject_name))
+                .collect();
+            for c in &mut run.checks {
+                if let Some(name) = names.get(&c.id) {
+                    c.subject_name.clone_from(name);
+                }
+            }
+            run.state_file = cfg.state_file.clone();
+            // The state's kept GitHub answers stay for the shards that read it next.
+            let mut loaded = cfg.state_file.as_deref().map(state::load);
+            if let Some(state::Loaded::State(s, _)) = &mut loaded {
+                run.http_cache = std::mem::take(&mut s.http_cache);
+            }
+            run.state = loaded;
+            Some(Alerting::new(
+                &secrets,
+                Some(cfg.alerting()),
+                env,
+                m.dry_run,
+            ))
+        }
+        Some(Err(errors)) => {
+            console.err(&text::problems("configuration error(s)", errors));
+            run.errors = errors.iter().cloned().map(RunError::Config).collect();
+            Some(Alerting::new(&secrets, None, env, m.dry_run))
+        }
+    };
+    let ping_url = secrets
+        .get("HEARTBEAT_MONITOR_PING_URL")
+        .filter(|_| cfg.is_some())
+        .map(String::from);
+    let alerting = alerting.filter(|_| !run.disabled);
+    let code = run.finish(console, env, alerting.as_ref());
+    if let Some(url) = &ping_url
+        && let Some(problem) = ping::ping(url, &code.to_string())
+    {
+        console.err(&text::note(&problem));
+    }
+    code
+}
+
 fn messages(errors: &[RunError]) -> Vec<String> {
     errors.iter().map(ToString::to_string).collect()
 }
@@ -213,26 +310,33 @@ struct Run {
     state: Option<state::Loaded>,
     /// The state file given, if any.
     state_file: Option<PathBuf>,
+    /// `--no-notify`: check, but tell no channel.
+    no_notify: bool,
+    /// Errors of the shards a merge read, and of the merge itself, as they were said.
+    carried: Vec<String>,
+    /// A merge without a state file of its own: where the shards' state came from.
+    merged_state: Option<result::StateOrigin>,
+    /// A merge: its duration runs from the first shard's start.
+    wall_from_start: bool,
 }
 
 impl Run {
     /// Mails, then writes every output (`output::OUTPUTS`) and returns the exit code.
     fn finish(mut self, console: &mut Console, env: &Env, alerting: Option<&Alerting>) -> u8 {
         let state_origin = self.state_origin(env);
+        // `--no-notify`: the run goes on as if told (its table is shown), but nobody is.
+        let (alerting, silent) = match alerting {
+            Some(_) if self.no_notify => (None, true),
+            other => (other, false),
+        };
+        let errors = self.error_texts();
         let alerted = alerting.map(|a| {
             let memory = alerting::Memory {
                 read: self.state.take(),
                 http_cache: std::mem::take(&mut self.http_cache),
             };
             let redactor = console.redactor();
-            alerting::alert(
-                a,
-                &mut self.checks,
-                &messages(&self.errors),
-                self.now,
-                redactor,
-                memory,
-            )
+            alerting::alert(a, &mut self.checks, &errors, self.now, redactor, memory)
         });
         // Expired silences come first, as they are found before the run's other warnings.
         if let Some(a) = &alerted {
@@ -241,7 +345,7 @@ impl Run {
         for w in &self.warnings {
             console.err(&text::warning(w));
         }
-        let mut previews = None;
+        let mut previews = silent.then(Vec::new);
         if let Some(alerted) = alerted {
             for note in &alerted.notes {
                 console.err(&text::note(note));
@@ -254,7 +358,7 @@ impl Run {
                 .extend(alerted.errors.into_iter().map(RunError::Undelivered));
             self.errors
                 .extend(alerted.state_error.into_iter().map(RunError::StateFile));
-            self.notifications = alerted.notifications;
+            self.notifications.extend(alerted.notifications);
             previews = Some(alerted.previews);
         }
         let mut run = self.into_finished(state_origin, previews);
@@ -269,15 +373,25 @@ impl Run {
     /// The run's result, decided once: what every output writes from.
     fn into_finished(self, state: result::StateOrigin, previews: Option<Vec<String>>) -> Finished {
         let gate = if self.disabled { Gate::Off } else { Gate::On };
-        let status = RunStatus::of(&self.checks, &self.errors, gate);
+        let status = match RunStatus::of(&self.checks, &self.errors, gate) {
+            RunStatus::Disabled => RunStatus::Disabled,
+            _ if !self.carried.is_empty() => RunStatus::Unknown,
+            status => status,
+        };
         let finished = Utc::now().max(self.started);
+        let duration_ms = if self.wall_from_start {
+            (finished - self.started).num_milliseconds().max(0) as u64
+        } else {
+            self.clock_start.elapsed().as_millis() as u64
+        };
+        let errors = self.error_texts();
         let result = RunResult {
             schema_version: SCHEMA_VERSION,
             tool: "heartbeat-monitor",
             tool_version: env!("CARGO_PKG_VERSION"),
             started_at: rfc3339(self.started),
             finished_at: rfc3339(finished),
-            duration_ms: self.clock_start.elapsed().as_millis() as u64,
+            duration_ms,
             now: rfc3339(self.now),
             dry_run: self.dry_run,
             status,
@@ -285,7 +399,7 @@ impl Run {
             counts: Counts::of(&self.checks),
             checks: self.checks,
             notifications: self.notifications,
-            errors: messages(&self.errors),
+            errors,
             warnings: self.warnings,
             state,
             api_budget: self.api_budget,
@@ -298,6 +412,13 @@ impl Run {
         }
     }
 
+    /// The run's errors as the result and the mails say them: a merge's carried ones first.
+    fn error_texts(&self) -> Vec<String> {
+        let mut all = self.carried.clone();
+        all.extend(messages(&self.errors));
+        all
+    }
+
     /// Where the state came from, for the result; adds the warning of a state lost although
     /// the workflow ran before. A run that stopped before reading the state file (a
     /// configuration error, the gate off) reads it here for the report only.
@@ -305,7 +426,7 @@ impl Run {
         let hint = env.state_hint();
         self.warnings.extend(hint.problems);
         let Some(path) = &self.state_file else {
-            return result::StateOrigin::default();
+            return self.merged_state.clone().unwrap_or_default();
         };
         let peeked;
         let loaded = match &self.state {

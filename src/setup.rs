@@ -13,7 +13,7 @@ use crate::alerting::mail;
 use crate::alerting::silence::Silence;
 use crate::checks::{KINDS, Watch};
 use crate::clients::github::app::AppId;
-use crate::config::cli::Cli;
+use crate::config::cli::{Cli, Shard};
 use crate::config::file::{Document, Section, Source};
 use crate::config::{
     ConfigError, Configure, DEFAULT_CONFIG, DEFAULT_PREFIX, GATE, GITHUB, MAX_CONFIG_BYTES, Need,
@@ -54,6 +54,8 @@ pub struct Config {
     /// The GitHub App GitHub is read as (`[github] app_client_id` or `app_id`), and which
     /// of the two keys named it.
     pub github_app: Option<(AppId, &'static str)>,
+    /// `--shard`: the shard run, and how many targets all shards hold.
+    pub shard: Option<(Shard, usize)>,
 }
 
 impl Config {
@@ -219,6 +221,17 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         ));
     }
 
+    // A shard keeps the targets whose key hashes to it; derived targets were derived from
+    // all, so each follows its own key (a repository's activity goes with its heartbeats).
+    let all_targets = watches.len();
+    let watches: Vec<Arc<dyn Watch>> = match cli.shard {
+        Some(shard) => watches
+            .into_iter()
+            .filter(|w| shard.keeps(&w.shard_key()))
+            .collect(),
+        None => watches,
+    };
+
     let silences = silences(doc);
     let run = run_settings(doc);
     let github_app = github_app(doc);
@@ -274,6 +287,7 @@ pub fn resolve(cli: &Cli, doc: &Document) -> (PathBuf, Result<Config, Vec<Config
         run,
         channels,
         github_app,
+        shard: cli.shard.map(|s| (s, all_targets)),
     };
     (output, Ok(config))
 }
@@ -318,6 +332,13 @@ pub fn check_config(cfg: &Config, secrets: &Secrets, gate_on: bool) -> String {
         .map_or("command line only".into(), |p| p.display().to_string());
     let mut text = format!("configuration ok ({source})\n");
     let lines: Vec<String> = cfg.watches.iter().flat_map(|w| w.describe()).collect();
+    if let Some((shard, all)) = cfg.shard {
+        let _ = writeln!(
+            text,
+            "shard {shard}: {} of the {all} target(s) of all shards",
+            cfg.watches.len()
+        );
+    }
     if gate_on {
         let _ = writeln!(text, "gate {GATE}: on");
         let _ = writeln!(text, "would run {} check(s):", lines.len());

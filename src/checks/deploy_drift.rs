@@ -224,6 +224,11 @@ impl Check for Drift {
         let _ = self.said_by_slug.set(said);
     }
 
+    /// Its repository: a repository's targets share a shard.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn identities(&self) -> Vec<Identity> {
         vec![Identity::new(self.id(), NAME, &self.app, &self.app)]
     }

@@ -86,6 +86,11 @@ impl Gate {
 impl Check for Gate {
     type Observation = Result<Environment, ApiError>;
 
+    /// Its repository: a repository's targets share a shard.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn identities(&self) -> Vec<Identity> {
         vec![Identity::new(
             self.id(),

@@ -90,6 +90,17 @@ pub trait Check: Send + Sync + std::fmt::Debug + 'static {
         Vec::new()
     }
 
+    /// What decides its shard (`--shard I/N`): its repository, so that every target of one
+    /// repository runs in the same shard; by default its first result's id (empty for a
+    /// target without one).
+    fn shard_key(&self) -> String {
+        self.identities()
+            .into_iter()
+            .next()
+            .map(|i| i.id)
+            .unwrap_or_default()
+    }
+
     /// Learns what it needs of the other targets, once every kind has configured.
     fn settle(&self, _others: &[Arc<dyn Watch>]) {}
 
@@ -116,6 +127,8 @@ pub trait Watch: Send + Sync + std::fmt::Debug {
     fn slug_checked(&self) -> Option<&str>;
     /// The repositories whose scheduled workflows it watches.
     fn watched_repos(&self) -> Vec<Repo>;
+    /// What decides its shard.
+    fn shard_key(&self) -> String;
     /// Learns what it needs of the other targets.
     fn settle(&self, others: &[Arc<dyn Watch>]);
     /// Observes, then evaluates.
@@ -149,6 +162,10 @@ impl<C: Check> Watch for C {
 
     fn watched_repos(&self) -> Vec<Repo> {
         Check::watched_repos(self)
+    }
+
+    fn shard_key(&self) -> String {
+        Check::shard_key(self)
     }
 
     fn settle(&self, others: &[Arc<dyn Watch>]) {

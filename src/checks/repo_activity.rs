@@ -61,6 +61,11 @@ pub struct Activity {
 impl Check for Activity {
     type Observation = Result<Repository, ApiError>;
 
+    /// Its repository: a repository's targets share a shard.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn identities(&self) -> Vec<Identity> {
         let name = self.repo.to_string();
         vec![Identity::new(id(&self.repo), NAME, &name, &name)]

@@ -147,6 +147,11 @@ fn outcome(run: &Run) -> Option<bool> {
 impl Check for Failing {
     type Observation = Result<Vec<Run>, ApiError>;
 
+    /// Its repository: a repository's targets share a shard.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn identities(&self) -> Vec<Identity> {
         vec![Identity::new(self.id(), NAME, &self.workflow, &self.name)]
     }

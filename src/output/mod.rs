@@ -9,6 +9,7 @@
 pub mod annotations;
 pub mod budget;
 pub mod console;
+pub mod merge;
 pub mod notifications;
 pub mod previews;
 pub mod result;

@@ -33,6 +33,7 @@ mod matrix;
 mod modes;
 mod openapi;
 mod promotions;
+mod shards;
 mod snapshots;
 mod stale;
 mod state_store;

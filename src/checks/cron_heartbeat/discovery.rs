@@ -113,6 +113,16 @@ pub struct Seen {
 impl Check for Discovery {
     type Observation = Seen;
 
+    /// Its (first) scope, a repository or an organisation: discovery runs whole in one
+    /// shard, beside that repository's other targets.
+    fn shard_key(&self) -> String {
+        match self.scopes.first() {
+            Some(Scope::Repo(r)) => r.to_string(),
+            Some(Scope::Org(o)) => o.clone(),
+            None => String::new(),
+        }
+    }
+
     fn identities(&self) -> Vec<Identity> {
         self.scopes
             .iter()

@@ -73,6 +73,11 @@ impl Check for Group {
         vec![self.repo.clone()]
     }
 
+    /// A repository's heartbeats run in one shard, with its other targets.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn observe(&self, ctx: &Context) -> Vec<Observation> {
         // One hanging heartbeat must not take its repository's others with it at the run's
         // deadline: their requests give up a little earlier, so the group still answers.

@@ -134,6 +134,11 @@ impl HeartbeatSpec {
 impl Check for HeartbeatSpec {
     type Observation = Observation;
 
+    /// Its repository: a repository's targets share a shard.
+    fn shard_key(&self) -> String {
+        self.repo.to_string()
+    }
+
     fn identities(&self) -> Vec<Identity> {
         vec![Identity::new(self.id(), NAME, &self.workflow, &self.name)]
     }

@@ -266,16 +266,21 @@ pub fn short_since(
 /// Asks Heroku what the two checks need, and no more.
 pub fn observe(h: &Heroku, spec: &HerokuAppSpec) -> Result<Observation, ApiError> {
     let mut obs = Observation::default();
-    if spec.check_slug {
-        match h.newest_release(&spec.name) {
-            Err(e @ ApiError::NotFound { .. }) => return Err(e),
-            r => obs.release = Some(r),
-        }
+    // The release and the dynos side by side: one round trip for a healthy app, not two.
+    let (release, dynos) = std::thread::scope(|s| {
+        let dynos = (spec.min_web_dynos > 0).then(|| s.spawn(|| h.dynos(&spec.name)));
+        let release = spec.check_slug.then(|| h.newest_release(&spec.name));
+        let dynos = dynos.map(|d| d.join().unwrap_or_else(|p| std::panic::resume_unwind(p)));
+        (release, dynos)
+    });
+    match release {
+        Some(Err(e @ ApiError::NotFound { .. })) => return Err(e),
+        r => obs.release = r,
     }
-    if spec.min_web_dynos == 0 {
+    let Some(dynos) = dynos else {
         return Ok(obs);
-    }
-    let dynos = match h.dynos(&spec.name) {
+    };
+    let dynos = match dynos {
         Err(e @ ApiError::NotFound { .. }) => return Err(e),
         r => r,
     };

@@ -20,9 +20,10 @@ use crate::clients::github::{GitHub, Repo, Run, TreeEntry};
 use crate::config::Need;
 use crate::util::par::par_map;
 
-/// How many heartbeats of one repository are asked alone at once: their schedules' blobs,
-/// or a stale one's diagnosis.
-const PARALLEL: usize = 8;
+/// How many heartbeats of one repository are asked alone at once (their schedules' blobs on
+/// a first run, a stale one's diagnosis): as many as the GitHub client lets fly, so 60 new
+/// blobs take one round trip, not eight.
+const PARALLEL: usize = crate::checks::cron_heartbeat::discovery::PARALLEL;
 
 /// The configured heartbeats of `repo`, in the order the configuration gives.
 #[derive(Debug, Clone, PartialEq)]

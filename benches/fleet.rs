@@ -156,7 +156,8 @@ fn discovery_sizes() -> Vec<(usize, usize)> {
 }
 
 /// Repositories × scheduled workflows, discovered: each repository answers its workflow
-/// list, one file per workflow (nightly at 02:00) and one list of successes, all with ETags.
+/// list, its tree of workflow files (each nightly at 02:00, one blob) and one list of
+/// successes, all with ETags.
 fn discovery(scratch: &Path, runs: usize, latency: Duration) {
     println!(
         "\ndiscovery: round trip {} ms, pool {}, medians of {runs} runs; budget-counted = requests - 304s\n",
@@ -358,18 +359,27 @@ fn discovery_routes(repos: usize, workflows: usize) -> Vec<Route> {
             fixture("github/repo-private.json"),
             format!("W/\"repo-{r}\""),
         )));
-        for w in 0..workflows {
-            routes.push(
-                Route::get(&format!(
-                    "/repos/{repo}/contents/.github/workflows/{}",
-                    workflow(w)
-                ))
-                .reply(etagged(file.clone(), format!("\"file-{r}-{w}\""))),
-            );
-        }
+        // The tree of workflow files, and one blob: every file is the same nightly file.
+        let tree: Vec<serde_json::Value> = (0..workflows)
+            .map(|w| serde_json::json!({"path": workflow(w), "mode": "100644", "type": "blob", "sha": NIGHTLY_SHA}))
+            .collect();
+        routes.push(
+            Route::get(&format!("/repos/{repo}/git/trees/HEAD:.github/workflows")).reply(etagged(
+                serde_json::json!({"sha": "0".repeat(40), "tree": tree, "truncated": false})
+                    .to_string(),
+                format!("W/\"tree-{r}\""),
+            )),
+        );
+        routes.push(
+            Route::get(&format!("/repos/{repo}/git/blobs/{NIGHTLY_SHA}"))
+                .reply(etagged(file.clone(), format!("\"{NIGHTLY_SHA}\""))),
+        );
     }
     routes
 }
+
+/// The blob SHA of every discovered workflow file: one file, so one blob per repository.
+const NIGHTLY_SHA: &str = "4b1d0e6f2a3c5e7d9b8a6c4e2f0d1b3a5c7e9f80";
 
 /// Whether the apps also carry the deploy, config, environment and failure checks
 /// (`BENCH_KINDS=all`).

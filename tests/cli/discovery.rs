@@ -161,12 +161,11 @@ fn a_healthy_repository_costs_two_budget_counted_requests_whatever_its_workflows
             .reply(etagged(runs.clone(), "W/\"runs-1\""))
             .reply(etagged(runs, "W/\"runs-2\"")),
         Route::get(&repo_path()).reply(etagged(fixture("github/repo-private.json"), "W/\"repo\"")),
+        workflow_tree(),
         postmark_ok(),
     ];
     for wf in [TRACE, BILLING, DEPLOY, EXPORT] {
-        let text = fixture(&format!("github/workflows/{wf}"));
-        let etag: &'static str = Box::leak(format!("\"{wf}\"").into_boxed_str());
-        routes.push(Route::get(&contents_path(wf)).reply(etagged(contents_body(wf, &text), etag)));
+        routes.push(workflow_blob(wf));
     }
     let server = FakeServer::start(routes);
     let state = scratch("discovery").join("state.json");
@@ -178,13 +177,15 @@ fn a_healthy_repository_costs_two_budget_counted_requests_whatever_its_workflows
     let first = run();
     assert_eq!(first.code, 0, "{}", first.stdout);
     let gh = &first.result()["api_budget"]["github"];
-    // The list, four files, the runs, the repository: every workflow read once.
-    assert_eq!(gh["requests"], 7, "{gh}");
+    // The list, the tree, four blobs, the runs, the repository: every file read once.
+    assert_eq!(gh["requests"], 8, "{gh}");
     let second = run();
     assert_eq!(second.code, 0, "{}", second.stdout);
     let gh = &second.result()["api_budget"]["github"];
     let counted = gh["requests"].as_u64().unwrap() - gh["not_modified"].as_u64().unwrap();
-    assert_eq!(gh["requests"], 7, "{gh}");
+    // The list, the tree and the runs (3 for the repository, whatever its workflows) and
+    // repo_activity's one: no blob, as none changed.
+    assert_eq!(gh["requests"], 4, "{gh}");
     assert_eq!(counted, 1, "only the runs list changed: {gh}");
     for wf in [TRACE, BILLING, EXPORT] {
         assert_eq!(second.check(&id(wf))["status"], "ok");
@@ -256,17 +257,18 @@ fn when_the_wide_runs_list_fails_each_workflow_is_asked_alone() {
 fn a_weekly_cron_is_asked_alone_on_a_first_run_then_read_from_the_wide_list() {
     // Monday: with no schedule known yet, the wide list asked beside the files covers the
     // last day; billing's Friday run is older, so billing alone is asked once. The second
-    // run knows the schedule from the files it kept, and its list reaches back to Friday.
+    // run knows the schedule from the tree and blob it kept, and its list reaches back to
+    // Friday.
     let mut list: Value = serde_json::from_str(&fixture("github/workflows-list.json")).unwrap();
     list["workflows"]
         .as_array_mut()
         .unwrap()
         .retain(|w| w["path"].as_str().unwrap().ends_with(BILLING));
     list["total_count"] = Value::from(1);
-    let text = fixture(&format!("github/workflows/{BILLING}"));
     let server = FakeServer::start(vec![
         Route::get(&workflows_path()).reply(etagged(list.to_string(), "W/\"list\"")),
-        Route::get(&contents_path(BILLING)).reply(etagged(contents_body(BILLING, &text), "\"b\"")),
+        workflow_tree(),
+        workflow_blob(BILLING),
         Route::get(&repo_runs_path())
             .query("created=%3E%3D2026-05-24T00%3A00%3A00Z")
             .reply(Reply::json(200, merged(&[]))),

@@ -205,8 +205,7 @@ fn the_old_scripts_call_works_unchanged() {
         .into_iter()
         .filter(|r| !r.is_for(&repo_runs_path()))
         .collect();
-    // Discovery reads each file through the contents API.
-    routes.extend([workflow_file(TRACE), workflow_file(BILLING)]);
+    // Discovery reads each file by its blob, the tree being the configured world's.
     routes.push(
         Route::get(&format!("/repos/{REPO}/actions/workflows"))
             .reply(Reply::json(200, list.to_string())),

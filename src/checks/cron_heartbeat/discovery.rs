@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 pub use super::discovered::evaluate;
+use super::observe::{not_on_default_branch, read_schedule_blob};
 use super::schedule::Schedule;
 use super::{
     self as heartbeat, HeartbeatSpec, NAME, Observation, ReadFile, ScheduleRule, ScheduleSeen,
@@ -18,7 +19,7 @@ use super::{
 use crate::checks::pool::Identity;
 use crate::checks::{Check, CheckResult, Context};
 use crate::clients::api::ApiError;
-use crate::clients::github::{Cut, GitHub, Listed, Repo, Run, RunFilter, Workflow};
+use crate::clients::github::{Cut, GitHub, Listed, Repo, Run, RunFilter, TreeEntry, Workflow};
 use crate::config::Need;
 use crate::util::par::par_map;
 use crate::util::time::Hours;
@@ -208,7 +209,20 @@ impl Check for Discovery {
                 Err(e) => failed.push(((*org).clone(), e)),
             }
         }
-        let lists = par_map(&repos, PARALLEL, |r| gh.workflows(r));
+        // Each repository's workflow list and its tree of workflow files side by side: the
+        // tree names every file's blob, so a file is read only when its blob is new.
+        let (lists, trees): (Vec<_>, Vec<_>) = par_map(&repos, PARALLEL, |r| {
+            std::thread::scope(|s| {
+                let tree = s.spawn(|| gh.workflow_files(r));
+                let list = gh.workflows(r);
+                (
+                    list,
+                    tree.join().unwrap_or_else(|p| std::panic::resume_unwind(p)),
+                )
+            })
+        })
+        .into_iter()
+        .unzip();
         let plans: Vec<Result<RepoPlan, ApiError>> = repos
             .iter()
             .zip(lists)
@@ -235,7 +249,7 @@ impl Check for Discovery {
                         ..
                     }),
                 ) => Answer::Runs(gh.successes_since(repo, *from)),
-                (Some(w), _) => Answer::File(read_schedule(gh, repo, &w.path)),
+                (Some(w), _) => Answer::File(schedule_in(gh, repo, &w.path, &trees[*i])),
                 (None, _) => Answer::Runs(Ok(Vec::new())),
             }
         });
@@ -304,7 +318,7 @@ impl Discovery {
         let mut known = true;
         let mut oldest: Option<DateTime<Utc>> = None;
         for w in &candidates {
-            let Some(read) = gh.file_as_last_seen::<ReadFile>(repo, &w.path) else {
+            let Some(read) = kept_file(gh, repo, &w.path) else {
                 known = false;
                 continue;
             };
@@ -452,6 +466,33 @@ impl Discovery {
             .and_hms_opt(0, 0, 0)
             .map_or(from, |t| t.and_utc())
     }
+}
+
+/// The schedule of the file `path`: from its blob when the tree came (no request when the
+/// blob was read before), else from the file itself.
+fn schedule_in(
+    gh: &GitHub,
+    repo: &Repo,
+    path: &str,
+    tree: &Result<Vec<TreeEntry>, ApiError>,
+) -> ScheduleSeen {
+    match tree {
+        Ok(files) => match files.iter().find(|f| f.path == file_of(path)) {
+            Some(file) => read_schedule_blob(gh, repo, path, &file.sha),
+            None => not_on_default_branch(path),
+        },
+        Err(_) => read_schedule(gh, repo, path),
+    }
+}
+
+/// What the last run read of the file `path`, by its tree and blob or by the file: no
+/// request.
+fn kept_file(gh: &GitHub, repo: &Repo, path: &str) -> Option<ReadFile> {
+    let by_blob = gh.workflow_files_last_seen(repo).and_then(|files| {
+        let file = files.into_iter().find(|f| f.path == file_of(path))?;
+        gh.blob_as_last_seen::<ReadFile>(repo, &file.sha)
+    });
+    by_blob.or_else(|| gh.file_as_last_seen::<ReadFile>(repo, path))
 }
 
 /// `nightly.yml` of `.github/workflows/nightly.yml`.

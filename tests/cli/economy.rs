@@ -124,3 +124,124 @@ fn a_304_for_an_answer_not_kept_is_a_clear_error_not_a_crash() {
     assert_eq!(c["status"], "unknown", "{c}");
     assert!(c["message"].as_str().unwrap().contains("HTTP 304"), "{c}");
 }
+
+/// A blob of `text` as GitHub's blobs API answers it, and its path.
+fn blob(sha: &str, text: &str) -> (Route, String) {
+    use base64::Engine as _;
+    let body = serde_json::json!({
+        "content": base64::engine::general_purpose::STANDARD.encode(text),
+        "encoding": "base64",
+        "url": format!("https://api.github.com/repos/{REPO}/git/blobs/{sha}"),
+        "sha": sha,
+        "size": text.len(),
+        "node_id": "B_kwDOAAAAAdoAKDlkMWMwYjNl",
+    });
+    let path = format!("/repos/{REPO}/git/blobs/{sha}");
+    let route =
+        Route::get(&path).reply(Reply::json(200, body.to_string()).header("ETag", "\"b2\""));
+    (route, path)
+}
+
+#[test]
+fn an_unchanged_file_is_not_fetched_and_a_changed_one_is_fetched_once() {
+    // Billing's file changes after the first run: Thursdays and Fridays at 03:00 now.
+    let text = "on:\n  schedule:\n    - cron: '0 3 * * 4,5'\n";
+    let sha = "9d1c0b3e5a7f2e4c6b8a0d2f4e6c8a0b2d4f6e80";
+    let mut tree: Value = serde_json::from_str(&fixture("github/tree-workflows.json")).unwrap();
+    for e in tree["tree"].as_array_mut().unwrap() {
+        if e["path"] == BILLING {
+            e["sha"] = Value::from(sha);
+            e["size"] = Value::from(text.len());
+        }
+    }
+    let (new_blob, new_blob_path) = blob(sha, text);
+    let mut routes = vec![
+        // The n-th run gets the n-th tree, the last one repeating.
+        Route::get(&tree_path())
+            .reply(
+                Reply::json(200, fixture("github/tree-workflows.json")).header("ETag", "W/\"t1\""),
+            )
+            .reply(Reply::json(200, tree.to_string()).header("ETag", "W/\"t2\"")),
+        new_blob,
+    ];
+    routes.extend(world().into_iter().filter(|r| !r.is_for(&tree_path())));
+    let server = FakeServer::start(routes);
+    let state = scratch("blobs").join("state.json");
+    let run = || {
+        Monitor::new(&server)
+            .config(CONFIG)
+            .args(&["--state-file", state.to_str().unwrap()])
+            .run()
+    };
+    let first = run();
+    assert_eq!(
+        first.check(&id(BILLING))["details"]["schedule"]["entries"],
+        serde_json::json!([{"cron": "0 3 * * FRI"}])
+    );
+    for _ in 0..2 {
+        let r = run();
+        let billing = r.check(&id(BILLING));
+        assert_eq!(
+            billing["details"]["schedule"]["entries"],
+            serde_json::json!([{"cron": "0 3 * * 4,5"}]),
+            "{billing}"
+        );
+    }
+    assert_eq!(
+        server.hits(&new_blob_path),
+        1,
+        "fetched once, then kept by its SHA"
+    );
+    let trace_blob = format!("/repos/{REPO}/git/blobs/{}", blob_sha(TRACE));
+    assert_eq!(
+        server.hits(&trace_blob),
+        1,
+        "unchanged: read by the first run only"
+    );
+}
+
+#[test]
+fn a_repository_wide_list_that_pages_is_read_to_its_end() {
+    // A busy repository: a full page of other workflows' successes, then billing's.
+    let mut others: Value =
+        serde_json::from_str(&fixture("github/runs-success-fresh.json")).unwrap();
+    let one = others["workflow_runs"][0].clone();
+    others["workflow_runs"] = (0..100)
+        .map(|i| {
+            let mut r = one.clone();
+            r["id"] = Value::from(50_000 + i);
+            r["workflow_id"] = Value::from(7_000 + i);
+            r["path"] = Value::from(format!(".github/workflows/busy-{i}.yml"));
+            r
+        })
+        .collect();
+    others["total_count"] = Value::from(101);
+    let page_two = repo_successes_body(&[(BILLING, fixture("github/runs-success-fresh.json"))]);
+    let server = FakeServer::start(vec![
+        workflow_tree(),
+        workflow_blob(BILLING),
+        Route::get(&repo_runs_path())
+            .query("status=success")
+            .query("&page=1&")
+            .reply(Reply::json(200, others.to_string())),
+        Route::get(&repo_runs_path())
+            .query("status=success")
+            .query("&page=2&")
+            .reply(Reply::json(200, page_two)),
+        private_repo(),
+        postmark_ok(),
+    ]);
+    let config = CONFIG.replace(
+        "[[heartbeat]]\nworkflow = \"trace-integrity-cron.yml\"\n",
+        "",
+    );
+    let run = Monitor::new(&server).config(&config).run();
+    assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.check(&id(BILLING))["status"], "ok");
+    assert_eq!(
+        server.hits(&runs_path(BILLING)),
+        0,
+        "found on page 2: not asked alone"
+    );
+    assert_eq!(server.hits(&repo_runs_path()), 2);
+}

@@ -387,7 +387,20 @@ impl Http {
                         .to_ascii_lowercase()
                         .contains("secondary rate limit")));
         if primary_exhausted {
-            return None;
+            // Waited out only when the budget returns within the wait a run may spend (and
+            // `send` keeps it inside the deadline); else the check says when it returns.
+            return resp
+                .header("x-ratelimit-reset")
+                .and_then(|t| t.trim().parse::<u64>().ok())
+                .and_then(|reset| {
+                    let now = std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .ok()?
+                        .as_secs();
+                    // One second past the reset, as GitHub counts whole seconds.
+                    Some(Duration::from_secs(reset.saturating_sub(now) + 1))
+                })
+                .filter(|wait| *wait <= self.settings.max_retry_wait);
         }
         if throttled {
             let wait = retry_after.unwrap_or_else(|| self.backoff(attempt));
@@ -549,13 +562,39 @@ mod tests {
             http.retry_wait(get, &resp(429, &[("retry-after", "3600")], ""), 1),
             None
         );
-        // Primary rate limit: no retry before the reset.
+        // Primary rate limit: no retry before the reset; a reset within the wait cap is
+        // waited out, a later one is not.
         let primary = resp(
             403,
             &[("x-ratelimit-remaining", "0")],
             "API rate limit exceeded",
         );
         assert_eq!(http.retry_wait(get, &primary, 1), None);
+        let epoch = |ahead: u64| {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_secs();
+            (now + ahead).to_string()
+        };
+        let soon = epoch(3);
+        let soon = resp(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &soon)],
+            "API rate limit exceeded",
+        );
+        let wait = http.retry_wait(get, &soon, 1).unwrap();
+        assert!(
+            wait >= Duration::from_secs(3) && wait <= Duration::from_secs(5),
+            "{wait:?}"
+        );
+        let late = epoch(3600);
+        let late = resp(
+            403,
+            &[("x-ratelimit-remaining", "0"), ("x-ratelimit-reset", &late)],
+            "API rate limit exceeded",
+        );
+        assert_eq!(http.retry_wait(get, &late, 1), None);
         let secondary = resp(
             403,
             &[("x-ratelimit-remaining", "12")],

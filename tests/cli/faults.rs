@@ -62,21 +62,42 @@ fn bad_token_401() {
     assert!(!body.contains("could not be reached"), "{body}");
 }
 
-#[test]
-fn primary_rate_limit_403_says_when_it_resets_and_is_not_retried() {
+/// The primary rate limit's answer, its budget back `after` from this machine's clock (GitHub
+/// counts the reset in epoch seconds of the real time, whatever `--now` says).
+fn exhausted(after: i64) -> (Reply, String) {
+    let reset = chrono::Utc::now().timestamp() + after;
+    let at = chrono::DateTime::from_timestamp(reset, 0).unwrap();
     let reply = Reply::json(403, fixture("github/error-403-rate-limit.json"))
         .header("x-ratelimit-limit", "1000")
         .header("x-ratelimit-remaining", "0")
         .header("x-ratelimit-used", "1000")
-        .header("x-ratelimit-reset", "1779519600")
+        .header("x-ratelimit-reset", &reset.to_string())
         .header("x-ratelimit-resource", "core");
+    (reply, at.format("%Y-%m-%dT%H:%M:%SZ").to_string())
+}
+
+#[test]
+fn primary_rate_limit_403_says_when_it_resets_and_is_not_retried() {
+    let (reply, at) = exhausted(1800);
     let (server, run) = trace_answers(vec![reply]);
     assert_trace_unknown(
         &run,
         &server,
-        "GitHub rate limit exhausted (HTTP 403), resets at 2026-05-23T07:00:00Z",
+        &format!("GitHub rate limit exhausted (HTTP 403), resets at {at}"),
     );
     assert_eq!(server.hits(&runs_path(TRACE)), 1);
+}
+
+#[test]
+fn a_primary_rate_limit_that_resets_within_seconds_is_waited_out() {
+    let (reply, _) = exhausted(1);
+    let (server, run) = trace_answers(vec![
+        reply,
+        Reply::json(200, fixture("github/runs-success-fresh.json")),
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert_eq!(server.hits(&runs_path(TRACE)), 2);
+    assert_eq!(run.check(&id(TRACE))["status"], "ok");
 }
 
 #[test]

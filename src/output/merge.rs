@@ -1,6 +1,6 @@
 //! `heartbeat-monitor merge`: the result files of shards (`--shard I/N`) read back and merged
 //! into what one run over every target would have found. Pure but for reading the files; the
-//! run (`crate::run`) alerts on it and writes it like any other.
+//! run (`run.rs`) alerts on it and writes it like any other.
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;

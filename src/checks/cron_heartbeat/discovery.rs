@@ -10,16 +10,15 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Duration, Utc};
 
 pub use super::discovered::evaluate;
-use super::observe::{not_on_default_branch, read_schedule_blob};
+use super::observe::{file_of, kept_file, schedule_in};
 use super::schedule::Schedule;
 use super::{
-    self as heartbeat, HeartbeatSpec, NAME, Observation, ReadFile, ScheduleRule, ScheduleSeen,
-    default_name, read_schedule,
+    self as heartbeat, HeartbeatSpec, NAME, Observation, ScheduleRule, ScheduleSeen, default_name,
 };
 use crate::checks::pool::Identity;
 use crate::checks::{Check, CheckResult, Context};
 use crate::clients::api::ApiError;
-use crate::clients::github::{Cut, GitHub, Listed, Repo, Run, RunFilter, TreeEntry, Workflow};
+use crate::clients::github::{Cut, GitHub, Listed, Repo, Run, RunFilter, Workflow};
 use crate::config::Need;
 use crate::util::par::par_map;
 use crate::util::time::Hours;
@@ -249,7 +248,7 @@ impl Check for Discovery {
                         ..
                     }),
                 ) => Answer::Runs(gh.successes_since(repo, *from)),
-                (Some(w), _) => Answer::File(schedule_in(gh, repo, &w.path, &trees[*i])),
+                (Some(w), _) => Answer::File(schedule_in(gh, repo, &w.path, Some(&trees[*i]))),
                 (None, _) => Answer::Runs(Ok(Vec::new())),
             }
         });
@@ -313,7 +312,11 @@ impl Discovery {
             .into_iter()
             .filter(|w| w.path.starts_with(".github/workflows/"))
             .filter(|w| paths.insert(w.path.clone()))
-            .filter(|w| !self.configured.contains(&(repo.clone(), file_of(&w.path))))
+            .filter(|w| {
+                !self
+                    .configured
+                    .contains(&(repo.clone(), file_of(&w.path).to_string()))
+            })
             .collect();
         let mut known = true;
         let mut oldest: Option<DateTime<Utc>> = None;
@@ -401,8 +404,8 @@ impl Discovery {
             .map(|(w, seen)| {
                 let spec = HeartbeatSpec {
                     repo: repo.clone(),
-                    workflow: file_of(&w.path),
-                    name: default_name(&file_of(&w.path)),
+                    workflow: file_of(&w.path).to_string(),
+                    name: default_name(file_of(&w.path)),
                     sla_hours: self.sla.unwrap_or(heartbeat::DEFAULT_SLA),
                     filter: RunFilter::default(),
                     schedule: self.sla.is_none().then_some(self.rule),
@@ -466,38 +469,6 @@ impl Discovery {
             .and_hms_opt(0, 0, 0)
             .map_or(from, |t| t.and_utc())
     }
-}
-
-/// The schedule of the file `path`: from its blob when the tree came (no request when the
-/// blob was read before), else from the file itself.
-fn schedule_in(
-    gh: &GitHub,
-    repo: &Repo,
-    path: &str,
-    tree: &Result<Vec<TreeEntry>, ApiError>,
-) -> ScheduleSeen {
-    match tree {
-        Ok(files) => match files.iter().find(|f| f.path == file_of(path)) {
-            Some(file) => read_schedule_blob(gh, repo, path, &file.sha),
-            None => not_on_default_branch(path),
-        },
-        Err(_) => read_schedule(gh, repo, path),
-    }
-}
-
-/// What the last run read of the file `path`, by its tree and blob or by the file: no
-/// request.
-fn kept_file(gh: &GitHub, repo: &Repo, path: &str) -> Option<ReadFile> {
-    let by_blob = gh.workflow_files_last_seen(repo).and_then(|files| {
-        let file = files.into_iter().find(|f| f.path == file_of(path))?;
-        gh.blob_as_last_seen::<ReadFile>(repo, &file.sha)
-    });
-    by_blob.or_else(|| gh.file_as_last_seen::<ReadFile>(repo, path))
-}
-
-/// `nightly.yml` of `.github/workflows/nightly.yml`.
-fn file_of(path: &str) -> String {
-    path.rsplit('/').next().unwrap_or(path).to_string()
 }
 
 /// `(repository, file)` of the heartbeats configured by hand, which discovery leaves be.

@@ -7,16 +7,12 @@
 
 use chrono::{DateTime, Duration, Utc};
 
-use super::observe::{
-    Observation, ReadFile, ScheduleSeen, is_current, not_on_default_branch, observe, observe_runs,
-    read_schedule, read_schedule_blob,
-};
+use super::observe::{Observation, is_current, kept_file, observe, observe_runs, schedule_in};
 use super::schedule::Schedule;
 use super::{HeartbeatSpec, verdict};
 use crate::checks::pool::Identity;
 use crate::checks::{Check, CheckResult, Context};
-use crate::clients::api::ApiError;
-use crate::clients::github::{GitHub, Repo, Run, TreeEntry};
+use crate::clients::github::{GitHub, Repo, Run};
 use crate::config::Need;
 use crate::util::par::par_map;
 
@@ -123,7 +119,9 @@ fn observe_group(gh: &GitHub, group: &Group, now: DateTime<Utc>) -> Vec<Observat
         if by_id(spec) {
             return observe(gh, spec, now);
         }
-        let schedule = spec.schedule.map(|_| schedule_of(gh, spec, tree.as_ref()));
+        let schedule = spec
+            .schedule
+            .map(|_| schedule_in(gh, &spec.repo, &file_path(spec), tree.as_ref()));
         let Ok(runs) = &recent else {
             return observe_runs(gh, spec, now, schedule, None);
         };
@@ -138,22 +136,6 @@ fn observe_group(gh: &GitHub, group: &Group, now: DateTime<Utc>) -> Vec<Observat
         // Not shown current: asked alone, which also settles a success older than the list.
         observe_runs(gh, spec, now, schedule, None)
     })
-}
-
-/// The heartbeat's schedule: from its blob when the tree came, else from the file itself.
-fn schedule_of(
-    gh: &GitHub,
-    spec: &HeartbeatSpec,
-    tree: Option<&Result<Vec<TreeEntry>, ApiError>>,
-) -> ScheduleSeen {
-    let path = file_path(spec);
-    match tree {
-        Some(Ok(files)) => match files.iter().find(|f| f.path == spec.workflow) {
-            Some(file) => read_schedule_blob(gh, &spec.repo, &path, &file.sha),
-            None => not_on_default_branch(&path),
-        },
-        _ => read_schedule(gh, &spec.repo, &path),
-    }
 }
 
 /// The newest run of `runs` (successes, newest first) that is the heartbeat's: its file,
@@ -182,7 +164,9 @@ fn window(gh: &GitHub, group: &Group, now: DateTime<Utc>) -> DateTime<Utc> {
         .iter()
         .map(|spec| {
             let kept = spec.schedule.and_then(|rule| {
-                let entries = kept_schedule(gh, spec)?;
+                let entries = kept_file(gh, &spec.repo, &file_path(spec))?
+                    .ok()
+                    .flatten()?;
                 let sched = Schedule::new(entries).ok()?;
                 let k = rule.warn_missed as usize;
                 sched.due_slots(now, rule.grace(), k).last().copied()
@@ -200,15 +184,6 @@ fn window(gh: &GitHub, group: &Group, now: DateTime<Utc>) -> DateTime<Utc> {
     from.date_naive()
         .and_hms_opt(0, 0, 0)
         .map_or(from, |t| t.and_utc())
-}
-
-/// A heartbeat's crons as the last run read them (its tree and blob, kept): no request.
-fn kept_schedule(gh: &GitHub, spec: &HeartbeatSpec) -> Option<Vec<super::schedule::Entry>> {
-    let files = gh.workflow_files_last_seen(&spec.repo)?;
-    let file = files.iter().find(|f| f.path == spec.workflow)?;
-    gh.blob_as_last_seen::<ReadFile>(&spec.repo, &file.sha)?
-        .ok()
-        .flatten()
 }
 
 #[cfg(test)]

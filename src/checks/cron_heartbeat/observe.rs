@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use super::HeartbeatSpec;
 use super::schedule::{self, Entry, Schedule, ScheduleError};
 use crate::clients::api::ApiError;
-use crate::clients::github::{GitHub, Repo, Run, RunFilter, Workflow};
+use crate::clients::github::{GitHub, Repo, Run, RunFilter, TreeEntry, Workflow};
 use crate::util::time::Hours;
 
 /// Everything the check learned from GitHub.
@@ -91,7 +91,7 @@ pub fn read_schedule(gh: &GitHub, repo: &Repo, path: &str) -> ScheduleSeen {
 
 /// [`read_schedule`] from the file's blob, as the tree of `.github/workflows` named it: no
 /// request at all when the blob was read at an earlier run.
-pub(super) fn read_schedule_blob(gh: &GitHub, repo: &Repo, path: &str, sha: &str) -> ScheduleSeen {
+fn read_schedule_blob(gh: &GitHub, repo: &Repo, path: &str, sha: &str) -> ScheduleSeen {
     seen_in(path, gh.blob_read_as(repo, sha, read_file))
 }
 
@@ -122,10 +122,42 @@ fn seen_in(path: &str, answer: Result<ReadFile, ApiError>) -> ScheduleSeen {
 }
 
 /// A file GitHub does not have on the default branch: no schedule of it runs.
-pub(super) fn not_on_default_branch(path: &str) -> ScheduleSeen {
+fn not_on_default_branch(path: &str) -> ScheduleSeen {
     ScheduleSeen::Unscheduled(format!(
         "{path} is not on the default branch, where GitHub runs schedules from"
     ))
+}
+
+/// The schedule of the file `path`: from its blob when the tree of `.github/workflows` came (no
+/// request when the blob was read before), else from the file itself.
+pub(super) fn schedule_in(
+    gh: &GitHub,
+    repo: &Repo,
+    path: &str,
+    tree: Option<&Result<Vec<TreeEntry>, ApiError>>,
+) -> ScheduleSeen {
+    match tree {
+        Some(Ok(files)) => match files.iter().find(|f| f.path == file_of(path)) {
+            Some(file) => read_schedule_blob(gh, repo, path, &file.sha),
+            None => not_on_default_branch(path),
+        },
+        _ => read_schedule(gh, repo, path),
+    }
+}
+
+/// What the last run read of the file `path`, by its tree and blob or by the file: no
+/// request.
+pub(super) fn kept_file(gh: &GitHub, repo: &Repo, path: &str) -> Option<ReadFile> {
+    let by_blob = gh.workflow_files_last_seen(repo).and_then(|files| {
+        let file = files.into_iter().find(|f| f.path == file_of(path))?;
+        gh.blob_as_last_seen::<ReadFile>(repo, &file.sha)
+    });
+    by_blob.or_else(|| gh.file_as_last_seen::<ReadFile>(repo, path))
+}
+
+/// `nightly.yml` of `.github/workflows/nightly.yml`.
+pub(super) fn file_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
 }
 
 /// Why a heartbeat is stale, as far as GitHub would say.
